@@ -1,0 +1,64 @@
+/**
+ * Diagnostics: bad input from outside (a config line, a log line, a packet, a knock, a CLI flag)
+ * described as plain data. Parsers collect these instead of throwing (STYLE.md §5).
+ */
+
+/** Where a piece of bad input came from. */
+export type Where =
+  | { kind: "config"; file: string; line: number; column?: number }
+  | { kind: "log"; file: string; line: number }
+  | { kind: "packet"; iface: string; srcIp: string }
+  | { kind: "argv"; flag: string };
+
+/** One finding about bad input: a code, a severity, one sentence, and where it came from. */
+export interface Diagnostic<C extends string = string> {
+  code: C;
+  severity: "error" | "warning";
+  message: string;
+  where: Where;
+}
+
+/**
+ * Quote an untrusted value for a message: JSON-quoted, control characters escaped, at most 80
+ * characters of the original.
+ */
+export function quoteValue(value: string, max = 80): string {
+  const cut = value.length > max ? value.slice(0, max) + "…" : value;
+  return JSON.stringify(cut);
+}
+
+/** Format a `Where` as `file:line[:col]`, `argv -flag`, `packet iface from ip`. */
+export function formatWhere(where: Where): string {
+  switch (where.kind) {
+    case "config":
+    case "log":
+      return `${where.file}:${where.line}${
+        where.kind === "config" && where.column != null
+          ? `:${where.column}`
+          : ""
+      }`;
+    case "packet":
+      return `${where.iface} from ${where.srcIp}`;
+    case "argv":
+      return `option ${where.flag}`;
+  }
+}
+
+/**
+ * Format a diagnostic as `file:line:col: error CODE: message`. When `sourceText` is the text of
+ * the file the diagnostic points into, the line is quoted below it with a caret under the column.
+ */
+export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
+  const head = `${formatWhere(d.where)}: ${d.severity} ${d.code}: ${d.message}`;
+  if (sourceText == null || d.where.kind !== "config") return head;
+  const lineText = sourceText.split(/\r?\n/)[d.where.line - 1];
+  if (lineText == null) return head;
+  const col = d.where.column ?? 1;
+  const caret = " ".repeat(Math.max(0, col - 1)) + "^";
+  return `${head}\n  ${lineText}\n  ${caret}`;
+}
+
+/** Whether any diagnostic in the list is an error (warnings do not make input invalid). */
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === "error");
+}
