@@ -1,0 +1,63 @@
+/**
+ * DES through `node-forge` (named by the design; Node's own `des-cbc` needs the OpenSSL legacy
+ * provider, which a library cannot require). forge's `des.Algorithm` exposes the block function
+ * over 32-bit word pairs; we use it directly, with the key schedule expanded once.
+ */
+import forge from "node-forge";
+import type { BlockCipher } from "./block-cipher.ts";
+import { readU32, writeU32 } from "./block-cipher.ts";
+
+// forge's typings do not describe `des.Algorithm`; this is the part of it we rely on.
+interface ForgeDesAlgorithm {
+  initialize(options: { key: forge.util.ByteStringBuffer }): void;
+  mode: {
+    cipher: {
+      encrypt(input: number[], output: number[]): void;
+      decrypt(input: number[], output: number[]): void;
+    };
+  };
+}
+interface ForgeDesModule {
+  Algorithm: new (name: string, mode: unknown) => ForgeDesAlgorithm;
+}
+interface ForgeCipherModes {
+  modes: { ecb: unknown };
+}
+
+/** Creates a DES cipher for an 8-byte key (parity bits ignored, as Crypt::DES does). */
+export function createDes(key: Uint8Array): BlockCipher {
+  if (key.length !== 8) {
+    throw new RangeError(`DES key must be 8 bytes, got ${key.length}`);
+  }
+  const des = (forge as unknown as { des: ForgeDesModule }).des;
+  const modes = (forge.cipher as unknown as ForgeCipherModes).modes;
+  const alg = new des.Algorithm("DES-ECB", modes.ecb);
+  alg.initialize({
+    key: forge.util.createBuffer(String.fromCharCode(...key)),
+  });
+  const { cipher } = alg.mode;
+  const input = [0, 0];
+  const output = [0, 0];
+  const run = (
+    fn: (i: number[], o: number[]) => void,
+    buf: Uint8Array,
+    o: number,
+  ): void => {
+    input[0] = readU32(buf, o) | 0;
+    input[1] = readU32(buf, o + 4) | 0;
+    fn(input, output);
+    writeU32(buf, o, output[0]!);
+    writeU32(buf, o + 4, output[1]!);
+  };
+  const encrypt = cipher.encrypt.bind(cipher);
+  const decrypt = cipher.decrypt.bind(cipher);
+  return {
+    name: "DES",
+    encryptBlock(buf: Uint8Array, o: number): void {
+      run(encrypt, buf, o);
+    },
+    decryptBlock(buf: Uint8Array, o: number): void {
+      run(decrypt, buf, o);
+    },
+  };
+}
