@@ -44,7 +44,10 @@ function settings(v: Vector): KnockSettingsInput {
 
 describe("vectors.json", () => {
   it("the committed copy matches the spec's (when the spec is beside the repo)", (ctx) => {
-    const spec = new URL("../../../../shared/spec/vectors.json", import.meta.url);
+    const spec = new URL(
+      "../../../../shared/spec/vectors.json",
+      import.meta.url,
+    );
     if (!existsSync(spec)) {
       ctx.skip("../shared/spec/vectors.json is not beside the repository");
       return;
@@ -58,13 +61,16 @@ describe("vectors.json", () => {
     );
   });
 
-  it.each(vectors)("$id encodes to the exact plaintext, wire and ports", (v) => {
-    const config = compileKnockConfigOrThrow(settings(v));
-    const out = encodeKnock(config, v.values);
-    expect(hex(out.plaintext)).toBe(v.plaintext);
-    expect(hex(out.wire)).toBe(v.wire);
-    expect(out.ports).toEqual(v.ports);
-  });
+  it.each(vectors)(
+    "$id encodes to the exact plaintext, wire and ports",
+    (v) => {
+      const config = compileKnockConfigOrThrow(settings(v));
+      const out = encodeKnock(config, v.values);
+      expect(hex(out.plaintext)).toBe(v.plaintext);
+      expect(hex(out.wire)).toBe(v.wire);
+      expect(out.ports).toEqual(v.ports);
+    },
+  );
 
   it.each(vectors)("$id decodes its ports back to the values", (v) => {
     const config = compileKnockConfigOrThrow(settings(v));
