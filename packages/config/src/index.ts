@@ -21,3 +21,18 @@ export type {
   DaemonConfig,
   ClientConfig,
 } from "./types.ts";
+export type { GeneralCode, SchemaCode, ConfigCode } from "./codes.ts";
+export type {
+  GeneralValue,
+  GeneralEntry,
+  GeneralBlock,
+  PlainValue,
+  PlainObject,
+} from "./general-tree.ts";
+export { toPlainObject } from "./general-tree.ts";
+export type { IncludedFile, IncludeFn } from "./parse-general-lines.ts";
+export type {
+  ParseGeneralOptions,
+  ParseGeneralResult,
+} from "./parse-general.ts";
+export { parseGeneral } from "./parse-general.ts";

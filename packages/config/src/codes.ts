@@ -1,0 +1,81 @@
+/**
+ * The diagnostic codes of `@portknock/config` (STYLE.md §5: `AREA_WHAT`). Tests assert these codes,
+ * never the wording of messages.
+ */
+
+/** Codes reported by `parseGeneral` (the Config::General dialect, spec: config.md "Syntax"). */
+export type GeneralCode =
+  /** A line that cannot be read as `name value`, `<block>` or `</block>` (e.g. no key name). */
+  | "CONFIG_SYNTAX"
+  /** `<name>` without its `</name>` by the end of the file. */
+  | "CONFIG_UNCLOSED_BLOCK"
+  /** `</name>` with no open block. */
+  | "CONFIG_STRAY_CLOSE"
+  /** `</other>` closing `<name>`. */
+  | "CONFIG_MISMATCHED_CLOSE"
+  /** `name <<EOT` without its `EOT` line by the end of the file. */
+  | "CONFIG_UNTERMINATED_HEREDOC"
+  /** Warning: a `/*` comment still open at the end of the file (the rest was ignored). */
+  | "CONFIG_UNTERMINATED_COMMENT"
+  /** Warning: a C-comment end without a start; the line up to it was dropped, as Config::General does. */
+  | "CONFIG_STRAY_COMMENT_END"
+  /** Warning: the last line ends in `\`. */
+  | "CONFIG_CONTINUATION_EOF"
+  /** `<<include FILE>>` that cannot be read (missing file, no include support). */
+  | "CONFIG_INCLUDE_FAILED"
+  /** `<<include FILE>>` that includes a file already being read. */
+  | "CONFIG_INCLUDE_CYCLE"
+  /** Warning: a file included a second time (not a cycle) is skipped, as Config::General does. */
+  | "CONFIG_INCLUDE_REPEATED"
+  /** `<name X>` twice with the same `X` in one block. */
+  | "CONFIG_DUPLICATE_BLOCK"
+  /** One name used as a key and as a block, or as a named and an anonymous block. */
+  | "CONFIG_KEY_CONFLICT";
+
+/** Codes reported by `parseDaemonConfig` / `parseClientConfig` on top of the `GeneralCode`s. */
+export type SchemaCode =
+  /** A key that the schema does not know (a typo must not be silently ignored). */
+  | "CONFIG_UNKNOWN_KEY"
+  /** A block that the schema does not know. */
+  | "CONFIG_UNKNOWN_BLOCK"
+  /** A value where a block is expected (`actions = x`). */
+  | "CONFIG_EXPECTED_BLOCK"
+  /** A block where a value is expected (`<knock>`). */
+  | "CONFIG_EXPECTED_VALUE"
+  /** `<template>` without a name, or `<action NAME>` with one. */
+  | "CONFIG_BLOCK_NAME"
+  /** A block that may appear only once appears again. */
+  | "CONFIG_REPEATED_BLOCK"
+  /** A key that may not repeat appears twice (the message names both lines). */
+  | "CONFIG_REPEATED_KEY"
+  /** A required key is missing (`knock`, `portspan`, `key` with `encrypt`, …). */
+  | "CONFIG_MISSING_KEY"
+  /** A boolean key whose value is not yes/no, on/off, true/false or 1/0. */
+  | "CONFIG_BAD_BOOLEAN"
+  /** An integer key whose value is not an integer, or out of range. */
+  | "CONFIG_BAD_INTEGER"
+  /** A duration (`delay`, `fileinterval`, …) that is not a number or `30s`/`5m`/`2h`. */
+  | "CONFIG_BAD_DURATION"
+  /** A value outside a fixed set (`cipher`, `padding`, `format`, `runmode`, …). */
+  | "CONFIG_BAD_ENUM"
+  /** An empty value where text is required. */
+  | "CONFIG_EMPTY_VALUE"
+  /** `<action>` naming a `<template>` that does not exist. */
+  | "CONFIG_UNKNOWN_TEMPLATE"
+  /** `uselogformat` naming a `<logformat>` that does not exist (and is not built in). */
+  | "CONFIG_UNKNOWN_LOGFORMAT"
+  /** `useethfilter` naming an `<ethfilter>` that does not exist. */
+  | "CONFIG_UNKNOWN_ETHFILTER"
+  /** Warning (compat): `key = on|yes|true|off|no|false` was turned into `1`/`0`, as the prototype did. */
+  | "CONFIG_KEY_AUTOTRUE"
+  /** Warning: `ivvalue` together with `iv = yes` replaces the random IV (tests and vectors only). */
+  | "CONFIG_IVVALUE_WITH_IV"
+  /** Warning: the daemon has no `<actions>`, so an accepted knock does nothing. */
+  | "CONFIG_NO_ACTIONS"
+  /** The file could not be read (`loadDaemonConfig` / `loadClientConfig` / `loadConfig`). */
+  | "CONFIG_READ_FAILED"
+  /** The file does not exist. */
+  | "CONFIG_NOT_FOUND";
+
+/** Every diagnostic code this package reports. */
+export type ConfigCode = GeneralCode | SchemaCode;
