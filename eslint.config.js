@@ -2,6 +2,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import n from "eslint-plugin-n";
+import globals from "globals";
 
 const ioModules = [
   "node:fs",
@@ -27,6 +28,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
+      globals: { ...globals.node },
       parserOptions: {
         projectService: {
           allowDefaultProject: ["*.js", "tools/*/*.js"],

@@ -4,7 +4,6 @@ import { createBlowfish } from "./blowfish.ts";
 import { createIdea } from "./idea.ts";
 import { createDes } from "./des.ts";
 import { BLOWFISH_P, BLOWFISH_S } from "./blowfish-tables.ts";
-// @ts-expect-error -- plain JS tool script without types
 import { piWords } from "../../../tools/fixtures/gen-blowfish-tables.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");

@@ -7,8 +7,14 @@ import type { BlockCipher } from "./block-cipher.ts";
 
 /** Multiplication modulo 2^16 + 1, where 0 stands for 2^16. */
 function mul(a: number, b: number): number {
-  const r = ((a === 0 ? 0x10000 : a) * (b === 0 ? 0x10000 : b)) % 0x10001;
-  return r & 0xffff;
+  // 0 stands for 2^16 ≡ -1: the product is the other factor negated.
+  if (a === 0) return (0x10001 - b) & 0xffff;
+  if (b === 0) return (0x10001 - a) & 0xffff;
+  // (hi·2^16 + lo) mod (2^16 + 1) = lo - hi (+ 2^16 + 1 when negative), without a division.
+  const p = a * b;
+  const lo = p & 0xffff;
+  const hi = p >>> 16;
+  return (lo - hi + (lo < hi ? 0x10001 : 0)) & 0xffff;
 }
 
 /** Multiplicative inverse modulo 2^16 + 1 (0 and 1 are their own inverses). */
