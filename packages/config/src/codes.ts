@@ -30,7 +30,11 @@ export type GeneralCode =
   /** `<name X>` twice with the same `X` in one block. */
   | "CONFIG_DUPLICATE_BLOCK"
   /** One name used as a key and as a block, or as a named and an anonymous block. */
-  | "CONFIG_KEY_CONFLICT";
+  | "CONFIG_KEY_CONFLICT"
+  /** The main file could not be read (`loadConfig`, `loadDaemonConfig`, `loadClientConfig`). */
+  | "CONFIG_READ_FAILED"
+  /** The main file does not exist. */
+  | "CONFIG_NOT_FOUND";
 
 /** Codes reported by `parseDaemonConfig` / `parseClientConfig` on top of the `GeneralCode`s. */
 export type SchemaCode =
@@ -71,11 +75,7 @@ export type SchemaCode =
   /** Warning: `ivvalue` together with `iv = yes` replaces the random IV (tests and vectors only). */
   | "CONFIG_IVVALUE_WITH_IV"
   /** Warning: the daemon has no `<actions>`, so an accepted knock does nothing. */
-  | "CONFIG_NO_ACTIONS"
-  /** The file could not be read (`loadDaemonConfig` / `loadClientConfig` / `loadConfig`). */
-  | "CONFIG_READ_FAILED"
-  /** The file does not exist. */
-  | "CONFIG_NOT_FOUND";
+  | "CONFIG_NO_ACTIONS";
 
 /** Every diagnostic code this package reports. */
 export type ConfigCode = GeneralCode | SchemaCode;

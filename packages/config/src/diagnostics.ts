@@ -27,11 +27,15 @@ export function quoteValue(value: string, max = 80): string {
   return JSON.stringify(cut);
 }
 
-/** Format a `Where` as `file:line[:col]`, `argv -flag`, `packet iface from ip`. */
+/**
+ * Format a `Where` as `file:line[:col]`, `argv -flag`, `packet iface from ip`. A config line 0
+ * means the file as a whole (a missing key) and is formatted as `file`.
+ */
 export function formatWhere(where: Where): string {
   switch (where.kind) {
     case "config":
     case "log":
+      if (where.kind === "config" && where.line === 0) return where.file;
       return `${where.file}:${where.line}${
         where.kind === "config" && where.column != null
           ? `:${where.column}`
@@ -61,4 +65,32 @@ export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
 /** Whether any diagnostic in the list is an error (warnings do not make input invalid). */
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === "error");
+}
+
+/**
+ * Sort diagnostics by place: files in `files` order (others after, by name), then line and column;
+ * command-line and other non-file diagnostics last. Stable: equal places keep their order.
+ */
+export function sortDiagnostics<D extends Diagnostic>(
+  diagnostics: readonly D[],
+  files: readonly string[] = [],
+): D[] {
+  const fileRank = (w: Where): number => {
+    if (w.kind !== "config" && w.kind !== "log") return Number.MAX_SAFE_INTEGER;
+    const i = files.indexOf(w.file);
+    return i >= 0 ? i : files.length;
+  };
+  return [...diagnostics].sort((a, b) => {
+    const ra = fileRank(a.where);
+    const rb = fileRank(b.where);
+    if (ra !== rb) return ra - rb;
+    const wa = a.where;
+    const wb = b.where;
+    if (wa.kind === "config" && wb.kind === "config") {
+      if (wa.file !== wb.file) return wa.file < wb.file ? -1 : 1;
+      if (wa.line !== wb.line) return wa.line - wb.line;
+      return (wa.column ?? 0) - (wb.column ?? 0);
+    }
+    return 0;
+  });
 }

@@ -4,6 +4,7 @@ export {
   formatWhere,
   formatDiagnostic,
   hasErrors,
+  sortDiagnostics,
 } from "./diagnostics.ts";
 export type { Logger } from "./logger.ts";
 export { noopLogger } from "./logger.ts";
@@ -30,9 +31,37 @@ export type {
   PlainObject,
 } from "./general-tree.ts";
 export { toPlainObject } from "./general-tree.ts";
-export type { IncludedFile, IncludeFn } from "./parse-general-lines.ts";
+export type { IncludedFile, IncludeFn } from "./parse-general-include.ts";
 export type {
   ParseGeneralOptions,
   ParseGeneralResult,
 } from "./parse-general.ts";
 export { parseGeneral } from "./parse-general.ts";
+export type {
+  ParseConfigOptions,
+  DaemonConfigResult,
+  ClientConfigResult,
+} from "./schema.ts";
+export {
+  parseDaemonConfig,
+  parseClientConfig,
+  parseDaemonConfigOrThrow,
+  parseClientConfigOrThrow,
+} from "./schema.ts";
+export type { ConfigOverrides } from "./schema-overrides.ts";
+export { parseBoolean, parseDuration } from "./schema-values.ts";
+export { CIPHERS, FORMATS } from "./schema-knock.ts";
+export { BUILTIN_LOGFORMATS, LOGFORMAT_KEYS } from "./schema-blocks.ts";
+export { MAX_DELAY_MS } from "./schema-actions.ts";
+export type { LoadConfigOptions, FindConfigOptions } from "./load-config.ts";
+export {
+  loadConfig,
+  loadDaemonConfig,
+  loadClientConfig,
+  loadDaemonConfigOrThrow,
+  loadClientConfigOrThrow,
+  readIncludedFile,
+  configSearchPath,
+  findConfigFile,
+  isReadableFile,
+} from "./load-config.ts";

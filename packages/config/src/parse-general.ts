@@ -4,21 +4,22 @@
  * in which every value keeps its file, line and column. Pure: includes come through a callback.
  */
 import type { Diagnostic } from "./diagnostics.ts";
-import { quoteValue } from "./diagnostics.ts";
+import { quoteValue, sortDiagnostics } from "./diagnostics.ts";
 import type { GeneralCode } from "./codes.ts";
 import type { ConfigWhere } from "./types.ts";
-import type {
-  GeneralBlock,
-  GeneralEntry,
-  GeneralValue,
-} from "./general-tree.ts";
-import type {
-  Chunk,
-  IncludeFn,
-  Seg,
-  SourceText,
-} from "./parse-general-lines.ts";
-import { readChunks, segWhere, trimSeg } from "./parse-general-lines.ts";
+import type { GeneralBlock, GeneralValue } from "./general-tree.ts";
+import type { Report } from "./parse-general-tree.ts";
+import {
+  addBlock,
+  addValue,
+  blockLabel,
+  lineOf,
+} from "./parse-general-tree.ts";
+import type { Chunk } from "./parse-general-lines.ts";
+import type { IncludeFn } from "./parse-general-include.ts";
+import { readChunks } from "./parse-general-include.ts";
+import type { Seg, SourceText } from "./source-text.ts";
+import { WS, segWhere, trimSeg } from "./source-text.ts";
 
 /** Options of `parseGeneral`. */
 export interface ParseGeneralOptions {
@@ -39,7 +40,6 @@ export interface ParseGeneralResult {
   files: string[];
 }
 
-const WS = "[ \\t\\n\\r\\f\\v]";
 const SPLIT = new RegExp(`${WS}*=${WS}*|${WS}+`);
 const OPEN = /^<([^/][\s\S]*)>$/;
 const CLOSE = /^<\/([\s\S]+?)>$/;
@@ -110,17 +110,11 @@ export function parseGeneral(
       `<${blockLabel(block)}> is not closed: expected </${block.type}>`,
     );
   }
-  return { tree: root, diagnostics, files: read.files };
-}
-
-type Report = (code: GeneralCode, where: ConfigWhere, message: string) => void;
-
-function blockLabel(block: GeneralBlock): string {
-  return block.name === undefined ? block.type : `${block.type} ${block.name}`;
-}
-
-function lineOf(where: ConfigWhere): string {
-  return `${where.file}:${where.line}`;
+  return {
+    tree: root,
+    diagnostics: sortDiagnostics(diagnostics, read.files),
+    files: read.files,
+  };
 }
 
 /** `"x"` → `x` when the quotes wrap the whole value; then `\#`, `\"`, `\$`, `\\` → the character. */
@@ -237,96 +231,5 @@ function closeBlock(
       `</${inner}> does not match <${blockLabel(top)}> (${lineOf(top.where)}): expected </${top.type}>`,
     );
     stack.pop();
-  }
-}
-
-function firstWhere(entry: GeneralEntry): ConfigWhere | undefined {
-  switch (entry.kind) {
-    case "values":
-      return entry.values[0]?.keyWhere;
-    case "blocks":
-      return entry.blocks[0]?.where;
-    case "named":
-      return entry.blocks.values().next().value?.where;
-  }
-}
-
-function describe(entry: GeneralEntry): string {
-  return entry.kind === "values"
-    ? "a key"
-    : entry.kind === "blocks"
-      ? "a block without a name"
-      : "a named block";
-}
-
-function conflict(
-  name: string,
-  entry: GeneralEntry,
-  as: string,
-  where: ConfigWhere,
-  report: Report,
-): void {
-  const first = firstWhere(entry);
-  report(
-    "CONFIG_KEY_CONFLICT",
-    where,
-    `${quoteValue(name)} is used as ${as} here but as ${describe(entry)}${
-      first ? ` at ${lineOf(first)}` : ""
-    }`,
-  );
-}
-
-function addValue(
-  block: GeneralBlock,
-  key: string,
-  value: GeneralValue,
-  report: Report,
-): void {
-  const entry = block.entries.get(key);
-  if (!entry) block.entries.set(key, { kind: "values", values: [value] });
-  else if (entry.kind === "values") entry.values.push(value);
-  else conflict(key, entry, "a key", value.keyWhere, report);
-}
-
-function addBlock(
-  parent: GeneralBlock,
-  block: GeneralBlock,
-  report: Report,
-): void {
-  const entry = parent.entries.get(block.type);
-  if (block.name === undefined) {
-    if (!entry)
-      parent.entries.set(block.type, { kind: "blocks", blocks: [block] });
-    else if (entry.kind === "blocks") entry.blocks.push(block);
-    else
-      conflict(
-        block.type,
-        entry,
-        "a block without a name",
-        block.where,
-        report,
-      );
-    return;
-  }
-  if (!entry) {
-    parent.entries.set(block.type, {
-      kind: "named",
-      blocks: new Map([[block.name, block]]),
-    });
-  } else if (entry.kind !== "named") {
-    conflict(block.type, entry, "a named block", block.where, report);
-  } else {
-    const previous = entry.blocks.get(block.name);
-    if (previous) {
-      // compat: Config::General turns a repeated named block into a list; a repeated template or
-      // logformat name is almost always a mistake, so it is an error here.
-      report(
-        "CONFIG_DUPLICATE_BLOCK",
-        block.where,
-        `<${blockLabel(block)}> is defined twice: here and at ${lineOf(previous.where)}`,
-      );
-    } else {
-      entry.blocks.set(block.name, block);
-    }
   }
 }

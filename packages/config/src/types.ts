@@ -116,7 +116,14 @@ export interface DaemonConfig extends KnockSettings {
   windowMs: number;
   /** sealed: CLIENT must equal the packet source. */
   requireSource: boolean;
-  /** Key name (lower-case) → where it was set; only keys present in the file. */
+  /** `debug`, `quiet`, `test`: the command-line options of the same name, set in the file. */
+  debug?: boolean;
+  quiet?: boolean;
+  test?: boolean;
+  /**
+   * Key name (lower-case) → where its value was written; only top-level keys present in the file
+   * (a key given in `overrides` is absent: it came from the command line).
+   */
   where: ReadonlyMap<string, ConfigWhere>;
 }
 
@@ -136,5 +143,11 @@ export interface ClientConfig extends KnockSettings {
   protocol: "tcp" | "udp";
   method: "connect" | "raw";
   knockDelayMs: number;
+  /** `test`, `json`, `debug`, `quiet`: the command-line options of the same name, set in the file. */
+  test?: boolean;
+  json?: boolean;
+  debug?: boolean;
+  quiet?: boolean;
+  /** As `DaemonConfig.where`. */
   where: ReadonlyMap<string, ConfigWhere>;
 }

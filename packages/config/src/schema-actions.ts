@@ -1,0 +1,132 @@
+/**
+ * The `<actions>` block: `<action>` blocks in file order and `<template NAME>` blocks (spec:
+ * config.md "Daemon keys", daemon.md §4–7). Conditions, commands and state statements are carried
+ * as written; the engine parses them.
+ */
+import { quoteValue } from "./diagnostics.ts";
+import type { GeneralBlock } from "./general-tree.ts";
+import type {
+  ActionConfig,
+  ActionsConfig,
+  LocatedText,
+  TemplateConfig,
+} from "./types.ts";
+import type { Sink } from "./schema-reader.ts";
+import { blockReader, located } from "./schema-blocks.ts";
+
+/** The longest `delay`: one year. */
+export const MAX_DELAY_MS: number = 365 * 86_400_000;
+
+/**
+ * Read the `<actions>` block(s) of the file (at most one is allowed). Every `template = NAME` must
+ * name a `<template NAME>` of the block (names are case-sensitive).
+ */
+export function readActions(
+  blocks: readonly GeneralBlock[],
+  sink: Sink,
+): ActionsConfig {
+  const [block, again] = blocks;
+  if (again && block) {
+    sink.diagnostics.push({
+      code: "CONFIG_REPEATED_BLOCK",
+      severity: "error",
+      message: `<actions> may appear only once; the first is at line ${block.where.line}`,
+      where: again.where,
+    });
+  }
+  if (!block) return { actions: [], templates: new Map() };
+  const r = blockReader(block, sink);
+  const templates = new Map<string, TemplateConfig>();
+  for (const [name, t] of r.named("template")) {
+    templates.set(name, readTemplate(name, t, sink));
+  }
+  const actions = r
+    .anonymous("action")
+    .map((a) => readAction(a, templates, sink));
+  r.finish();
+  return { actions, templates };
+}
+
+function readTemplate(
+  name: string,
+  block: GeneralBlock,
+  sink: Sink,
+): TemplateConfig {
+  const r = blockReader(block, sink);
+  const nonEmpty = (key: string): LocatedText[] =>
+    r.many(key).flatMap((v) => {
+      if (v.text !== "") return [located(v)];
+      r.error("CONFIG_EMPTY_VALUE", v.where, `${key} must not be empty`);
+      return [];
+    });
+  const system = nonEmpty("system");
+  const state = nonEmpty("state");
+  if (system.length === 0 && state.length === 0) {
+    r.error(
+      "CONFIG_MISSING_KEY",
+      block.where,
+      `<template ${name}> needs system = COMMAND or state = STATEMENTS`,
+    );
+  }
+  r.finish();
+  return { name, where: block.where, system, state };
+}
+
+function readAction(
+  block: GeneralBlock,
+  templates: ReadonlyMap<string, TemplateConfig>,
+  sink: Sink,
+): ActionConfig {
+  const r = blockReader(block, sink);
+  const condition = r.text("condition");
+  const names: LocatedText[] = [];
+  for (const v of r.many("template")) {
+    if (v.text === "") {
+      r.error("CONFIG_EMPTY_VALUE", v.where, "template must name a <template>");
+    } else if (!templates.has(v.text)) {
+      r.error(
+        "CONFIG_UNKNOWN_TEMPLATE",
+        v.where,
+        unknownTemplate(v.text, block.where.line, templates),
+      );
+    } else {
+      names.push(located(v));
+    }
+  }
+  if (r.whereOf("template") === undefined) {
+    r.error(
+      "CONFIG_MISSING_KEY",
+      block.where,
+      "<action> needs at least one template = NAME",
+    );
+  }
+  const delayMs = r.duration("delay", "m", 0, {
+    minMs: 0,
+    maxMs: MAX_DELAY_MS,
+  });
+  const use = r.bool("use", true);
+  r.finish();
+  return {
+    where: block.where,
+    ...(condition ? { condition: located(condition) } : {}),
+    templates: names,
+    delayMs,
+    use,
+  };
+}
+
+function unknownTemplate(
+  name: string,
+  actionLine: number,
+  templates: ReadonlyMap<string, TemplateConfig>,
+): string {
+  const known = [...templates.keys()];
+  const lower = name.toLowerCase();
+  const near = known.find((k) => k.toLowerCase() === lower);
+  const hint = near
+    ? `; names are case-sensitive: did you mean ${quoteValue(near)}?`
+    : known.length > 0
+      ? `; defined: ${known.join(", ")}`
+      : "; no <template NAME> is defined";
+  return `<action> at line ${actionLine} uses template ${quoteValue(name)}, which is not defined${hint}`;
+}

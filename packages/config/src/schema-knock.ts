@@ -1,0 +1,97 @@
+/**
+ * The knock settings shared by daemon and client (spec: config.md, knock-format.md, sealed.md).
+ * `knock`, `portspan`, `ivvalue` and `keysalt` are carried as written: the codec owns their rules.
+ */
+import type { KnockSettings } from "./types.ts";
+import type { SectionReader, Val } from "./schema-reader.ts";
+import { parseBoolean } from "./schema-values.ts";
+
+/** The ciphers of the compat profile, in their canonical spelling (knock-format.md §2). */
+export const CIPHERS: readonly ["Blowfish", "DES", "IDEA"] = [
+  "Blowfish",
+  "DES",
+  "IDEA",
+];
+
+/** The knock profiles (sealed.md). */
+export const FORMATS: readonly ["compat", "sealed"] = ["compat", "sealed"];
+
+/**
+ * Read the knock settings from the top-level reader, with the defaults of config.md. `hasUsers`:
+ * the daemon has `<user NAME>` keys, so a sealed config needs no top-level `key`.
+ */
+export function readKnockSettings<V extends Val>(
+  r: SectionReader<V>,
+  hasUsers: boolean,
+): KnockSettings {
+  const knock = r.text("knock");
+  const portspan = r.text("portspan");
+  if (!knock) {
+    r.error(
+      "CONFIG_MISSING_KEY",
+      r.where,
+      "knock is required, e.g. knock = CLIENT,PORT,FLAG0,CHECKSUM",
+    );
+  }
+  if (!portspan) {
+    r.error(
+      "CONFIG_MISSING_KEY",
+      r.where,
+      "portspan is required, e.g. portspan = 1024-5000,6000-25000,26000-35789",
+    );
+  }
+  const format = r.choice("format", FORMATS, "compat");
+  const encryptWhere = r.whereOf("encrypt");
+  const encrypt = r.bool("encrypt", true);
+  const keyVal = r.text("key");
+  const key =
+    keyVal && format === "compat" ? compatKey(r, keyVal) : keyVal?.text;
+  const needsKey = format === "sealed" ? !hasUsers : encrypt;
+  if (needsKey && !key) {
+    r.error(
+      "CONFIG_MISSING_KEY",
+      format === "compat" ? (encryptWhere ?? r.where) : r.where,
+      format === "compat"
+        ? "key is required when encrypt = yes (the default); set key or encrypt = no"
+        : "key is required with format = sealed (or <user NAME> blocks with keys)",
+    );
+  }
+  const cipher = r.choice("cipher", CIPHERS, "Blowfish");
+  const iv = r.bool("iv", false);
+  const ivvalue = r.text("ivvalue");
+  if (iv && ivvalue) {
+    r.warn(
+      "CONFIG_IVVALUE_WITH_IV",
+      ivvalue.where,
+      "ivvalue with iv = yes replaces the random IV of every knock: for tests and vectors only",
+    );
+  }
+  const padding = r.choice("padding", ["right", "left"] as const, "right");
+  const keysalt = r.text("keysalt")?.text;
+  return {
+    knock: knock?.text ?? "",
+    portspan: portspan?.text ?? "",
+    encrypt,
+    ...(key ? { key } : {}),
+    cipher,
+    iv,
+    ...(ivvalue ? { ivvalue: ivvalue.text } : {}),
+    padding,
+    format,
+    ...(keysalt !== undefined ? { keysalt } : {}),
+  };
+}
+
+// compat: the prototype read its config with -AutoTrue, so `key = on` became the passphrase `1`.
+// Old knocks were made with that key, so we keep the conversion for `key` alone, and say so.
+function compatKey<V extends Val>(r: SectionReader<V>, v: V): string {
+  const b = parseBoolean(v.text);
+  if (b === undefined || v.text === "1" || v.text === "0") return v.text;
+  // The message must not repeat the key itself.
+  r.warn(
+    "CONFIG_KEY_AUTOTRUE",
+    v.where,
+    `key is a yes/no word and is read as "${b ? 1 : 0}", as the prototype did; use a real passphrase`,
+  );
+  return b ? "1" : "0";
+}
