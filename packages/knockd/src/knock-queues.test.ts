@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { compileKnockConfigOrThrow, encodeKnock } from "@portknock/codec";
+import { createKnockQueues } from "./knock-queues.ts";
+
+const config = compileKnockConfigOrThrow({
+  knock: "CLIENT,PORT,FLAG0,CHECKSUM",
+  portspan: "1000-1255",
+  encrypt: true,
+  key: "password",
+  cipher: "Blowfish",
+  iv: true,
+  padding: "right",
+});
+const values = { CLIENT: "10.3.2.1", PORT: 22, FLAG0: 1 };
+const knock = (iv = 7): number[] =>
+  encodeKnock(config, values, { iv: new Uint8Array(8).fill(iv) }).ports;
+
+function queues(maxSources = 100): ReturnType<typeof createKnockQueues> {
+  return createKnockQueues({ config, knockTimeoutMs: 30_000, maxSources });
+}
+
+describe("per-source queues (daemon.md §2)", () => {
+  it("accepts a knock once its last port arrives", () => {
+    const q = queues();
+    const ports = knock();
+    const outcomes = ports.map((p, i) => q.push("192.0.2.1", p, 1000 + i));
+    expect(outcomes.slice(0, -1).every((o) => o.kind === "queued")).toBe(true);
+    expect(outcomes.at(-1)).toMatchObject({
+      kind: "accepted",
+      knock: { values },
+    });
+    expect(q.size).toBe(0);
+    expect(q.counters.knocksAccepted).toBe(1);
+  });
+
+  it("slides past leading noise from the same source", () => {
+    const q = queues();
+    for (const p of [1001, 1002, 1003, 1200, 1100]) q.push("192.0.2.1", p, 0);
+    const last = knock()
+      .map((p) => q.push("192.0.2.1", p, 10))
+      .at(-1);
+    expect(last?.kind).toBe("accepted");
+    expect(
+      Object.values(q.counters.decodeFailures).reduce((a, b) => a + b, 0),
+    ).toBe(5);
+  });
+
+  it("ignores ports outside the span without disturbing the queue", () => {
+    const q = queues();
+    const ports = knock();
+    const out = ports.flatMap((p) => [
+      q.push("192.0.2.1", p, 0),
+      q.push("192.0.2.1", 80, 0),
+    ]);
+    expect(out.filter((o) => o.kind === "outside-span")).toHaveLength(
+      ports.length,
+    );
+    expect(out.some((o) => o.kind === "accepted")).toBe(true);
+  });
+
+  it("keeps sources apart when their knocks interleave", () => {
+    const q = queues();
+    const a = knock(1);
+    const b = knock(2);
+    const results = a.flatMap((p, i) => [
+      q.push("192.0.2.1", p, i),
+      q.push("192.0.2.2", b[i]!, i),
+    ]);
+    expect(results.filter((r) => r.kind === "accepted")).toHaveLength(2);
+  });
+
+  it("drops a queue idle for knocktimeout", () => {
+    const q = queues();
+    const ports = knock();
+    ports.slice(0, 10).forEach((p) => q.push("192.0.2.1", p, 0));
+    // The rest arrives 31 s later: the first 10 ports are gone, no knock.
+    const late = ports.slice(10).map((p) => q.push("192.0.2.1", p, 31_000));
+    expect(late.some((o) => o.kind === "accepted")).toBe(false);
+    expect(q.counters.sourcesExpired).toBe(1);
+  });
+
+  it("drops the same wire bytes a second time within the timeout (replay)", () => {
+    const q = queues();
+    const ports = knock();
+    ports.forEach((p) => q.push("192.0.2.1", p, 0));
+    const again = ports.map((p) => q.push("198.51.100.7", p, 5_000)).at(-1);
+    expect(again).toEqual({ kind: "replay" });
+    expect(q.counters.replaysDropped).toBe(1);
+    // After the timeout the same wire is a knock again (compat cannot tell; sealed can).
+    const later = ports.map((p) => q.push("192.0.2.1", p, 40_000)).at(-1);
+    expect(later?.kind).toBe("accepted");
+  });
+
+  it("evicts the least recently used source at maxsources", () => {
+    const q = queues(3);
+    q.push("192.0.2.1", 1000, 0);
+    q.push("192.0.2.2", 1000, 1);
+    q.push("192.0.2.3", 1000, 2);
+    q.push("192.0.2.1", 1001, 3); // touch .1: .2 is now the oldest
+    q.push("192.0.2.4", 1000, 4);
+    expect(q.size).toBe(3);
+    expect(q.counters.sourcesEvicted).toBe(1);
+    // .1 survived: finishing its knock still needs only the remaining ports.
+    const ports = knock();
+    const r = ports.map((p) => q.push("192.0.2.1", p, 5)).at(-1);
+    expect(r?.kind).toBe("accepted");
+  });
+
+  it("stays bounded under a flood of distinct sources", () => {
+    const q = queues(1000);
+    for (let i = 0; i < 50_000; i++)
+      q.push(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1000 + (i % 256), i);
+    expect(q.size).toBe(1000);
+    expect(q.counters.sourcesEvicted).toBe(49_000);
+  });
+
+  it("refuses nonsense options", () => {
+    expect(() =>
+      createKnockQueues({ config, knockTimeoutMs: 0, maxSources: 1 }),
+    ).toThrow(RangeError);
+    expect(() =>
+      createKnockQueues({ config, knockTimeoutMs: 1, maxSources: 0 }),
+    ).toThrow(RangeError);
+  });
+});
