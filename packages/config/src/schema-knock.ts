@@ -41,16 +41,19 @@ export function readKnockSettings<V extends Val>(
     );
   }
   const format = r.choice("format", FORMATS, "compat");
-  const encryptWhere = r.whereOf("encrypt");
+  const encryptVal = r.one("encrypt");
   const encrypt = r.bool("encrypt", true);
+  // A bad encrypt value is reported already; do not also ask for a key because of it.
+  const encryptBad =
+    encryptVal !== undefined && parseBoolean(encryptVal.text) === undefined;
   const keyVal = r.text("key");
   const key =
     keyVal && format === "compat" ? compatKey(r, keyVal) : keyVal?.text;
-  const needsKey = format === "sealed" ? !hasUsers : encrypt;
+  const needsKey = format === "sealed" ? !hasUsers : encrypt && !encryptBad;
   if (needsKey && !key) {
     r.error(
       "CONFIG_MISSING_KEY",
-      format === "compat" ? (encryptWhere ?? r.where) : r.where,
+      format === "compat" ? (encryptVal?.where ?? r.where) : r.where,
       format === "compat"
         ? "key is required when encrypt = yes (the default); set key or encrypt = no"
         : "key is required with format = sealed (or <user NAME> blocks with keys)",

@@ -35,7 +35,10 @@ export interface SectionReader<V extends Val> {
   readonly where: ConfigWhere;
   error(code: ConfigCode, where: Where, message: string): void;
   warn(code: ConfigCode, where: Where, message: string): void;
-  /** A key that may appear once; a repeat is `CONFIG_REPEATED_KEY` naming both places. */
+  /**
+   * A key that may appear once (the last value is returned); a repeat is `CONFIG_REPEATED_KEY`
+   * naming both places, reported once however often the key is read.
+   */
   one(key: string): V | undefined;
   /** Where `key`'s last value was written, without reading it. */
   whereOf(key: string): Where | undefined;
@@ -104,7 +107,10 @@ export function createSectionReader<V extends Val>(
     );
     return [];
   };
+  // Memoized so that a key may be looked at twice without reporting it twice.
+  const seen = new Map<string, V | undefined>();
   const one = (key: string): V | undefined => {
+    if (seen.has(key)) return seen.get(key);
     const all = values(key);
     const [first, second] = all;
     if (first && second) {
@@ -114,7 +120,9 @@ export function createSectionReader<V extends Val>(
         `${key} is set twice${inBlock}: at ${formatWhere(first.where)} and ${formatWhere(second.where)}`,
       );
     }
-    return all.at(-1);
+    const last = all.at(-1);
+    seen.set(key, last);
+    return last;
   };
   const blockError = (
     type: string,
