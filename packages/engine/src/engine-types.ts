@@ -1,0 +1,128 @@
+/**
+ * The engine's public types: dependencies, options, results and counters (STYLE.md §6).
+ */
+import type { ConfigWhere, Logger } from "@portknock/config";
+import type { Clock, Timers } from "./clock.ts";
+import type { CommandFailureCode, Refusal, RefusalCode } from "./errors.ts";
+import type { RunCommand, RunResult } from "./runner.ts";
+import type { StateStore } from "./state-store.ts";
+import type { KnockVariables, VariableValue } from "./variables.ts";
+
+/** The effects an engine uses, injected (real ones: `systemClock`, `createFileStore`, `spawnRunner`). */
+export interface EngineDeps {
+  clock: Clock;
+  store: StateStore;
+  /** Runs one argv (never through a shell). */
+  run: RunCommand;
+  logger?: Logger;
+  /** Timers for delayed actions. Default `systemTimers` (vitest fake timers apply). */
+  timers?: Timers;
+}
+
+/** Behaviour switches of `createEngine`. */
+export interface EngineOptions {
+  /** Run nothing, change no state, schedule nothing; log what would happen (`-test`). */
+  test?: boolean;
+  /** Kill a command after this many ms. Default 30 000. */
+  commandTimeoutMs?: number;
+}
+
+/** One command that ran. */
+export interface CommandOutcome {
+  argv: string[];
+  result: RunResult;
+  /** Set when `result.ok` is false. */
+  code?: CommandFailureCode;
+}
+
+/** What happened to one action for one knock. */
+export type ActionStatus =
+  /** `use = no`. */
+  | "disabled"
+  /** The condition was false. */
+  | "unmatched"
+  /** Matched, but a value was unsafe: nothing ran, no state changed. */
+  | "refused"
+  /** Matched; its commands ran and all succeeded (or it had none). */
+  | "ran"
+  /** Matched; at least one command failed. */
+  | "failed"
+  /** Matched; state changed now, commands persisted to run after `delayMs`. */
+  | "scheduled"
+  /** Matched in test mode: logged only. */
+  | "tested";
+
+/** The outcome of one action. */
+export interface ActionOutcome {
+  index: number;
+  where: ConfigWhere;
+  /** `file:line` of the action. */
+  label: string;
+  status: ActionStatus;
+  refusal?: Refusal;
+  /** The substituted argv of each command (also for scheduled and tested actions). */
+  argv: string[][];
+  /** Commands that ran (immediate actions only). */
+  commands: CommandOutcome[];
+  /** State statements applied (or, in test mode, that would be). */
+  stateChanges: number;
+  /** Scheduled actions: the pending id and due time (epoch ms). */
+  pendingId?: string;
+  dueMs?: number;
+}
+
+/** What `accept` did with a knock. */
+export interface AcceptResult {
+  /** All variables of the knock, computed ones included. */
+  variables: Readonly<Record<string, VariableValue>>;
+  /** One outcome per action, in file order. */
+  actions: ActionOutcome[];
+}
+
+/** What `start` found in the store. */
+export interface StartResult {
+  /** Overdue pending actions run at once (or logged, in test mode). */
+  overdue: number;
+  /** Pending actions rescheduled for later. */
+  scheduled: number;
+}
+
+/** Engine counters (live; read them, do not write). */
+export interface EngineCounters {
+  knocksAccepted: number;
+  /** Actions whose condition held. */
+  actionsMatched: number;
+  /** Actions whose commands were executed (immediately, or later when delayed). */
+  actionsRun: number;
+  /** Of `actionsRun`, those with at least one failed command. */
+  actionsFailed: number;
+  actionsScheduled: number;
+  actionsRefused: number;
+  /** Commands started. */
+  commandsRun: number;
+  /** Of `commandsRun`, those that did not exit 0. */
+  commandsFailed: number;
+  stateChanges: number;
+  /** Refusals by code. */
+  refused: Partial<Record<RefusalCode, number>>;
+  /** Command failures by code. */
+  failed: Partial<Record<CommandFailureCode, number>>;
+}
+
+/** The action engine. */
+export interface Engine {
+  /**
+   * Evaluates every action for an accepted knock, in file order: conditions and state changes
+   * at once, then immediate commands in order (awaited); delayed ones are persisted and timed.
+   * Never rejects for bad knock values (they are refusals); rejects with `EngineError`
+   * `ENGINE_CLOSED` after `close()`.
+   */
+  accept(knock: KnockVariables): Promise<AcceptResult>;
+  /** Loads pending delayed actions from the store: runs overdue ones, schedules the rest. */
+  start(): Promise<StartResult>;
+  /** Resolves when no command is running (delayed ones included), e.g. before printing counters. */
+  idle(): Promise<void>;
+  readonly counters: Readonly<EngineCounters>;
+  /** Disarms timers (pending actions stay in the store) and waits for running commands. Idempotent. */
+  close(): Promise<void>;
+}
