@@ -51,21 +51,33 @@ export function toPlainObject(block: GeneralBlock): PlainObject {
     switch (entry.kind) {
       case "values": {
         const texts = entry.values.map((v) => v.text);
-        out[key] = texts.length === 1 ? (texts[0] ?? "") : texts;
+        setOwn(out, key, texts.length === 1 ? (texts[0] ?? "") : texts);
         break;
       }
       case "blocks": {
         const objects = entry.blocks.map(toPlainObject);
-        out[key] = objects.length === 1 ? (objects[0] ?? {}) : objects;
+        setOwn(out, key, objects.length === 1 ? (objects[0] ?? {}) : objects);
         break;
       }
       case "named": {
         const named: PlainObject = {};
-        for (const [name, b] of entry.blocks) named[name] = toPlainObject(b);
-        out[key] = named;
+        for (const [name, b] of entry.blocks) {
+          setOwn(named, name, toPlainObject(b));
+        }
+        setOwn(out, key, named);
         break;
       }
     }
   }
   return out;
+}
+
+// Keys come from the file: `__proto__` must become a key, not a prototype.
+function setOwn(target: PlainObject, key: string, value: PlainValue): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }

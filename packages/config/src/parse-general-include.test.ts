@@ -86,6 +86,15 @@ describe("parseGeneral: include", () => {
     );
   });
 
+  it("removes quotes around the included path", () => {
+    expect(
+      plain(`<<include "a.conf">>\n<<Include 'b.conf'>>\n`, {
+        "a.conf": "a = 1\n",
+        "b.conf": "b = 2\n",
+      }),
+    ).toEqual({ a: "1", b: "2" });
+  });
+
   it("reports a missing include", () => {
     expect(codes(parse("a = 1\n<<include nope.conf>>\n"))).toEqual([
       ["CONFIG_INCLUDE_FAILED", 2],

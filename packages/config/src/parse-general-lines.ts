@@ -11,6 +11,7 @@ import {
   WS,
   concat,
   cut,
+  isSpace,
   segWhere,
   slice,
   trimStartSeg,
@@ -42,15 +43,17 @@ export interface LineSink {
 }
 
 // The regexes of Config::General 2.65, with `.` written as [^\n] (Perl's `.` also takes \r).
-const C_COMMENT_ONE_LINE = /\s*\/\*[^\n]*\*\/\s*/;
 const C_COMMENT_START = /^\s*\/\*/;
 const C_COMMENT_END_AT_EOL = /\*\/\s*$/;
 const C_COMMENT_END_PREFIX = /^[^\n]*\*\//;
 const HASH_COMMENT = /(?<!\\)#[^\n]*$/;
 const CONTINUATION = /(?<!\\)\\$/;
 const EMPTY_BLOCK = /^\s*<([^/][^\n]*?)\/>\s*$/d;
-const HEREDOC_EQUALS = /^\s*([^=]+?)\s*=\s*<<\s*([^\n]+?)\s*$/d;
-const HEREDOC_SPACE = /^\s*(\S+?)\s+<<\s*([^\n]+?)\s*$/d;
+// As /^\s*([^=]+?)\s*=\s*<<\s*(.+?)\s*$/ and /^\s*(\S+?)\s+<<\s*(.+?)\s*$/, written so that
+// no two parts can match the same whitespace (which made long lines quadratic).
+const HEREDOC_EQUALS =
+  /^\s*([^=\s](?:[^=]*[^=\s])?)\s*=\s*<<\s*(\S(?:[^\n]*\S)?)\s*$/d;
+const HEREDOC_SPACE = /^\s*(\S+?)\s+<<\s*(\S(?:[^\n]*\S)?)\s*$/d;
 const INCLUDE = /^\s*<<include\s+([^\n]+?)>>\s*$/i;
 
 interface HereDocState {
@@ -125,9 +128,9 @@ function readLine(
 /** C comments (on by default in Config::General), then `#` comments; `undefined`: skip the line. */
 function stripComments(st: FileState, line: Seg): Seg | undefined {
   let seg = line;
-  const one = C_COMMENT_ONE_LINE.exec(seg.s);
+  const one = oneLineComment(seg.s);
   if (one) {
-    seg = cut(seg, one.index, one.index + one[0].length);
+    seg = cut(seg, one[0], one[1]);
   } else if (C_COMMENT_START.test(seg.s)) {
     if (C_COMMENT_END_AT_EOL.test(seg.s)) st.cComment = undefined;
     else st.cComment ??= segWhere(st.src, seg);
@@ -147,6 +150,22 @@ function stripComments(st: FileState, line: Seg): Seg | undefined {
   if (st.cComment) return undefined;
   const hash = HASH_COMMENT.exec(seg.s);
   return hash ? slice(seg, 0, hash.index) : seg;
+}
+
+/**
+ * Where Config::General's one-line C-comment substitution cuts: from the whitespace before the
+ * first comment start to the whitespace after the last comment end on the line (its `.*` is
+ * greedy). Done by hand: the regex, with its leading whitespace, is quadratic on long lines.
+ */
+function oneLineComment(s: string): [number, number] | undefined {
+  const open = s.indexOf("/*");
+  const close = s.lastIndexOf("*/");
+  if (open < 0 || close < open + 2) return undefined;
+  let from = open;
+  while (from > 0 && isSpace(s.charCodeAt(from - 1))) from--;
+  let to = close + 2;
+  while (to < s.length && isSpace(s.charCodeAt(to))) to++;
+  return [from, to];
 }
 
 /** `<name X/>` is `<name X>` followed by `</name>`. */

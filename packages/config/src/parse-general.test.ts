@@ -75,7 +75,9 @@ describe("parseGeneral: key/value lines", () => {
   });
 
   it("reads CRLF line endings and a UTF-8 BOM", () => {
-    expect(plain("\uFEFFa = 1\r\nb = 2\r\n")).toEqual({ a: "1", b: "2" });
+    expect(
+      plain("\uFEFFa = 1\r\nb = 2\r\nh <<EOT\r\n x\r\n y\r\nEOT\r\n"),
+    ).toEqual({ a: "1", b: "2", h: "x\n y" });
   });
 });
 
@@ -198,7 +200,8 @@ describe("parseGeneral: blocks", () => {
   });
 
   it("reads <name/> and <name X/> as empty blocks", () => {
-    expect(plain("<e/>\n<f g/>\n")).toEqual({ e: {}, f: { g: {} } });
+    expect(plain("<e/>\n<f g/>  \n")).toEqual({ e: {}, f: { g: {} } });
+    expect(plain("key = <b/>\n")).toEqual({ key: "<b/>" });
   });
 
   it("reports a repeated block name with both lines", () => {
@@ -276,6 +279,24 @@ describe("parseGeneral: locations", () => {
 });
 
 describe("parseGeneral: robustness", () => {
+  it("stays linear on long runs of whitespace", () => {
+    // Each of these took seconds to minutes with regexes that backtrack over whitespace.
+    const run = " ".repeat(200_000);
+    const r = parse(
+      `a = x${run}y\nh <<EOT\na${run}b\nEOT\nk${run}= <<\n${run}/* open\n`,
+    );
+    expect(toPlainObject(r.tree)).toEqual({
+      a: `x${run}y`,
+      h: `a${run}b`,
+      k: "<<",
+    });
+  });
+
+  it("makes __proto__ an ordinary key", () => {
+    const tree = plain("__proto__ = x\n<b __proto__>\n</b>\n");
+    expect(Object.getPrototypeOf(tree)).toBe(Object.prototype);
+  });
+
   it("never throws on arbitrary text", () => {
     const pieces = fc.constantFrom(
       "<",

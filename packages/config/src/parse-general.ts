@@ -19,7 +19,7 @@ import type { Chunk } from "./parse-general-lines.ts";
 import type { IncludeFn } from "./parse-general-include.ts";
 import { readChunks } from "./parse-general-include.ts";
 import type { Seg, SourceText } from "./source-text.ts";
-import { WS, segWhere, trimSeg } from "./source-text.ts";
+import { WS, segWhere, trimSeg, trimText } from "./source-text.ts";
 
 /** Options of `parseGeneral`. */
 export interface ParseGeneralOptions {
@@ -46,7 +46,6 @@ const CLOSE = /^<\/([\s\S]+?)>$/;
 const QUOTED_BLOCK = /^"([^"]+)"$/;
 const NAMED_BLOCK = /^(?:"([^"]+)"|(\S+))(?:\s+(?:"([^"]+)"|([\s\S]*)))?$/;
 const QUOTED_VALUE = /^"((?:[^"\\]|\\[\s\S])*)"$/;
-const TRIM = new RegExp(`^${WS}+|${WS}+$`, "g");
 
 /**
  * Parse Config::General text into a tree. Keys and block types are lower-cased, block names keep
@@ -135,7 +134,7 @@ function hereDocValue(chunk: Extract<Chunk, { kind: "heredoc" }>): KeyedValue {
   return {
     key: key.s.toLowerCase(),
     value: {
-      text: cookValue(chunk.body.replace(TRIM, "")),
+      text: cookValue(trimText(chunk.body)),
       where: { kind: "config", file, line: chunk.bodyLine, column: 1 },
       keyWhere: segWhere(chunk.src, key),
     },

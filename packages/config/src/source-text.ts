@@ -68,20 +68,41 @@ export function slice(seg: Seg, from: number, to?: number): Seg {
 // Perl's \s (ASCII whitespace): JavaScript's \s would also take Unicode spaces.
 /** Perl's `\s` as a regex source: ASCII whitespace only. */
 export const WS = "[ \\t\\n\\r\\f\\v]";
-const LEADING_WS = new RegExp(`^${WS}+`);
-const TRAILING_WS = new RegExp(`${WS}+$`);
+
+// Trimming is done by hand: a regex like /\s+$/ tries every start position inside a long run of
+// whitespace and is quadratic in its length.
+/** Whether a UTF-16 code is Perl's ASCII whitespace. */
+export function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
+}
+
+function leadingSpaces(s: string): number {
+  let i = 0;
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+function trailingSpacesFrom(s: string, start: number): number {
+  let end = s.length;
+  while (end > start && isSpace(s.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+/** Trim Perl's whitespace (`s/^\s+//; s/\s+$//`) from a string. */
+export function trimText(s: string): string {
+  const start = leadingSpaces(s);
+  return s.slice(start, trailingSpacesFrom(s, start));
+}
 
 /** Trim leading and trailing whitespace (Perl's `s/^\s+//; s/\s+$//`). */
 export function trimSeg(seg: Seg): Seg {
-  const start = LEADING_WS.exec(seg.s)?.[0].length ?? 0;
-  const rest = seg.s.slice(start);
-  const endCut = TRAILING_WS.exec(rest)?.[0].length ?? 0;
-  return slice(seg, start, seg.s.length - endCut);
+  const start = leadingSpaces(seg.s);
+  return slice(seg, start, trailingSpacesFrom(seg.s, start));
 }
 
 /** Trim leading whitespace. */
 export function trimStartSeg(seg: Seg): Seg {
-  return slice(seg, LEADING_WS.exec(seg.s)?.[0].length ?? 0);
+  return slice(seg, leadingSpaces(seg.s));
 }
 
 /** Join two segments. */
