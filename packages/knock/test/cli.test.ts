@@ -317,7 +317,7 @@ describe("-time defaults to now", () => {
       ],
       { now: () => 1_100_000_000_500 },
     );
-    expect(JSON.parse(r.stdout).plaintext).toBe(
+    expect((JSON.parse(r.stdout) as { plaintext: string }).plaintext).toBe(
       (1_100_000_000).toString(16).padStart(8, "0"),
     );
   });

@@ -152,6 +152,8 @@ describe.skipIf(gate.skip)("sending on loopback (root)", () => {
     ]);
     expect(r.code).toBe(0);
     // CLIENT = 127.0.0.1: the plaintext starts with 7f000001.
-    expect(JSON.parse(r.stdout).plaintext).toMatch(/^7f000001/);
+    expect((JSON.parse(r.stdout) as { plaintext: string }).plaintext).toMatch(
+      /^7f000001/,
+    );
   });
 });

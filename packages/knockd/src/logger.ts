@@ -1,0 +1,90 @@
+/**
+ * knockd's logger (STYLE.md §8, daemon.md §8): pino underneath, writing one line per event to
+ * stderr. With `-logjson` the lines are pino's JSON; otherwise they are rendered as
+ * `LEVEL event key=value …` text (journald adds its own timestamp). Keys, IVs and passwords are
+ * redacted; untrusted text stays under `input`, escaped by JSON quoting.
+ */
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import type { Logger } from "@portknock/config";
+
+/** Options of `createDaemonLogger`. */
+export interface DaemonLoggerOptions {
+  json: boolean;
+  level: "debug" | "info" | "error";
+  stream: Writable;
+}
+
+const LEVEL_NAMES: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
+
+function renderValue(v: unknown): string {
+  if (typeof v === "string")
+    return /^[\w./:@,+-]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** Renders one pino JSON record as a text line. Exported for tests. */
+export function renderTextLine(record: Record<string, unknown>): string {
+  const {
+    level,
+    time: _time,
+    pid: _pid,
+    hostname: _host,
+    msg,
+    event,
+    ...rest
+  } = record;
+  const head = [LEVEL_NAMES[Number(level)] ?? renderValue(level)];
+  if (event != null) head.push(renderValue(event));
+  if (msg != null && msg !== event) head.push(renderValue(msg));
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${renderValue(v)}`);
+  return [...head, ...fields].join(" ");
+}
+
+/** A Writable that turns pino's JSON lines into text lines. */
+function textStream(out: Writable): Writable {
+  let pending = "";
+  return new Writable({
+    write(chunk: Buffer, _enc, done): void {
+      pending += chunk.toString("utf8");
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        try {
+          out.write(
+            renderTextLine(JSON.parse(line) as Record<string, unknown>) + "\n",
+          );
+        } catch {
+          out.write(line + "\n");
+        }
+      }
+      done();
+    },
+  });
+}
+
+/** Creates the daemon's logger. */
+export function createDaemonLogger(options: DaemonLoggerOptions): Logger {
+  const dest = options.json ? options.stream : textStream(options.stream);
+  return pino(
+    {
+      level: options.level,
+      base: undefined,
+      timestamp: options.json ? pino.stdTimeFunctions.isoTime : false,
+      redact: {
+        paths: ["key", "iv", "password", "*.key", "*.iv", "*.password"],
+        censor: "[redacted]",
+      },
+      formatters: { level: (_label, number) => ({ level: number }) },
+    },
+    dest,
+  );
+}
