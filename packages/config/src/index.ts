@@ -1,3 +1,7 @@
+/**
+ * `@portknock/config`: the Config::General dialect parser and the typed, validated configuration
+ * of knockd and knock (spec: config.md). The documentation of each export is at its definition.
+ */
 export type { Where, Diagnostic } from "./diagnostics.ts";
 export {
   quoteValue,

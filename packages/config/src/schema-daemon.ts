@@ -5,7 +5,7 @@
 import { quoteValue } from "./diagnostics.ts";
 import type { GeneralBlock } from "./general-tree.ts";
 import type { ConfigWhere, DaemonConfig } from "./types.ts";
-import type { Sink } from "./schema-reader.ts";
+import type { SectionReader, Sink, Val } from "./schema-reader.ts";
 import { createSectionReader } from "./schema-reader.ts";
 import type { ConfigOverrides } from "./schema-overrides.ts";
 import {
@@ -25,6 +25,65 @@ import { readActions } from "./schema-actions.ts";
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+type FileModeKeys = Pick<
+  DaemonConfig,
+  "logfile" | "logcommand" | "fileIntervalMs" | "uselogformat" | "logformats"
+>;
+
+/** File mode (daemon.md §1): the log to follow and how its lines are read. */
+function readFileMode(r: SectionReader<Val>, sink: Sink): FileModeKeys {
+  const logcommand = r.text("logcommand")?.text;
+  const logformats = readLogFormats(r.named("logformat"), sink);
+  const use = r.text("uselogformat");
+  const name = use?.text || "iptables";
+  if (use && !logformats.has(name) && !BUILTIN_LOGFORMATS.includes(name)) {
+    const known = [...BUILTIN_LOGFORMATS, ...logformats.keys()].join(", ");
+    r.error(
+      "CONFIG_UNKNOWN_LOGFORMAT",
+      use.where,
+      `uselogformat names ${quoteValue(name)}, which is neither a <logformat NAME> block nor built in; known: ${known}`,
+    );
+  }
+  return {
+    logfile: r.text("logfile")?.text || "/var/log/firewall",
+    ...(logcommand ? { logcommand } : {}),
+    fileIntervalMs: r.duration("fileinterval", "s", 500, {
+      minMs: 10,
+      maxMs: HOUR_MS,
+    }),
+    uselogformat: name,
+    logformats,
+  };
+}
+
+type NetworkModeKeys = Pick<
+  DaemonConfig,
+  "interfaces" | "snapshotSize" | "useethfilter" | "ethfilters"
+>;
+
+/** Network mode (daemon.md §1): where to capture and which packets to keep. */
+function readNetworkMode(r: SectionReader<Val>, sink: Sink): NetworkModeKeys {
+  const iface = r.text("interface");
+  const ethfilters = readEthFilters(r.named("ethfilter"), sink);
+  const use = r.text("useethfilter");
+  if (use?.text && !ethfilters.has(use.text)) {
+    const known = [...ethfilters.keys()];
+    r.error(
+      "CONFIG_UNKNOWN_ETHFILTER",
+      use.where,
+      `useethfilter names ${quoteValue(use.text)}, which is not an <ethfilter NAME> block${
+        known.length > 0 ? `; defined: ${known.join(", ")}` : ""
+      }`,
+    );
+  }
+  return {
+    interfaces: iface ? iface.text.split(/\s+/).filter(Boolean) : ["lo"],
+    snapshotSize: r.int("snapshotsize", 1500, 64, 262_144),
+    ...(use?.text ? { useethfilter: use.text } : {}),
+    ethfilters,
+  };
+}
+
 /** Read a `DaemonConfig` from a parse tree; problems go to `sink`. */
 export function readDaemonConfig(
   tree: GeneralBlock,
@@ -40,41 +99,8 @@ export function readDaemonConfig(
   const users = readUsers(userBlocks, sink);
   const knock = readKnockSettings(r, userBlocks.size > 0);
   const runmode = r.choice("runmode", ["file", "network"] as const, "file");
-  const logfile = r.text("logfile")?.text || "/var/log/firewall";
-  const logcommand = r.text("logcommand")?.text;
-  const fileIntervalMs = r.duration("fileinterval", "s", 500, {
-    minMs: 10,
-    maxMs: HOUR_MS,
-  });
-  const logformats = readLogFormats(r.named("logformat"), sink);
-  const uselogformat = r.text("uselogformat");
-  if (
-    uselogformat?.text &&
-    !logformats.has(uselogformat.text) &&
-    !BUILTIN_LOGFORMATS.includes(uselogformat.text)
-  ) {
-    const known = [...BUILTIN_LOGFORMATS, ...logformats.keys()].join(", ");
-    r.error(
-      "CONFIG_UNKNOWN_LOGFORMAT",
-      uselogformat.where,
-      `uselogformat names ${quoteValue(uselogformat.text)}, which is neither a <logformat NAME> block nor built in; known: ${known}`,
-    );
-  }
-  const iface = r.text("interface");
-  const interfaces = iface ? iface.text.split(/\s+/).filter(Boolean) : ["lo"];
-  const snapshotSize = r.int("snapshotsize", 1500, 64, 262_144);
-  const ethfilters = readEthFilters(r.named("ethfilter"), sink);
-  const useethfilter = r.text("useethfilter");
-  if (useethfilter?.text && !ethfilters.has(useethfilter.text)) {
-    const known = [...ethfilters.keys()];
-    r.error(
-      "CONFIG_UNKNOWN_ETHFILTER",
-      useethfilter.where,
-      `useethfilter names ${quoteValue(useethfilter.text)}, which is not an <ethfilter NAME> block${
-        known.length > 0 ? `; defined: ${known.join(", ")}` : ""
-      }`,
-    );
-  }
+  const fileMode = readFileMode(r, sink);
+  const networkMode = readNetworkMode(r, sink);
   const knockTimeoutMs = r.duration("knocktimeout", "s", 30_000, {
     minMs: 1000,
     maxMs: DAY_MS,
@@ -102,15 +128,8 @@ export function readDaemonConfig(
     ...knock,
     file,
     runmode,
-    logfile,
-    ...(logcommand ? { logcommand } : {}),
-    fileIntervalMs,
-    uselogformat: uselogformat?.text || "iptables",
-    logformats,
-    interfaces,
-    snapshotSize,
-    ...(useethfilter?.text ? { useethfilter: useethfilter.text } : {}),
-    ethfilters,
+    ...fileMode,
+    ...networkMode,
     knockTimeoutMs,
     maxSources,
     ...(statefile ? { statefile } : {}),

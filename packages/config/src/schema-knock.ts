@@ -24,22 +24,12 @@ export function readKnockSettings<V extends Val>(
   r: SectionReader<V>,
   hasUsers: boolean,
 ): KnockSettings {
-  const knock = r.text("knock");
-  const portspan = r.text("portspan");
-  if (!knock) {
-    r.error(
-      "CONFIG_MISSING_KEY",
-      r.where,
-      "knock is required, e.g. knock = CLIENT,PORT,FLAG0,CHECKSUM",
-    );
-  }
-  if (!portspan) {
-    r.error(
-      "CONFIG_MISSING_KEY",
-      r.where,
-      "portspan is required, e.g. portspan = 1024-5000,6000-25000,26000-35789",
-    );
-  }
+  const knock = required(r, "knock", "knock = CLIENT,PORT,FLAG0,CHECKSUM");
+  const portspan = required(
+    r,
+    "portspan",
+    "portspan = 1024-5000,6000-25000,26000-35789",
+  );
   const format = r.choice("format", FORMATS, "compat");
   const encryptVal = r.one("encrypt");
   const encrypt = r.bool("encrypt", true);
@@ -83,6 +73,22 @@ export function readKnockSettings<V extends Val>(
     format,
     ...(keysalt !== undefined ? { keysalt } : {}),
   };
+}
+
+function required<V extends Val>(
+  r: SectionReader<V>,
+  key: string,
+  example: string,
+): V | undefined {
+  const v = r.text(key);
+  if (!v) {
+    r.error(
+      "CONFIG_MISSING_KEY",
+      r.where,
+      `${key} is required, e.g. ${example}`,
+    );
+  }
+  return v;
 }
 
 // compat: the prototype read its config with -AutoTrue, so `key = on` became the passphrase `1`.

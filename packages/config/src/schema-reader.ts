@@ -66,6 +66,8 @@ export interface SectionReader<V extends Val> {
   text(key: string): V | undefined;
 }
 
+// createSectionReader is long because it is a factory: it returns one small closure per way of
+// reading a key, all sharing the set of keys read so far.
 /**
  * Make a reader over `entries` (a block's entries, possibly merged with command-line overrides).
  * `label` names the block in messages (`<action>`, `<template exec>`), or is `""` for the file.
