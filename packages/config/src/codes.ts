@@ -73,7 +73,6 @@ export type SchemaCode =
   /** Warning (compat): `key = on|yes|true|off|no|false` was turned into `1`/`0`, as the prototype did. */
   | "CONFIG_KEY_AUTOTRUE"
   /** Warning: `ivvalue` together with `iv = yes` replaces the random IV (tests and vectors only). */
-  | "CONFIG_IVVALUE_WITH_IV"
   /** Warning: the daemon has no `<actions>`, so an accepted knock does nothing. */
   | "CONFIG_NO_ACTIONS";
 

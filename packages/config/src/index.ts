@@ -34,6 +34,8 @@ export type {
   PlainValue,
   PlainObject,
 } from "./general-tree.ts";
+export { normalizeArgv } from "./parse-argv.ts";
+export type { ArgvCode, ArgvSpec, NormalizeArgvResult } from "./parse-argv.ts";
 export { toPlainObject } from "./general-tree.ts";
 export type { IncludedFile, IncludeFn } from "./parse-general-include.ts";
 export type {

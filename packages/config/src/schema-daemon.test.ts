@@ -174,14 +174,16 @@ describe("parseDaemonConfig: required and compat keys", () => {
     expect(daemon(text + "format = sealed\n").config?.key).toBe("On");
   });
 
-  it("warns about ivvalue together with iv = yes", () => {
+  it("leaves the ivvalue-with-iv warning to the codec (no duplicate)", () => {
     const r = daemon(BASE + ACTIONS + "iv = yes\nivvalue = 12345678\n");
-    expect(r.diagnostics.map((d) => [d.code, d.where])).toEqual([
-      [
-        "CONFIG_IVVALUE_WITH_IV",
-        { kind: "config", file: "knockdaemon.conf", line: 13, column: 11 },
-      ],
-    ]);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.config?.ivvalue).toBe("12345678");
+    expect(r.config?.where.get("ivvalue")).toEqual({
+      kind: "config",
+      file: "knockdaemon.conf",
+      line: 13,
+      column: 11,
+    });
   });
 });
 

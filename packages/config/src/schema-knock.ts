@@ -51,14 +51,9 @@ export function readKnockSettings<V extends Val>(
   }
   const cipher = r.choice("cipher", CIPHERS, "Blowfish");
   const iv = r.bool("iv", false);
+  // ivvalue with iv = yes is legal (vectors use it); the codec, which owns the knock rules,
+  // warns about it (IV_VALUE_FIXED), so it is not repeated here.
   const ivvalue = r.text("ivvalue");
-  if (iv && ivvalue) {
-    r.warn(
-      "CONFIG_IVVALUE_WITH_IV",
-      ivvalue.where,
-      "ivvalue with iv = yes replaces the random IV of every knock: for tests and vectors only",
-    );
-  }
   const padding = r.choice("padding", ["right", "left"] as const, "right");
   const keysalt = r.text("keysalt")?.text;
   return {
