@@ -19,6 +19,12 @@ export interface EngineDeps {
   timers?: Timers;
 }
 
+/** Where an accepted knock came from, for the log lines about it. */
+export interface AcceptContext {
+  /** The origin of the knock's last hit (`/var/log/firewall:1234`, `pcap lo #5521`). */
+  origin?: string;
+}
+
 /** Behaviour switches of `createEngine`. */
 export interface EngineOptions {
   /** Run nothing, change no state, schedule nothing; log what would happen (`-test`). */
@@ -117,7 +123,7 @@ export interface Engine {
    * Never rejects for bad knock values (they are refusals); rejects with `EngineError`
    * `ENGINE_CLOSED` after `close()`.
    */
-  accept(knock: KnockVariables): Promise<AcceptResult>;
+  accept(knock: KnockVariables, context?: AcceptContext): Promise<AcceptResult>;
   /** Loads pending delayed actions from the store: runs overdue ones, schedules the rest. */
   start(): Promise<StartResult>;
   /** Resolves when no command is running (delayed ones included), e.g. before printing counters. */

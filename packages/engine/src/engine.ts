@@ -13,6 +13,7 @@ import type {
   EngineDeps,
   EngineOptions,
   StartResult,
+  AcceptContext,
 } from "./engine-types.ts";
 import { EngineError, RefusalSignal } from "./errors.ts";
 import { evaluateCondition } from "./eval-condition.ts";
@@ -194,7 +195,10 @@ export function createEngine(
     return outcome;
   };
 
-  const accept = async (knock: KnockVariables): Promise<AcceptResult> => {
+  const accept = async (
+    knock: KnockVariables,
+    context: AcceptContext = {},
+  ): Promise<AcceptResult> => {
     if (closing) throw new EngineError("ENGINE_CLOSED", "the engine is closed");
     const nowMs = clock.now();
     const vars = computeVariables(knock, nowMs);
@@ -208,7 +212,10 @@ export function createEngine(
         ...(ip !== undefined && isValidValue("ip", ip) ? { ip } : {}),
         ...(port !== undefined && isValidValue("port", port) ? { port } : {}),
         ...(vars.SOURCE !== undefined && isValidValue("ip", vars.SOURCE)
-          ? { source: vars.SOURCE }
+          ? { from: vars.SOURCE }
+          : {}),
+        ...(context.origin !== undefined
+          ? { source: escapeInput(context.origin) }
           : {}),
         input: escapeInput(JSON.stringify(knock)),
       },

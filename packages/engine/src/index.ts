@@ -15,6 +15,7 @@ export type {
   EngineOptions,
   EngineCounters,
   AcceptResult,
+  AcceptContext,
   ActionOutcome,
   ActionStatus,
   CommandOutcome,

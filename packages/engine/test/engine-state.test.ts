@@ -129,13 +129,16 @@ describe("logging", () => {
     const { engine, logger } = setup([{ templates: ["t"] }], {
       t: { system: [`${rec.path} PORT`] },
     });
-    await engine.accept({
-      CLIENT: "10.0.0.5",
-      PORT: 22,
-      FLAG0: 0,
-      FLAG1: 0,
-      SOURCE: "192.0.2.1",
-    });
+    await engine.accept(
+      {
+        CLIENT: "10.0.0.5",
+        PORT: 22,
+        FLAG0: 0,
+        FLAG1: 0,
+        SOURCE: "192.0.2.1",
+      },
+      { origin: "/var/log/firewall:17" },
+    );
     expect(logger.events()).toEqual([
       "knock.accepted",
       "action.started",
@@ -143,7 +146,12 @@ describe("logging", () => {
     ]);
     expect(logger.entries[0]).toMatchObject({
       level: "info",
-      fields: { ip: "10.0.0.5", port: 22, source: "192.0.2.1" },
+      fields: {
+        ip: "10.0.0.5",
+        port: 22,
+        from: "192.0.2.1",
+        source: "/var/log/firewall:17",
+      },
     });
     expect(logger.entries[1]?.fields).toMatchObject({
       argv: [rec.path, "22"],
