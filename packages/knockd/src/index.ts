@@ -1,3 +1,7 @@
+export { main, USAGE } from "./main.ts";
+export type { DaemonMainOptions } from "./main.ts";
+export type { Io } from "./io.ts";
+export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
 export { createKnockQueues } from "./knock-queues.ts";
 export type {
   HitOutcome,
@@ -5,3 +9,11 @@ export type {
   KnockQueuesOptions,
   QueueCounters,
 } from "./knock-queues.ts";
+export { loadDaemon } from "./load.ts";
+export type { LoadedDaemon, LoadResult } from "./load.ts";
+export { auditConfig } from "./audit.ts";
+export type { AuditFinding } from "./audit.ts";
+export { createDaemonLogger, renderTextLine } from "./logger.ts";
+export type { DaemonLoggerOptions } from "./logger.ts";
+export { parseDaemonArgs } from "./argv.ts";
+export type { DaemonArgs } from "./argv.ts";

@@ -1,0 +1,100 @@
+/**
+ * The start-up security audit (spec: README "Two profiles", daemon.md): each weakness of a config
+ * named once, with what to do about it. `knockd -check` prints it; the daemon logs it at start.
+ */
+import type { DaemonConfig } from "@portknock/config";
+import type { KnockConfig } from "@portknock/codec";
+
+/** One finding of the audit. */
+export interface AuditFinding {
+  code: string;
+  /** `warning`: weakens the knock; `notice`: worth knowing. */
+  severity: "warning" | "notice";
+  message: string;
+}
+
+/** Audits a loaded configuration. Pure. */
+export function auditConfig(
+  config: DaemonConfig,
+  knock: KnockConfig,
+): AuditFinding[] {
+  const out: AuditFinding[] = [];
+  const warn = (code: string, message: string): void => {
+    out.push({ code, severity: "warning", message });
+  };
+  const fields = knock.layout.fields.map((f) => f.kind);
+  if (config.format === "compat") {
+    warn(
+      "AUDIT_COMPAT_FORMAT",
+      "format = compat: knocks can be forged by flipping bits, replayed after knocktimeout and brute-forced offline (knock-format.md §5); prefer format = sealed when your clients support it",
+    );
+  }
+  if (!config.encrypt) {
+    warn(
+      "AUDIT_NO_ENCRYPTION",
+      "encrypt = no: anyone who sees a knock can read and replay it; set encrypt = yes and a key",
+    );
+  } else {
+    if (knock.cipherName === "DES") {
+      warn(
+        "AUDIT_WEAK_CIPHER",
+        "cipher = DES has a 56-bit key that can be searched exhaustively; use Blowfish",
+      );
+    }
+    if (!config.iv) {
+      warn(
+        "AUDIT_NO_IV",
+        "iv = no: the same request is always the same knock, so an observer can replay it after knocktimeout; set iv = yes (client and daemon)",
+      );
+    } else if (config.ivvalue != null) {
+      warn(
+        "AUDIT_FIXED_IV",
+        "ivvalue is set with iv = yes: every knock uses the same IV; remove ivvalue outside tests",
+      );
+    }
+    if (
+      config.key != null &&
+      config.key.length < 12 &&
+      !config.key.startsWith("base64:")
+    ) {
+      warn(
+        "AUDIT_SHORT_KEY",
+        `key is ${config.key.length} characters: the compat key derivation (MD5) makes short keys cheap to guess from one captured knock; use 20+ random characters`,
+      );
+    }
+  }
+  if (!fields.includes("time")) {
+    warn(
+      "AUDIT_NO_TIME",
+      "the knock has no TIME field: a captured knock stays valid forever; add TIME and a condition like abs(TIME - NOW) < 60",
+    );
+  }
+  if (!fields.includes("ip")) {
+    warn(
+      "AUDIT_NO_CLIENT",
+      "the knock has no CLIENT/IP field: actions can only use SOURCE, which a captured knock sent from elsewhere changes",
+    );
+  }
+  if (!fields.includes("checksum") && !config.encrypt) {
+    warn(
+      "AUDIT_NO_CHECKSUM",
+      "no CHECKSUM and no encryption: any window of ports in the span decodes to a knock",
+    );
+  }
+  if (config.statefile == null) {
+    out.push({
+      code: "AUDIT_NO_STATEFILE",
+      severity: "notice",
+      message:
+        "no statefile: state and pending delayed actions (such as closing the firewall again) are lost when knockd stops; set statefile",
+    });
+  }
+  if (config.knockTimeoutMs > 300_000) {
+    out.push({
+      code: "AUDIT_LONG_TIMEOUT",
+      severity: "notice",
+      message: `knocktimeout = ${config.knockTimeoutMs / 1000} s keeps partial knocks (and the replay cache) long; 30 s is usual`,
+    });
+  }
+  return out;
+}

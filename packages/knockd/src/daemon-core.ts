@@ -1,0 +1,128 @@
+/**
+ * The daemon's core (daemon.md §2, §8): hits → per-source queues → codec → engine. Hits are
+ * handled synchronously (a busy action never stalls decoding); accepted knocks are handed to the
+ * engine one after another, so actions run in the order the knocks arrived.
+ */
+import type { Logger } from "@portknock/config";
+import type { Engine } from "@portknock/engine";
+import type { KnockHit } from "@portknock/logsource";
+import type { HitOutcome, KnockQueues, QueueCounters } from "./knock-queues.ts";
+
+/** Counters of a running daemon (daemon.md §8). */
+export interface DaemonCounters {
+  linesSeen: number;
+  hits: number;
+  rejections: Record<string, number>;
+  queue: QueueCounters;
+  knocksAccepted: number;
+  actionsRun: number;
+  actionsFailed: number;
+  actionsRefused: number;
+  actionsScheduled: number;
+}
+
+/** The core of one daemon configuration. */
+export interface DaemonCore {
+  /** Handles one hit; returns what became of it (for `-debug` and tests). */
+  handleHit(hit: KnockHit): HitOutcome;
+  /** Counts a line or packet that produced no hit, and why (`reason` undefined: not relevant). */
+  countSeen(reason?: string): void;
+  /** Resolves when every accepted knock has gone through the engine. */
+  idle(): Promise<void>;
+  counters(): DaemonCounters;
+}
+
+/** Options of `createDaemonCore`. */
+export interface DaemonCoreOptions {
+  queues: KnockQueues;
+  engine: Engine;
+  logger: Logger;
+  /** Log every hit's fate at debug level (`-debug`). */
+  debug: boolean;
+}
+
+/** Wires queues and engine together. */
+export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
+  const { queues, engine, logger, debug } = options;
+  let linesSeen = 0;
+  let hits = 0;
+  const rejections: Record<string, number> = {};
+  let chain: Promise<void> = Promise.resolve();
+
+  function accept(
+    hit: KnockHit,
+    values: Record<string, string | number>,
+  ): void {
+    const vars = { ...values, SOURCE: hit.srcIp };
+    // The engine logs the knock (knock.accepted, with its origin) and every action it runs.
+    chain = chain.then(async () => {
+      try {
+        await engine.accept(vars, { origin: hit.origin });
+      } catch (e) {
+        logger.error(
+          { event: "engine.error", ip: hit.srcIp, source: hit.origin },
+          `the engine failed on an accepted knock: ${(e as Error).message}`,
+        );
+      }
+    });
+  }
+
+  return {
+    handleHit(hit: KnockHit): HitOutcome {
+      linesSeen++;
+      hits++;
+      const outcome = queues.push(hit.srcIp, hit.dstPort, hit.timeMs);
+      if (debug) {
+        logger.debug({
+          event: `hit.${outcome.kind}`,
+          ip: hit.srcIp,
+          port: hit.dstPort,
+          source: hit.origin,
+          ...("code" in outcome ? { code: outcome.code } : {}),
+        });
+      }
+      if (outcome.kind === "accepted") accept(hit, outcome.knock.values);
+      else if (outcome.kind === "replay") {
+        logger.warn(
+          {
+            event: "knock.rejected",
+            code: "KNOCK_REPLAY",
+            ip: hit.srcIp,
+            source: hit.origin,
+          },
+          "same knock seen within knocktimeout: dropped",
+        );
+      }
+      return outcome;
+    },
+    countSeen(reason?: string): void {
+      linesSeen++;
+      if (reason != null) rejections[reason] = (rejections[reason] ?? 0) + 1;
+    },
+    async idle(): Promise<void> {
+      let last: Promise<void> | undefined;
+      while (last !== chain) {
+        last = chain;
+        await last;
+      }
+      await engine.idle();
+    },
+    counters(): DaemonCounters {
+      const e = engine.counters;
+      return {
+        linesSeen,
+        hits,
+        rejections: { ...rejections },
+        queue: {
+          ...queues.counters,
+          decodeFailures: { ...queues.counters.decodeFailures },
+        },
+        knocksAccepted: queues.counters.knocksAccepted,
+        actionsRun: e.actionsRun,
+        actionsFailed: e.actionsFailed,
+        actionsRefused: e.actionsRefused,
+        actionsScheduled: e.actionsScheduled,
+      };
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Follow mode (daemon.md §1, signals): read the firewall log (or `logcommand`) until stopped.
+ * SIGTERM/SIGINT stop cleanly; SIGHUP reloads the config (a bad one is rejected and the old one
+ * keeps running; a changed log source is reopened); SIGUSR1 logs the counters. A source that fails
+ * is reopened with back-off; nothing a line contains can stop the loop.
+ */
+import type { Logger } from "@portknock/config";
+import { splitCommandLine } from "@portknock/engine";
+import type { LogLine } from "@portknock/logsource";
+import { followLog, runLogCommand } from "@portknock/logsource";
+import type { Instance } from "./instance.ts";
+import type { LinePipeline } from "./line-pipeline.ts";
+import { EXIT_OK, EXIT_USAGE } from "./io.ts";
+
+/** Options of `followSource`. */
+export interface FollowOptions {
+  initial: Instance;
+  pipeline: LinePipeline;
+  logger: Logger;
+  confPath: string;
+  signal: AbortSignal | undefined;
+  handleSignals: boolean;
+  /** Loads the config again: a new started instance, or undefined when it is invalid. */
+  reload: () => Promise<Instance | undefined>;
+  setInstance: (instance: Instance) => void;
+}
+
+function sourceKey(i: Instance): string {
+  const c = i.loaded.config;
+  return c.logcommand != null
+    ? `cmd:${c.logcommand}`
+    : `file:${c.logfile}:${c.fileIntervalMs}`;
+}
+
+function openLines(
+  i: Instance,
+  signal: AbortSignal,
+  logger: Logger,
+  onReady: () => void,
+): AsyncIterable<LogLine> | string {
+  const c = i.loaded.config;
+  if (c.logcommand != null) {
+    const split = splitCommandLine(c.logcommand);
+    if (!split.ok) return split.message;
+    const lines = runLogCommand(split.words, { signal, logger });
+    onReady();
+    return lines;
+  }
+  return followLog(c.logfile, {
+    signal,
+    pollIntervalMs: c.fileIntervalMs,
+    logger,
+    onReady,
+  });
+}
+
+/** Runs until stopped; returns the exit code. */
+export async function followSource(o: FollowOptions): Promise<number> {
+  const { logger, pipeline } = o;
+  let instance = o.initial;
+  const stop = new AbortController();
+  const onStop = (): void => stop.abort();
+  o.signal?.addEventListener("abort", onStop, { once: true });
+  let sourceAbort = new AbortController();
+  let reloading: Promise<void> = Promise.resolve();
+
+  const counters = (): object => ({
+    event: "counters",
+    ...instance.core.counters(),
+    retransmitsDropped: pipeline.retransmits,
+  });
+  const onHup = (): void => {
+    reloading = reloading.then(async () => {
+      logger.info(
+        { event: "reload.start", config: o.confPath },
+        "SIGHUP: reloading the configuration",
+      );
+      const next = await o.reload();
+      if (next == null) {
+        logger.error(
+          { event: "reload.rejected", config: o.confPath },
+          "the new configuration is invalid; keeping the old one",
+        );
+        return;
+      }
+      const old = instance;
+      await old.core.idle();
+      await old.engine.close();
+      instance = next;
+      o.setInstance(next);
+      if (sourceKey(old) !== sourceKey(next)) sourceAbort.abort();
+      logger.info(
+        { event: "reload.done", config: o.confPath },
+        "configuration reloaded",
+      );
+    });
+  };
+  const onUsr1 = (): void => logger.info(counters(), "counters");
+  if (o.handleSignals) {
+    process.on("SIGTERM", onStop);
+    process.on("SIGINT", onStop);
+    process.on("SIGHUP", onHup);
+    process.on("SIGUSR1", onUsr1);
+  }
+  let readyLogged = false;
+  let backoffMs = 500;
+  try {
+    while (!stop.signal.aborted) {
+      sourceAbort = new AbortController();
+      const both = AbortSignal.any([stop.signal, sourceAbort.signal]);
+      const c = instance.loaded.config;
+      const what =
+        c.logcommand != null
+          ? { logcommand: c.logcommand }
+          : { logfile: c.logfile };
+      const lines = openLines(instance, both, logger, () => {
+        // The source is open and the state loaded: lines written from now on will be read.
+        if (!readyLogged) logger.info({ event: "ready", ...what }, "ready");
+        else
+          logger.info({ event: "source.open", ...what }, "log source reopened");
+        readyLogged = true;
+      });
+      if (typeof lines === "string") {
+        logger.error(
+          { event: "source.error", code: "LOGCOMMAND_INVALID" },
+          lines,
+        );
+        return EXIT_USAGE;
+      }
+      try {
+        for await (const line of lines) {
+          pipeline.handle(line);
+          backoffMs = 500;
+        }
+      } catch (e) {
+        if (both.aborted) continue;
+        logger.error(
+          {
+            event: "source.error",
+            code: (e as NodeJS.ErrnoException).code,
+            ...what,
+          },
+          `log source failed: ${(e as Error).message}; retrying in ${backoffMs} ms`,
+        );
+        await new Promise((resolve) => {
+          const t = setTimeout(resolve, backoffMs);
+          stop.signal.addEventListener(
+            "abort",
+            () => {
+              clearTimeout(t);
+              resolve(undefined);
+            },
+            { once: true },
+          );
+        });
+        backoffMs = Math.min(backoffMs * 2, 30_000);
+      }
+    }
+    await reloading;
+    await instance.core.idle();
+    logger.info(counters(), "stopping");
+    return EXIT_OK;
+  } finally {
+    if (o.handleSignals) {
+      process.off("SIGTERM", onStop);
+      process.off("SIGINT", onStop);
+      process.off("SIGHUP", onHup);
+      process.off("SIGUSR1", onUsr1);
+    }
+    o.signal?.removeEventListener("abort", onStop);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * One running configuration: engine, queues and core built from a `LoadedDaemon`. SIGHUP builds a
+ * new instance and retires the old one; the store (and so state and pending delayed actions)
+ * outlives instances.
+ */
+import type { Logger } from "@portknock/config";
+import type { Clock, Engine, RunCommand, StateStore } from "@portknock/engine";
+import { createEngine } from "@portknock/engine";
+import type { CompiledLogFormat } from "@portknock/logsource";
+import type { LoadedDaemon } from "./load.ts";
+import { createKnockQueues } from "./knock-queues.ts";
+import type { DaemonCore } from "./daemon-core.ts";
+import { createDaemonCore } from "./daemon-core.ts";
+
+/** A configuration wired up and ready for hits. */
+export interface Instance {
+  loaded: LoadedDaemon;
+  engine: Engine;
+  core: DaemonCore;
+  format: CompiledLogFormat | undefined;
+}
+
+/** What instances share. */
+export interface InstanceDeps {
+  store: StateStore;
+  clock: Clock;
+  run: RunCommand;
+  logger: Logger;
+  test: boolean;
+  debug: boolean;
+}
+
+/** Builds an instance and starts its engine (overdue delayed actions run now). */
+export async function startInstance(
+  loaded: LoadedDaemon,
+  deps: InstanceDeps,
+): Promise<Instance> {
+  const engine = createEngine(
+    loaded.rules,
+    {
+      clock: deps.clock,
+      store: deps.store,
+      run: deps.run,
+      logger: deps.logger,
+    },
+    { test: deps.test },
+  );
+  const started = await engine.start();
+  if (started.overdue + started.scheduled > 0) {
+    deps.logger.info(
+      {
+        event: "delays.loaded",
+        overdue: started.overdue,
+        scheduled: started.scheduled,
+      },
+      "pending delayed actions loaded",
+    );
+  }
+  const queues = createKnockQueues({
+    config: loaded.knock,
+    knockTimeoutMs: loaded.config.knockTimeoutMs,
+    maxSources: loaded.config.maxSources,
+  });
+  const core = createDaemonCore({
+    queues,
+    engine,
+    logger: deps.logger,
+    debug: deps.debug,
+  });
+  return { loaded, engine, core, format: loaded.logFormat };
+}

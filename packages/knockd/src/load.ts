@@ -1,0 +1,101 @@
+/**
+ * Loading a daemon configuration: the config file (syntax and schema), the knock settings (codec),
+ * the actions (engine) and the log format (logsource), with every finding of every layer reported
+ * at once, each naming file and line (daemon.md `-check`).
+ */
+import { readFileSync } from "node:fs";
+import type { ConfigWhere, DaemonConfig, Diagnostic } from "@portknock/config";
+import { hasErrors, loadDaemonConfig } from "@portknock/config";
+import type { KnockConfig } from "@portknock/codec";
+import { compileKnockConfig } from "@portknock/codec";
+import type { CompiledRules } from "@portknock/engine";
+import { compileActions, splitCommandLine } from "@portknock/engine";
+import type { CompiledLogFormat } from "@portknock/logsource";
+import { selectLogFormat } from "@portknock/logsource";
+
+/** A configuration ready to run. */
+export interface LoadedDaemon {
+  config: DaemonConfig;
+  knock: KnockConfig;
+  rules: CompiledRules;
+  /** File mode: the compiled `<logformat>` in use. */
+  logFormat?: CompiledLogFormat;
+}
+
+/** Result of `loadDaemon`: the daemon when there is no error, and every finding. */
+export interface LoadResult {
+  daemon?: LoadedDaemon;
+  diagnostics: Diagnostic[];
+  /** Source text of files, to quote lines under diagnostics. */
+  sources: Map<string, string>;
+}
+
+/** Loads and validates `path` (and its includes). Never throws for bad input. */
+export function loadDaemon(path: string): LoadResult {
+  const sources = new Map<string, string>();
+  const parsed = loadDaemonConfig(path);
+  const diagnostics: Diagnostic[] = [...parsed.diagnostics];
+  for (const d of diagnostics) {
+    if (d.where.kind === "config" && !sources.has(d.where.file)) {
+      try {
+        sources.set(d.where.file, readFileSync(d.where.file, "utf8"));
+      } catch {
+        // A file that cannot be read is already a diagnostic of its own.
+      }
+    }
+  }
+  const config = parsed.config;
+  if (config == null) return { diagnostics, sources };
+
+  const fileWhere: ConfigWhere = { kind: "config", file: config.file, line: 0 };
+  const compiled = compileKnockConfig(config);
+  for (const issue of compiled.issues) {
+    diagnostics.push({
+      code: issue.code,
+      severity: issue.severity,
+      message: issue.message,
+      where: config.where.get(issue.key) ?? fileWhere,
+    });
+  }
+  const fields = compiled.config?.layout.fields.map((f) => f.name) ?? [];
+  const actions =
+    compiled.config != null
+      ? compileActions(config.actions, { fields })
+      : undefined;
+  diagnostics.push(...(actions?.diagnostics ?? []));
+
+  if (config.logcommand != null) {
+    const split = splitCommandLine(config.logcommand);
+    if (!split.ok) {
+      diagnostics.push({
+        code: split.code,
+        severity: "error",
+        message: `logcommand: ${split.message}`,
+        where: config.where.get("logcommand") ?? fileWhere,
+      });
+    }
+  }
+  let logFormat: CompiledLogFormat | undefined;
+  if (config.runmode === "file") {
+    const result = selectLogFormat(config.uselogformat, config.logformats);
+    diagnostics.push(...result.diagnostics);
+    logFormat = result.format;
+  }
+  if (
+    hasErrors(diagnostics) ||
+    compiled.config == null ||
+    actions?.rules == null
+  ) {
+    return { diagnostics, sources };
+  }
+  return {
+    daemon: {
+      config,
+      knock: compiled.config,
+      rules: actions.rules,
+      ...(logFormat != null ? { logFormat } : {}),
+    },
+    diagnostics,
+    sources,
+  };
+}
