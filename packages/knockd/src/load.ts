@@ -35,17 +35,11 @@ export function loadDaemon(path: string): LoadResult {
   const sources = new Map<string, string>();
   const parsed = loadDaemonConfig(path);
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
-  for (const d of diagnostics) {
-    if (d.where.kind === "config" && !sources.has(d.where.file)) {
-      try {
-        sources.set(d.where.file, readFileSync(d.where.file, "utf8"));
-      } catch {
-        // A file that cannot be read is already a diagnostic of its own.
-      }
-    }
-  }
   const config = parsed.config;
-  if (config == null) return { diagnostics, sources };
+  if (config == null) {
+    collectSources(diagnostics, sources);
+    return { diagnostics, sources };
+  }
 
   const fileWhere: ConfigWhere = { kind: "config", file: config.file, line: 0 };
   const compiled = compileKnockConfig(config);
@@ -81,6 +75,7 @@ export function loadDaemon(path: string): LoadResult {
     diagnostics.push(...result.diagnostics);
     logFormat = result.format;
   }
+  collectSources(diagnostics, sources);
   if (
     hasErrors(diagnostics) ||
     compiled.config == null ||
@@ -98,4 +93,19 @@ export function loadDaemon(path: string): LoadResult {
     diagnostics,
     sources,
   };
+}
+
+/** Reads the files diagnostics point into, so they can be quoted with a caret. */
+function collectSources(
+  diagnostics: readonly Diagnostic[],
+  sources: Map<string, string>,
+): void {
+  for (const d of diagnostics) {
+    if (d.where.kind !== "config" || sources.has(d.where.file)) continue;
+    try {
+      sources.set(d.where.file, readFileSync(d.where.file, "utf8"));
+    } catch {
+      // A file that cannot be read is already a diagnostic of its own.
+    }
+  }
 }

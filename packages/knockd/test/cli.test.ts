@@ -1,0 +1,229 @@
+/** knockd's CLI in-process: -check, -replay, usage errors (issue #6). */
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  daemonConfig,
+  knockToLog,
+  recorder,
+  runMain,
+  tempDir,
+} from "./helpers.ts";
+
+const ACTIONS = (rec: string): string => `
+<actions>
+  <action>
+    condition = PORT == 22
+    template = open
+  </action>
+  <template open>
+    system = "${rec} open CLIENT PORT"
+  </template>
+</actions>`;
+
+describe("knockd -check", () => {
+  it("prints the resolved settings and the audit, exit 0", async () => {
+    const dir = tempDir();
+    const rec = recorder(dir);
+    const conf = daemonConfig(
+      dir,
+      `logfile = ${join(dir, "log")}\n${ACTIONS(rec.path)}`,
+    );
+    const r = await runMain(["-check", "-conf", conf]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^knock length\s+32 bytes = 18 ports$/m);
+    expect(r.stdout).toMatch(/^key\s+\(set, not shown\)$/m);
+    expect(r.stdout).not.toContain("test passphrase");
+    expect(r.stdout).toContain("AUDIT_COMPAT_FORMAT");
+    expect(r.stdout).toContain("AUDIT_NO_TIME");
+    expect(r.stdout).toContain("AUDIT_NO_STATEFILE");
+  });
+
+  it("reports every error of every layer with file and line, exit 2", async () => {
+    const dir = tempDir();
+    const conf = join(dir, "bad.conf");
+    writeFileSync(
+      conf,
+      [
+        "knock = CLIENT,PORT,BOGUS", //           1: codec
+        "portspan = 900-800", //                   2: codec
+        "key = k",
+        "<logformat mine>", //                     4
+        "  ipclient = SRC=(\\S+)",
+        "  port = DPT=[0-9]+", //                  6: no capture group
+        "</logformat>",
+        "uselogformat = mine",
+        "logcommand = journalctl -k | grep x", //  9: shell metacharacter
+        "<actions>",
+        "  <action>",
+        "    condition = PORT === 22", //         12: syntax error
+        "    template = t",
+        "  </action>",
+        "  <template t>",
+        '    system = "/bin/true"',
+        "  </template>",
+        "</actions>",
+      ].join("\n"),
+    );
+    const r = await runMain(["-check", "-conf", conf]);
+    expect(r.code).toBe(2);
+    const located = [
+      ...r.stderr.matchAll(/bad\.conf:(\d+)(?::\d+)?: error (\w+)/g),
+    ].map((m) => [Number(m[1]), m[2]]);
+    expect(located).toEqual(
+      expect.arrayContaining([
+        [1, "FIELDS_UNKNOWN"],
+        [2, "SPAN_DESCENDING"],
+      ]),
+    );
+    expect(r.stderr).toMatch(/bad\.conf:6(:\d+)?: error LOG_FORMAT_\w+/);
+    expect(r.stderr).toMatch(/bad\.conf:9(:\d+)?: error \w+: logcommand/);
+    expect(r.stdout).toBe("");
+  });
+
+  it("reports engine errors with a caret under the column", async () => {
+    const dir = tempDir();
+    const conf = daemonConfig(
+      dir,
+      `<actions>\n<action>\ncondition = PORT == 22 &&& 1\ntemplate = t\n</action>\n<template t>\nsystem = "/bin/true"\n</template>\n</actions>`,
+    );
+    const r = await runMain(["-check", "-conf", conf]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/knockdaemon\.conf:10:\d+: error/);
+    expect(r.stderr).toMatch(/\n\s+condition = PORT == 22 &&& 1\n\s+\^/);
+  });
+});
+
+describe("knockd -replay", () => {
+  function knockLog(dir: string): string {
+    const log = join(dir, "firewall.log");
+    writeFileSync(
+      log,
+      "Nov 25 08:00:00 gw sshd[1]: Accepted publickey for root\n",
+    );
+    knockToLog(log, ["-client", "10.1.2.3", "-port", "22", "-flag0", "0"]);
+    appendFileSync(
+      log,
+      "Nov 25 08:00:01 gw kernel: portknock IN=lo OUT= MAC= SRC=999.1.1.1 DST=127.0.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=TCP SPT=1 DPT=2000 WINDOW=1 RES=0x00 SYN URGP=0\n",
+    );
+    knockToLog(log, ["-client", "10.1.2.4", "-port", "80", "-flag0", "0"]);
+    // Same wire again within the timeout: dropped as a replay.
+    const lines = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("SRC=10.1.2.3"));
+    appendFileSync(
+      log,
+      lines.map((l) => l.replace(/SPT=\d+/, "SPT=1")).join("\n") + "\n",
+    );
+    return log;
+  }
+
+  it("-test: reads the whole log, prints the counters, runs nothing", async () => {
+    const dir = tempDir();
+    const rec = recorder(dir);
+    const conf = daemonConfig(
+      dir,
+      `logfile = /nonexistent\n${ACTIONS(rec.path)}`,
+    );
+    const r = await runMain([
+      "-conf",
+      conf,
+      "-replay",
+      knockLog(dir),
+      "-test",
+      "-quiet",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^knocksAccepted 2$/m);
+    expect(r.stdout).toMatch(/^queue\.replaysDropped 1$/m);
+    expect(r.stdout).toMatch(/^linesSeen 56$/m);
+    expect(rec.lines()).toEqual([]);
+  });
+
+  it("without -test runs the actions whose condition holds, -logjson prints JSON counters", async () => {
+    const dir = tempDir();
+    const rec = recorder(dir);
+    const conf = daemonConfig(
+      dir,
+      `logfile = /nonexistent\n${ACTIONS(rec.path)}`,
+    );
+    const r = await runMain([
+      "-conf",
+      conf,
+      "-replay",
+      knockLog(dir),
+      "-logjson",
+    ]);
+    expect(r.code).toBe(0);
+    expect(rec.lines()).toEqual(["open 10.1.2.3 22"]);
+    const counters = JSON.parse(r.stdout) as {
+      actionsRun: number;
+      knocksAccepted: number;
+    };
+    expect(counters).toMatchObject({ actionsRun: 1, knocksAccepted: 2 });
+  });
+
+  it("-debug prints every decision with its reason", async () => {
+    const dir = tempDir();
+    const rec = recorder(dir);
+    const conf = daemonConfig(
+      dir,
+      `logfile = /nonexistent\n${ACTIONS(rec.path)}`,
+    );
+    const r = await runMain([
+      "-conf",
+      conf,
+      "-replay",
+      knockLog(dir),
+      "-test",
+      "-debug",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/DEBUG hit\.queued .*ip=10\.1\.2\.3/);
+    expect(r.stderr).toMatch(/LOG_BAD_IP/);
+    expect(r.stderr).toMatch(/knock\.accepted/);
+    expect(r.stderr).toMatch(/KNOCK_REPLAY/);
+  });
+
+  it("an unreadable replay file is a runtime failure", async () => {
+    const dir = tempDir();
+    const conf = daemonConfig(
+      dir,
+      `logfile = /nonexistent\n${ACTIONS("/bin/true")}`,
+    );
+    const r = await runMain([
+      "-conf",
+      conf,
+      "-replay",
+      join(dir, "missing.log"),
+      "-quiet",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("missing.log");
+  });
+});
+
+describe("knockd usage", () => {
+  it.each([
+    [["-bogus"], "option -bogus"],
+    [["-conf"], "option -conf"],
+    [["stray"], "option stray"],
+  ])("%j is a usage error naming %s", async (argv, where) => {
+    const r = await runMain(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`knockd: ${where}:`);
+  });
+
+  it("no config file found is a usage error", async () => {
+    const r = await runMain([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("CONFIG_NOT_FOUND");
+  });
+
+  it("-h and -man", async () => {
+    expect((await runMain(["-h"])).stdout).toMatch(/^usage: knockd /);
+    const man = await runMain(["--man"]);
+    expect(man.stdout).toContain("SIGNALS");
+    expect(man.stdout).toContain("RECIPES");
+  });
+});
