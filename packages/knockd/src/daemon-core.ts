@@ -30,6 +30,8 @@ export interface DaemonCore {
   /** Resolves when every accepted knock has gone through the engine. */
   idle(): Promise<void>;
   counters(): DaemonCounters;
+  /** Sources with a queue now. */
+  sources(): number;
 }
 
 /** Options of `createDaemonCore`. */
@@ -106,6 +108,9 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
         await last;
       }
       await engine.idle();
+    },
+    sources(): number {
+      return queues.size;
     },
     counters(): DaemonCounters {
       const e = engine.counters;

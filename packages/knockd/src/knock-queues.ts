@@ -48,19 +48,55 @@ export interface KnockQueues {
 }
 
 interface SourceQueue {
-  // The window is stored twice over (ring of n written at i and i+n), so the last n ports are
-  // always one contiguous subarray: no copying per decode.
-  ports: Int32Array;
+  key: number | string;
+  // Offset of this source's window in the slab. The window is stored twice over (a ring of n
+  // written at i and i+n), so the last n ports are always one contiguous subarray.
+  offset: number;
   head: number;
   count: number;
   lastMs: number;
+  // Least-recently-used list: `older` is towards the eviction end.
+  older: SourceQueue | undefined;
+  newer: SourceQueue | undefined;
+}
+
+/**
+ * The map key of a source: an IPv4 address as its 32-bit number (cheap to hash, and it does not
+ * keep alive the 1 MiB chunk of log text the address was sliced from), anything else (IPv6) as a
+ * fresh flat copy of the string, for the same reason.
+ */
+function sourceKey(s: string): number | string {
+  let value = 0;
+  let octet = -1;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (octet < 0 || ++dots > 3) return flatCopy(s);
+      value = value * 256 + octet;
+      octet = -1;
+    } else if (c >= 48 && c <= 57) {
+      octet = octet < 0 ? c - 48 : octet * 10 + c - 48;
+      if (octet > 255) return flatCopy(s);
+    } else {
+      return flatCopy(s);
+    }
+  }
+  return dots === 3 && octet >= 0 ? value * 256 + octet : flatCopy(s);
+}
+
+function flatCopy(s: string): string {
+  // latin1 round-trips an address into a fresh, flat string.
+  const copy = Buffer.from(s, "latin1").toString("latin1");
+  return copy === s ? copy : s;
 }
 
 /** Creates the per-source queues for one compiled knock configuration. */
 export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   const { config, knockTimeoutMs, maxSources } = options;
-  if (!(knockTimeoutMs > 0))
+  if (!(knockTimeoutMs > 0)) {
     throw new RangeError(`knockTimeoutMs must be > 0, got ${knockTimeoutMs}`);
+  }
   if (!Number.isInteger(maxSources) || maxSources < 1) {
     throw new RangeError(
       `maxSources must be a positive integer, got ${maxSources}`,
@@ -68,10 +104,38 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   }
   const n = config.portCount;
   const inSpan = config.span.indexOf;
-  // Map iteration order is insertion order: re-inserting on each hit keeps it in LRU order, so
-  // both expiry and eviction take from the front.
-  const queues = new Map<string, SourceQueue>();
-  const accepted = new Map<string, number>(); // wire hex → time accepted (also in time order)
+  // The frequent outcomes are shared, frozen objects: no allocation per hit.
+  const OUTSIDE: HitOutcome = Object.freeze({ kind: "outside-span" });
+  const QUEUED: readonly HitOutcome[] = Array.from(
+    { length: n + 1 },
+    (_, queued) => Object.freeze({ kind: "queued", queued }),
+  );
+  // A Map for lookup plus an intrusive doubly-linked list in LRU order: moving, expiring and
+  // evicting are O(1). (A Map re-inserted on every hit is LRU-ordered too, but iterating it from
+  // the front walks over every deleted slot: quadratic under a flood.)
+  const queues = new Map<number | string, SourceQueue>();
+  // All windows live in one slab (2n ints per source), grown by doubling up to maxSources and
+  // recycled through a free list: a new source allocates no typed array.
+  let slab = new Int32Array(2 * n * Math.min(maxSources, 1024));
+  let slabUsed = 0;
+  const freeOffsets: number[] = [];
+  const takeOffset = (): number => {
+    const reused = freeOffsets.pop();
+    if (reused !== undefined) return reused;
+    if (slabUsed + 2 * n > slab.length) {
+      const bigger = new Int32Array(
+        Math.min(slab.length * 2, 2 * n * maxSources),
+      );
+      bigger.set(slab);
+      slab = bigger;
+    }
+    const offset = slabUsed;
+    slabUsed += 2 * n;
+    return offset;
+  };
+  let oldest: SourceQueue | undefined;
+  let newest: SourceQueue | undefined;
+  const accepted = new Map<string, number>(); // wire hex → time accepted (in time order)
   const counters: QueueCounters = {
     hitsOutsideSpan: 0,
     hitsQueued: 0,
@@ -82,12 +146,32 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     sourcesExpired: 0,
   };
 
+  const unlink = (q: SourceQueue): void => {
+    if (q.older) q.older.newer = q.newer;
+    else oldest = q.newer;
+    if (q.newer) q.newer.older = q.older;
+    else newest = q.older;
+    q.older = q.newer = undefined;
+  };
+  const append = (q: SourceQueue): void => {
+    q.older = newest;
+    q.newer = undefined;
+    if (newest) newest.newer = q;
+    else oldest = q;
+    newest = q;
+  };
+  const remove = (q: SourceQueue): void => {
+    unlink(q);
+    queues.delete(q.key);
+    freeOffsets.push(q.offset);
+  };
+
   function expire(nowMs: number): void {
-    for (const [source, q] of queues) {
-      if (nowMs - q.lastMs < knockTimeoutMs) break;
-      queues.delete(source);
+    while (oldest != null && nowMs - oldest.lastMs >= knockTimeoutMs) {
+      remove(oldest);
       counters.sourcesExpired++;
     }
+    if (accepted.size === 0) return;
     for (const [wire, t] of accepted) {
       if (nowMs - t < knockTimeoutMs) break;
       accepted.delete(wire);
@@ -97,36 +181,46 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   function push(source: string, port: number, timeMs: number): HitOutcome {
     if (!(port >= 0 && port <= 65535) || inSpan[port]! < 0) {
       counters.hitsOutsideSpan++;
-      return { kind: "outside-span" };
+      return OUTSIDE;
     }
     expire(timeMs);
-    let q = queues.get(source);
+    const key = sourceKey(source);
+    let q = queues.get(key);
     if (q == null) {
-      if (queues.size >= maxSources) {
-        const oldest = queues.keys().next().value;
-        if (oldest !== undefined) queues.delete(oldest);
+      if (queues.size >= maxSources && oldest != null) {
+        remove(oldest);
         counters.sourcesEvicted++;
       }
-      q = { ports: new Int32Array(2 * n), head: 0, count: 0, lastMs: timeMs };
+      q = {
+        key,
+        offset: takeOffset(),
+        head: 0,
+        count: 0,
+        lastMs: timeMs,
+        older: undefined,
+        newer: undefined,
+      };
+      queues.set(key, q);
     } else {
-      queues.delete(source);
+      unlink(q);
     }
-    queues.set(source, q);
+    append(q);
     q.lastMs = timeMs;
-    q.ports[q.head] = port;
-    q.ports[q.head + n] = port;
+    slab[q.offset + q.head] = port;
+    slab[q.offset + q.head + n] = port;
     q.head = (q.head + 1) % n;
     if (q.count < n) q.count++;
     counters.hitsQueued++;
-    if (q.count < n) return { kind: "queued", queued: q.count };
+    if (q.count < n) return QUEUED[q.count]!;
 
-    const result = decodeKnock(config, q.ports.subarray(q.head, q.head + n));
+    const start = q.offset + q.head;
+    const result = decodeKnock(config, slab.subarray(start, start + n));
     if (!result.ok) {
       counters.decodeFailures[result.code] =
         (counters.decodeFailures[result.code] ?? 0) + 1;
       return { kind: "rejected", code: result.code };
     }
-    queues.delete(source);
+    remove(q);
     const wire = Buffer.from(result.knock.wire).toString("hex");
     if (accepted.has(wire)) {
       counters.replaysDropped++;

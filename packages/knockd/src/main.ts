@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
 import type { Diagnostic, Logger } from "@portknock/config";
 import { findConfigFile, formatDiagnostic } from "@portknock/config";
 import type { StateStore } from "@portknock/engine";
@@ -172,6 +173,7 @@ export async function main(
         );
         return EXIT_USAGE;
       }
+      const startedMs = performance.now();
       try {
         for await (const line of readLogFile(args.replay))
           pipeline.handle(line);
@@ -183,9 +185,18 @@ export async function main(
         return EXIT_RUNTIME;
       }
       await instance.core.idle();
+      const elapsedMs = performance.now() - startedMs;
+      const base = instance.core.counters();
       const counters = {
-        ...instance.core.counters(),
+        ...base,
         retransmitsDropped: pipeline.retransmits,
+        sources: instance.core.sources(),
+        // How fast the pipeline went, and the most memory the process used: for sizing.
+        elapsedMs: Math.round(elapsedMs),
+        linesPerSecond: Math.round(
+          (base.linesSeen * 1000) / Math.max(elapsedMs, 1),
+        ),
+        maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       };
       out(args.logjson ? JSON.stringify(counters) : formatCounters(counters));
       return EXIT_OK;
