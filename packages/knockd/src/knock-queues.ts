@@ -7,6 +7,7 @@
  */
 import type { DecodeCode, Knock, KnockConfig } from "@portknock/codec";
 import { decodeKnock } from "@portknock/codec";
+import { createSourceTable } from "./source-table.ts";
 
 /** What became of one hit. */
 export type HitOutcome =
@@ -47,50 +48,6 @@ export interface KnockQueues {
   readonly counters: QueueCounters;
 }
 
-interface SourceQueue {
-  key: number | string;
-  // Offset of this source's window in the slab. The window is stored twice over (a ring of n
-  // written at i and i+n), so the last n ports are always one contiguous subarray.
-  offset: number;
-  head: number;
-  count: number;
-  lastMs: number;
-  // Least-recently-used list: `older` is towards the eviction end.
-  older: SourceQueue | undefined;
-  newer: SourceQueue | undefined;
-}
-
-/**
- * The map key of a source: an IPv4 address as its 32-bit number (cheap to hash, and it does not
- * keep alive the 1 MiB chunk of log text the address was sliced from), anything else (IPv6) as a
- * fresh flat copy of the string, for the same reason.
- */
-function sourceKey(s: string): number | string {
-  let value = 0;
-  let octet = -1;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (octet < 0 || ++dots > 3) return flatCopy(s);
-      value = value * 256 + octet;
-      octet = -1;
-    } else if (c >= 48 && c <= 57) {
-      octet = octet < 0 ? c - 48 : octet * 10 + c - 48;
-      if (octet > 255) return flatCopy(s);
-    } else {
-      return flatCopy(s);
-    }
-  }
-  return dots === 3 && octet >= 0 ? value * 256 + octet : flatCopy(s);
-}
-
-function flatCopy(s: string): string {
-  // latin1 round-trips an address into a fresh, flat string.
-  const copy = Buffer.from(s, "latin1").toString("latin1");
-  return copy === s ? copy : s;
-}
-
 /** Creates the per-source queues for one compiled knock configuration. */
 export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   const { config, knockTimeoutMs, maxSources } = options;
@@ -110,31 +67,9 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     { length: n + 1 },
     (_, queued) => Object.freeze({ kind: "queued", queued }),
   );
-  // A Map for lookup plus an intrusive doubly-linked list in LRU order: moving, expiring and
-  // evicting are O(1). (A Map re-inserted on every hit is LRU-ordered too, but iterating it from
-  // the front walks over every deleted slot: quadratic under a flood.)
-  const queues = new Map<number | string, SourceQueue>();
-  // All windows live in one slab (2n ints per source), grown by doubling up to maxSources and
-  // recycled through a free list: a new source allocates no typed array.
-  let slab = new Int32Array(2 * n * Math.min(maxSources, 1024));
-  let slabUsed = 0;
-  const freeOffsets: number[] = [];
-  const takeOffset = (): number => {
-    const reused = freeOffsets.pop();
-    if (reused !== undefined) return reused;
-    if (slabUsed + 2 * n > slab.length) {
-      const bigger = new Int32Array(
-        Math.min(slab.length * 2, 2 * n * maxSources),
-      );
-      bigger.set(slab);
-      slab = bigger;
-    }
-    const offset = slabUsed;
-    slabUsed += 2 * n;
-    return offset;
-  };
-  let oldest: SourceQueue | undefined;
-  let newest: SourceQueue | undefined;
+  // Each source's window is stored twice over (a ring of n written at i and i+n), so the last n
+  // ports are always one contiguous subarray of the table's windows.
+  const table = createSourceTable(maxSources, 2 * n);
   const accepted = new Map<string, number>(); // wire hex → time accepted (in time order)
   const counters: QueueCounters = {
     hitsOutsideSpan: 0,
@@ -146,29 +81,13 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     sourcesExpired: 0,
   };
 
-  const unlink = (q: SourceQueue): void => {
-    if (q.older) q.older.newer = q.newer;
-    else oldest = q.newer;
-    if (q.newer) q.newer.older = q.older;
-    else newest = q.older;
-    q.older = q.newer = undefined;
-  };
-  const append = (q: SourceQueue): void => {
-    q.older = newest;
-    q.newer = undefined;
-    if (newest) newest.newer = q;
-    else oldest = q;
-    newest = q;
-  };
-  const remove = (q: SourceQueue): void => {
-    unlink(q);
-    queues.delete(q.key);
-    freeOffsets.push(q.offset);
-  };
-
   function expire(nowMs: number): void {
-    while (oldest != null && nowMs - oldest.lastMs >= knockTimeoutMs) {
-      remove(oldest);
+    for (
+      let o = table.oldest();
+      o >= 0 && nowMs - table.lastMs[o]! >= knockTimeoutMs;
+      o = table.oldest()
+    ) {
+      table.remove(o);
       counters.sourcesExpired++;
     }
     if (accepted.size === 0) return;
@@ -184,43 +103,37 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       return OUTSIDE;
     }
     expire(timeMs);
-    const key = sourceKey(source);
-    let q = queues.get(key);
-    if (q == null) {
-      if (queues.size >= maxSources && oldest != null) {
-        remove(oldest);
-        counters.sourcesEvicted++;
-      }
-      q = {
-        key,
-        offset: takeOffset(),
-        head: 0,
-        count: 0,
-        lastMs: timeMs,
-        older: undefined,
-        newer: undefined,
-      };
-      queues.set(key, q);
+    let slot = table.find(source);
+    if (slot < 0) {
+      const inserted = table.insert(source);
+      slot = inserted.slot;
+      if (inserted.evicted) counters.sourcesEvicted++;
     } else {
-      unlink(q);
+      table.touch(slot);
     }
-    append(q);
-    q.lastMs = timeMs;
-    slab[q.offset + q.head] = port;
-    slab[q.offset + q.head + n] = port;
-    q.head = (q.head + 1) % n;
-    if (q.count < n) q.count++;
+    const windows = table.windows;
+    const base = slot * 2 * n;
+    const head = table.heads[slot]!;
+    windows[base + head] = port;
+    windows[base + head + n] = port;
+    const next = head + 1 === n ? 0 : head + 1;
+    table.heads[slot] = next;
+    table.lastMs[slot] = timeMs;
+    const count = Math.min(table.counts[slot]! + 1, n);
+    table.counts[slot] = count;
     counters.hitsQueued++;
-    if (q.count < n) return QUEUED[q.count]!;
+    if (count < n) return QUEUED[count]!;
 
-    const start = q.offset + q.head;
-    const result = decodeKnock(config, slab.subarray(start, start + n));
+    const result = decodeKnock(
+      config,
+      windows.subarray(base + next, base + next + n),
+    );
     if (!result.ok) {
       counters.decodeFailures[result.code] =
         (counters.decodeFailures[result.code] ?? 0) + 1;
       return { kind: "rejected", code: result.code };
     }
-    remove(q);
+    table.remove(slot);
     const wire = Buffer.from(result.knock.wire).toString("hex");
     if (accepted.has(wire)) {
       counters.replaysDropped++;
@@ -235,7 +148,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     push,
     expire,
     get size(): number {
-      return queues.size;
+      return table.size;
     },
     counters,
   };

@@ -21,7 +21,12 @@ export function createLinePipeline(
   clock: Clock,
   logger: Logger,
 ): LinePipeline {
-  const filter: RetransmitFilter = createRetransmitFilter({ clock });
+  // Sized like the queues: a flood of distinct sources can push an entry out early (a retransmit
+  // then counts twice, which the queues tolerate), but memory stays bounded by maxsources.
+  const filter: RetransmitFilter = createRetransmitFilter({
+    clock,
+    maxEntries: Math.max(65_536, current().loaded.config.maxSources),
+  });
   const warn = createRateLimitedWarn(logger);
   let retransmits = 0;
   return {

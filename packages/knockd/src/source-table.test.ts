@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { createSourceTable, ipv4Number } from "./source-table.ts";
+
+describe("ipv4Number", () => {
+  it.each([
+    ["0.0.0.0", 0],
+    ["10.3.2.1", 0x0a030201],
+    ["255.255.255.255", 0xffffffff],
+    ["256.1.1.1", -1],
+    ["1.2.3", -1],
+    ["1.2.3.4.5", -1],
+    ["::1", -1],
+    ["1..2.3", -1],
+    ["", -1],
+  ])("%s → %d", (s, n) => {
+    expect(ipv4Number(s)).toBe(n);
+  });
+});
+
+describe("createSourceTable", () => {
+  // Few distinct addresses (including IPv6), so inserts, finds and removes collide often.
+  const source = fc.oneof(
+    fc.integer({ min: 0, max: 40 }).map((i) => `10.0.${i >> 3}.${i & 7}`),
+    fc.integer({ min: 0, max: 8 }).map((i) => `2001:db8::${i}`),
+  );
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("insert" as const), source }),
+    fc.record({ kind: fc.constant("remove" as const), source }),
+    fc.record({ kind: fc.constant("touch" as const), source }),
+  );
+
+  it("behaves like an LRU map of at most `capacity` sources", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(op, { maxLength: 300 }),
+        (capacity, ops) => {
+          const table = createSourceTable(capacity, 2);
+          const model: string[] = []; // least recently used first
+          for (const o of ops) {
+            const slot = table.find(o.source);
+            const at = model.indexOf(o.source);
+            expect(slot >= 0).toBe(at >= 0);
+            if (o.kind === "insert" && at < 0) {
+              const { evicted } = table.insert(o.source);
+              expect(evicted).toBe(model.length === capacity);
+              if (evicted) model.shift();
+              model.push(o.source);
+            } else if (o.kind === "remove" && at >= 0) {
+              table.remove(slot);
+              model.splice(at, 1);
+            } else if (o.kind === "touch" && at >= 0) {
+              table.touch(slot);
+              model.splice(at, 1);
+              model.push(o.source);
+            }
+            expect(table.size).toBe(model.length);
+            for (const s of model)
+              expect(table.find(s)).toBeGreaterThanOrEqual(0);
+            const oldest = table.oldest();
+            if (model.length > 0) expect(oldest).toBe(table.find(model[0]!));
+            else expect(oldest).toBe(-1);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("gives each source its own window and keeps windows across growth", () => {
+    const table = createSourceTable(5000, 4);
+    for (let i = 0; i < 5000; i++) {
+      const { slot } = table.insert(`10.1.${i >> 8}.${i & 255}`);
+      table.windows[slot * 4] = i;
+    }
+    for (let i = 0; i < 5000; i++) {
+      expect(table.windows[table.find(`10.1.${i >> 8}.${i & 255}`) * 4]).toBe(
+        i,
+      );
+    }
+  });
+});
