@@ -143,9 +143,23 @@ export async function main(
           "ARGV_MISSING_VALUE",
           "-logtofile needs -logfile FILE",
         );
-      const family =
-        remote?.family ??
-        (String(values.CLIENT ?? values.IP ?? "").includes(":") ? 6 : 4);
+      // The logged packet comes from the address the knock names (CLIENT), or else from the
+      // local address that routes to the remote; its line layout follows that address's family.
+      const named = values.CLIENT ?? values.IP;
+      const ipclient =
+        named != null
+          ? String(named)
+          : await localAddressFor(
+              remote?.address ?? "127.0.0.1",
+              remote?.family ?? 4,
+            );
+      const family = isIP(ipclient) === 6 ? 6 : 4;
+      const ipserver =
+        remote != null && remote.family === family
+          ? remote.address
+          : family === 6
+            ? "::1"
+            : "127.0.0.1";
       const format =
         config.fileformat ?? defaultFileFormat(config.protocol, family);
       const unknown = unknownPlaceholders(format);
@@ -156,10 +170,6 @@ export async function main(
           `fileformat: unknown placeholder {${unknown[0]}}; known: {date} {host} {ipclient} {ipserver} {port} {protocol} {interface} {sport}`,
         );
       }
-      const ipserver = remote?.address ?? (family === 6 ? "::1" : "127.0.0.1");
-      const ipclient = String(
-        values.CLIENT ?? values.IP ?? (await localAddressFor(ipserver, family)),
-      );
       const now = (options.now ?? Date.now)();
       const lines = encoded.ports.map((port) =>
         formatLogLine(format, {
