@@ -1,1 +1,49 @@
-export {};
+export type { KnockHit, LogLine, Clock } from "./types.ts";
+export { systemClock } from "./types.ts";
+export type {
+  RejectCode,
+  FormatCode,
+  CommandCode,
+  LogSourceErrorCode,
+} from "./errors.ts";
+export { LogSourceError } from "./errors.ts";
+export type {
+  LogFormatSource,
+  CompiledLogFormat,
+  CompileLogFormatResult,
+} from "./log-format.ts";
+export {
+  compileLogFormat,
+  builtinLogFormat,
+  selectLogFormat,
+  BUILTIN_LOG_FORMAT_NAMES,
+} from "./log-format.ts";
+export {
+  IPTABLES_LOG_FORMAT,
+  IPTABLES_REGEX_SOURCES,
+} from "./builtin-iptables.ts";
+export type { RegexHazard } from "./regex-safety.ts";
+export { findBacktrackingHazard } from "./regex-safety.ts";
+export type { ParseLogLineResult } from "./parse-log-line.ts";
+export { parseLogLine, parseLogRecord } from "./parse-log-line.ts";
+export { normalizeIp } from "./parse-ip.ts";
+export type {
+  RetransmitFilter,
+  RetransmitFilterOptions,
+} from "./retransmit-filter.ts";
+export { createRetransmitFilter } from "./retransmit-filter.ts";
+export type { FollowLogOptions } from "./follow-log.ts";
+export { followLog } from "./follow-log.ts";
+export type { ReadLogFileOptions } from "./read-log-file.ts";
+export { readLogFile } from "./read-log-file.ts";
+export type { SplitCommandLineResult } from "./parse-command-line.ts";
+export { splitCommandLine } from "./parse-command-line.ts";
+export type { Backoff, RunLogCommandOptions } from "./run-log-command.ts";
+export { runLogCommand } from "./run-log-command.ts";
+export type {
+  LogInput,
+  LogHitSourceOptions,
+  LogSourceStats,
+  LogHitSource,
+} from "./log-hit-source.ts";
+export { createLogHitSource } from "./log-hit-source.ts";

@@ -1,0 +1,47 @@
+/**
+ * Log-source codes (STYLE.md §5). Bad log lines are counted rejections (`RejectCode`), bad
+ * `<logformat>` blocks and `logcommand` lines are `Diagnostic`s (`FormatCode`, `CommandCode`);
+ * exceptions (`LogSourceError`) are for misuse and environment failures only.
+ */
+import { PortknockError } from "@portknock/config";
+
+/** Why a log line that looked like a hit was not one (spec: daemon.md §1). */
+export type RejectCode =
+  /** The client or server address captured is not a valid IPv4 or IPv6 address. */
+  | "LOG_BAD_IP"
+  /** The destination or source port captured is not an integer 0–65535. */
+  | "LOG_BAD_PORT"
+  /** `required` matched, but the `ipclient` or `port` regex did not. */
+  | "LOG_NO_MATCH";
+
+/** Codes of `<logformat>` diagnostics produced by `compileLogFormat`. */
+export type FormatCode =
+  /** JavaScript cannot compile the regex, or it uses a Perl-only construct. */
+  | "LOG_FORMAT_BAD_REGEX"
+  /** A value regex (all but `required`) has no capture group. */
+  | "LOG_FORMAT_NO_CAPTURE"
+  /** The regex could backtrack catastrophically (nested or ambiguous repetition). */
+  | "LOG_FORMAT_BACKTRACKING"
+  /** `ipclient` or `port` is missing. */
+  | "LOG_FORMAT_MISSING_KEY";
+
+/** Codes of `logcommand` diagnostics produced by `splitCommandLine`. */
+export type CommandCode =
+  /** A shell metacharacter outside quotes: no shell runs, so it cannot mean what it says. */
+  | "LOG_COMMAND_METACHAR"
+  /** A quote is opened and never closed. */
+  | "LOG_COMMAND_QUOTE"
+  /** The command line has no words. */
+  | "LOG_COMMAND_EMPTY";
+
+/** Codes of `LogSourceError`. */
+export type LogSourceErrorCode =
+  /** The followed file could not be read (other than not existing), e.g. EACCES. */
+  | "LOG_READ_FAILED"
+  /** An unknown built-in log format name. */
+  | "LOG_UNKNOWN_FORMAT";
+
+/** Thrown by log sources on misuse or on I/O failure. */
+export class LogSourceError extends PortknockError<LogSourceErrorCode> {
+  override name = "LogSourceError";
+}

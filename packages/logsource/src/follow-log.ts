@@ -1,0 +1,206 @@
+/**
+ * `logfile` followed like `tail -F` (spec: daemon.md §1), with `@logdna/tail-file` (a maintained
+ * polling follower; see the README for why not `tail`). It starts at the end of the file and
+ * survives rename rotation (it reads what is left in the renamed file, then the new one from its
+ * start), copytruncate, deletion and re-creation; it never skips or repeats a line, and holds a
+ * partial last line until its newline.
+ */
+import TailFile from "@logdna/tail-file";
+import type { Logger } from "@portknock/config";
+import { noopLogger } from "@portknock/config";
+import { LogSourceError } from "./errors.ts";
+import { createLineSplitter } from "./line-splitter.ts";
+import type { BatchedLines } from "./batch-source.ts";
+import { BATCHES } from "./batch-source.ts";
+import type { PushQueue } from "./push-queue.ts";
+import { batchIterator, createPushQueue } from "./push-queue.ts";
+import type { LogLine } from "./types.ts";
+
+/** Options of `followLog`. */
+export interface FollowLogOptions {
+  /** Stops following: the iteration ends. */
+  signal?: AbortSignal;
+  /** Longest time between two checks of the file, in ms (`fileinterval`). Default 500. */
+  pollIntervalMs?: number;
+  logger?: Logger;
+  /** `end` (default): only lines written after the start; `start`: the whole file first. */
+  startAt?: "end" | "start";
+  /** Longest line kept, in bytes (the rest is dropped, with a warning). Default 1 MiB. */
+  maxLineBytes?: number;
+  /** Called once the start position is fixed: lines written from now on will be read. */
+  onReady?: () => void;
+  /** Lines queued before reading pauses (back-pressure). Default 10,000. */
+  highWater?: number;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+function readFailed(path: string, error: unknown): LogSourceError {
+  return new LogSourceError("LOG_READ_FAILED", `cannot follow ${path}`, {
+    cause: error,
+  });
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "code" in error
+    ? error.code
+    : undefined;
+}
+
+/**
+ * Follows the file at `path` and yields its new lines (see `LogLine.lineNo` for numbering). A
+ * file that does not exist yet is waited for (and then read from its start). After a rename the
+ * rest of the old file is read first; a partial line left at its end is yielded as a line; after
+ * a truncation a partial line is kept and completed by what follows. An I/O error other than the
+ * file missing (e.g. EACCES) ends the iteration with a `LogSourceError` `LOG_READ_FAILED`.
+ * Limit (shared with `tail -F`): a truncation followed, within one poll, by writing more than the
+ * old size is seen as an append, and the start of the new content is lost.
+ */
+export function followLog(
+  path: string,
+  options: FollowLogOptions = {},
+): AsyncIterable<LogLine> {
+  const lines: BatchedLines = {
+    [Symbol.asyncIterator]: () => startFollowing(path, options),
+    [BATCHES]: () => batchIterator(startFollowing(path, options)),
+  };
+  return lines;
+}
+
+function startFollowing(
+  path: string,
+  options: FollowLogOptions,
+): PushQueue<LogLine> {
+  const pollMs = options.pollIntervalMs ?? 500;
+  const logger = (options.logger ?? noopLogger).child({ source: path });
+  const { signal } = options;
+  let tail: TailFile | undefined;
+  let stopped = false;
+  let lineNo = 0;
+  let delivered = 0; // bytes handed to the splitter so far
+  // Byte counts at which the stream switches files: bytes before them came from the old file.
+  const switches: { at: number; how: "renamed" | "truncated" }[] = [];
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    signal?.removeEventListener("abort", onAbort);
+    queue.end();
+    const t = tail;
+    tail = undefined;
+    // quit() waits for one last poll, which never settles while the file is missing.
+    if (t) void t.quit().catch(() => undefined);
+    await Promise.resolve();
+  };
+  const onAbort = (): void => void stop();
+  const queue = createPushQueue<LogLine>({
+    highWater: options.highWater,
+    onPause: () => tail?.pause(),
+    onResume: () => tail?.resume(),
+    onReturn: stop,
+  });
+  const splitter = createLineSplitter(
+    (text) => queue.push({ text, file: path, lineNo: ++lineNo }),
+    {
+      maxLineBytes: options.maxLineBytes,
+      onOverlong: (bytes) =>
+        logger.warn({ event: "source.line_too_long", bytes }, "line cut"),
+    },
+  );
+  // After a rename the old file's partial last line is complete (yielded); after a truncation
+  // the writer goes on with it. Either way the new content is numbered from 1.
+  const switchFile = (how: "renamed" | "truncated"): void => {
+    if (how === "renamed") splitter.flush();
+    lineNo = 0;
+  };
+  const onData = (chunk: Buffer): void => {
+    const base = delivered;
+    delivered += chunk.length;
+    let off = 0;
+    for (
+      let s = switches[0];
+      s !== undefined && s.at <= delivered;
+      s = switches[0]
+    ) {
+      switches.shift();
+      const cut = s.at - base;
+      if (cut > off) splitter.write(chunk.subarray(off, cut));
+      off = Math.max(off, cut);
+      switchFile(s.how);
+    }
+    if (off < chunk.length)
+      splitter.write(off === 0 ? chunk : chunk.subarray(off));
+  };
+
+  const wire = (t: TailFile): void => {
+    t.on("data", onData);
+    for (const how of ["renamed", "truncated"] as const) {
+      t.on(how, () => {
+        logger.info({ event: "source.rotated", how }, `log file ${how}`);
+        // The event comes after the old file's last bytes were pushed; some may still wait in
+        // the stream's buffer (paused by back-pressure).
+        if (t.readableLength === 0) switchFile(how);
+        else switches.push({ at: delivered + t.readableLength, how });
+      });
+    }
+    t.on("retry", () =>
+      logger.debug({ event: "source.missing" }, "log file missing, waiting"),
+    );
+    t.on("tail_error", (error: unknown) =>
+      logger.warn(
+        { event: "source.error", err: error },
+        "log read failed, retrying",
+      ),
+    );
+    t.on("error", (error: unknown) => queue.fail(readFailed(path, error)));
+    t.on("end", () => queue.end());
+  };
+
+  const run = async (): Promise<void> => {
+    let startPos = options.startAt === "start" ? 0 : undefined;
+    let ready = false;
+    while (!stopped) {
+      const t = new TailFile(path, {
+        pollFileIntervalMs: pollMs,
+        pollFailureRetryMs: pollMs,
+        maxPollFailures: Infinity, // a deleted log may come back at any time
+        startPos,
+      });
+      wire(t);
+      tail = t;
+      try {
+        await t.start();
+      } catch (error) {
+        t.removeAllListeners();
+        t.destroy();
+        tail = undefined;
+        if (errorCode(error) !== "ENOENT") throw error;
+        if (!ready) options.onReady?.();
+        ready = true;
+        startPos = 0; // when it appears, all of it is new
+        await delay(pollMs, signal);
+        continue;
+      }
+      if (!ready) options.onReady?.();
+      return;
+    }
+  };
+
+  if (signal?.aborted) void stop();
+  else {
+    signal?.addEventListener("abort", onAbort, { once: true });
+    run().catch((error: unknown) => queue.fail(readFailed(path, error)));
+  }
+  return queue;
+}

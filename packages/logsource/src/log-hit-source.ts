@@ -1,0 +1,240 @@
+/**
+ * File mode's hit source (spec: daemon.md §1, §8): reading (`followLog`, `readLogFile` or
+ * `runLogCommand`) → `parseLogLine` → retransmit filter. A bad line is counted and logged
+ * (rate-limited, once per reason per minute, with its origin), never thrown.
+ */
+import type { Diagnostic, Logger } from "@portknock/config";
+import { noopLogger } from "@portknock/config";
+import type { RejectCode } from "./errors.ts";
+import { followLog } from "./follow-log.ts";
+import type { CompiledLogFormat } from "./log-format.ts";
+import { escapeInput } from "./log-text.ts";
+import { decodeLogLine } from "./parse-log-line.ts";
+import { createRateLimiter } from "./rate-limit.ts";
+import { readLogFile } from "./read-log-file.ts";
+import { createRetransmitFilter } from "./retransmit-filter.ts";
+import type { Backoff } from "./run-log-command.ts";
+import { runLogCommand } from "./run-log-command.ts";
+import type { LineBatch } from "./batch-source.ts";
+import { batchesOf, isTextBatch } from "./batch-source.ts";
+import type { Clock, KnockHit, LogLine } from "./types.ts";
+import { systemClock } from "./types.ts";
+
+/** Where the lines come from: exactly one of these. */
+export type LogInput =
+  /** Follow a file like `tail -F` (`logfile`). */
+  | { path: string; replay?: false }
+  /** Read a whole file once, from its first line (`knockd -replay FILE`). */
+  | { path: string; replay: true }
+  /** Run a command and read its stdout (`logcommand`, already split with `splitCommandLine`). */
+  | { argv: readonly string[] }
+  /** Lines from anywhere else (tests, other adapters). */
+  | { lines: AsyncIterable<LogLine> };
+
+/** Options of `createLogHitSource`. */
+export type LogHitSourceOptions = LogInput & {
+  format: CompiledLogFormat;
+  /** Stops reading; the iteration ends. */
+  signal?: AbortSignal;
+  /** Hit times, the retransmit window and the log rate limit. Default `systemClock`. */
+  clock?: Clock;
+  logger?: Logger;
+  /** Called for every rejected line (after counting), with its diagnostic and text. */
+  onReject?: (diagnostic: Diagnostic<RejectCode>, line: string) => void;
+  /** `followLog`'s poll interval, in ms (`fileinterval`). Default 500. */
+  pollIntervalMs?: number;
+  /** `runLogCommand`'s restart delays. */
+  backoff?: Backoff;
+  /** Identical hits within this many ms count once. Default 3000. */
+  retransmitWindowMs?: number;
+  /** `followLog`: called once the start position is fixed. */
+  onReady?: () => void;
+};
+
+/** Counters of a log hit source (daemon.md §8). */
+export interface LogSourceStats {
+  /** Lines read. */
+  lines: number;
+  /** Hits yielded. */
+  hits: number;
+  /** Hits dropped as kernel retransmits. */
+  duplicates: number;
+  /** Rejected lines by code. */
+  rejections: Record<RejectCode, number>;
+}
+
+/** A hit source: iterate it once; `close` stops it (idempotent). */
+export interface LogHitSource extends AsyncIterable<KnockHit> {
+  /** Live counters. */
+  readonly stats: LogSourceStats;
+  close(): Promise<void>;
+}
+
+const REJECT_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * Wires a line source, a format and a retransmit filter into hits. Lines that are not firewall
+ * records are skipped; rejected lines are counted in `stats.rejections`, passed to `onReject` and
+ * logged (`source.rejected`, warn, once per code per minute with the number suppressed).
+ */
+export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? noopLogger;
+  const { format, onReject } = options;
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
+  const lines = openLines(options, signal, logger);
+  const filter = createRetransmitFilter({
+    clock,
+    windowMs: options.retransmitWindowMs,
+  });
+  const limiter = createRateLimiter({
+    clock,
+    intervalMs: REJECT_LOG_INTERVAL_MS,
+  });
+  const stats: LogSourceStats = {
+    lines: 0,
+    hits: 0,
+    duplicates: 0,
+    rejections: { LOG_BAD_IP: 0, LOG_BAD_PORT: 0, LOG_NO_MATCH: 0 },
+  };
+
+  const rejectLine = (
+    line: LogLine,
+    code: RejectCode,
+    message: string,
+  ): void => {
+    stats.rejections[code]++;
+    const origin = `${line.file}:${line.lineNo}`;
+    onReject?.(
+      {
+        code,
+        severity: "warning",
+        message,
+        where: { kind: "log", file: line.file, line: line.lineNo },
+      },
+      line.text,
+    );
+    const suppressed = limiter.take(code);
+    if (suppressed < 0) return;
+    logger.warn(
+      {
+        event: "source.rejected",
+        code,
+        source: origin,
+        input: escapeInput(line.text),
+        ...(suppressed > 0 && { suppressed }),
+      },
+      message,
+    );
+  };
+
+  // Lines come in batches and hits leave one resolved promise at a time: no promise per line.
+  const done: IteratorResult<KnockHit> = { value: undefined, done: true };
+  let batches: AsyncIterator<LineBatch> | undefined;
+  const out: KnockHit[] = [];
+  let index = 0;
+  let finished = false;
+
+  let prefixFile = "";
+  let prefix = ":"; // `${prefixFile}:`, rebuilt only when the file changes
+  const decode = (text: string, file: string, lineNo: number): void => {
+    if (file !== prefixFile) {
+      prefixFile = file;
+      prefix = `${file}:`;
+    }
+    const r = decodeLogLine(text, format, prefix, lineNo, 0, clock);
+    if (r === undefined) return;
+    if ("code" in r) {
+      rejectLine({ text, file, lineNo }, r.code, r.message);
+    } else if (filter.isDuplicate(r)) {
+      stats.duplicates++;
+    } else {
+      stats.hits++;
+      out.push(r);
+    }
+  };
+  const take = (batch: LineBatch): void => {
+    out.length = 0; // the previous batch's hits were all handed out
+    index = 0;
+    if (isTextBatch(batch)) {
+      const { texts, file, firstLineNo } = batch;
+      stats.lines += texts.length;
+      for (let i = 0; i < texts.length; i++) {
+        decode(texts[i] as string, file, firstLineNo + i);
+      }
+    } else {
+      stats.lines += batch.length;
+      for (const line of batch) decode(line.text, line.file, line.lineNo);
+    }
+  };
+  const finish = async (): Promise<IteratorResult<KnockHit>> => {
+    finished = true;
+    out.length = 0;
+    index = 0;
+    await batches?.return?.();
+    return done;
+  };
+  const refill = async (): Promise<IteratorResult<KnockHit>> => {
+    batches ??= batchesOf(lines);
+    while (index >= out.length) {
+      if (finished || signal.aborted) return finish();
+      let r: IteratorResult<LineBatch>;
+      try {
+        r = await batches.next();
+      } catch (error) {
+        if (finished || signal.aborted) return finish();
+        throw error;
+      }
+      if (r.done === true) return finish();
+      take(r.value);
+    }
+    return { value: out[index++] as KnockHit, done: false };
+  };
+  const iterator: AsyncIterator<KnockHit> = {
+    next(): Promise<IteratorResult<KnockHit>> {
+      if (index < out.length && !signal.aborted) {
+        return Promise.resolve({
+          value: out[index++] as KnockHit,
+          done: false,
+        });
+      }
+      return refill();
+    },
+    return: finish,
+  };
+
+  return {
+    stats,
+    [Symbol.asyncIterator]: (): AsyncIterator<KnockHit> => iterator,
+    async close(): Promise<void> {
+      controller.abort();
+      await finish();
+    },
+  };
+}
+
+function openLines(
+  options: LogInput & LogHitSourceOptions,
+  signal: AbortSignal,
+  logger: Logger,
+): AsyncIterable<LogLine> {
+  if ("lines" in options) return options.lines;
+  if ("argv" in options) {
+    return runLogCommand(options.argv, {
+      signal,
+      logger,
+      backoff: options.backoff,
+      clock: options.clock,
+    });
+  }
+  if (options.replay === true) return readLogFile(options.path, { signal });
+  return followLog(options.path, {
+    signal,
+    logger,
+    pollIntervalMs: options.pollIntervalMs,
+    onReady: options.onReady,
+  });
+}
