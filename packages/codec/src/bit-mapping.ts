@@ -62,7 +62,8 @@ export function portsToBytesInto(
   let o = 0;
   for (let i = 0; i < count; i++) {
     const port = ports[start + i]!;
-    const v = port >= 0 && port <= 65535 ? index[port]! : -1;
+    // `?? -1`: a non-integer (1024.5) is no index of a typed array, so it is not in the span.
+    const v = port >= 0 && port <= 65535 ? (index[port] ?? -1) : -1;
     if (v < 0) return "KNOCK_PORT_OUTSIDE_SPAN";
     if (i === count - 1 && lastBits < b) {
       if (padding === "left") {

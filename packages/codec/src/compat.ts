@@ -205,6 +205,12 @@ export interface EncodedKnock {
 export interface EncodeOptions {
   /** compat with `iv = yes`: the 8-byte IV to put in the header (default: ivvalue or random). */
   iv?: Uint8Array;
+  /** sealed: the time to seal in, Unix seconds (default: the config's clock, `now`). */
+  timeSeconds?: number;
+  /** sealed: the 6 random bytes of the nonce (default: fresh from the CSPRNG). */
+  random?: Uint8Array;
+  /** sealed: whose key seals the knock (default: the anonymous key, else the only user). */
+  user?: string;
 }
 
 /** Encodes compat knock values. Throws `CodecError` for a missing or out-of-range value. */

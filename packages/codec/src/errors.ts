@@ -38,6 +38,10 @@ export type CodecIssueCode =
   | "CIPHER_UNKNOWN"
   | "KEY_MISSING"
   | "KEY_INVALID"
+  | "KEY_DUPLICATE"
+  | "USER_INVALID"
+  | "USER_DUPLICATE"
+  | "SETTING_IGNORED"
   | "IV_VALUE_INVALID"
   | "IV_VALUE_FIXED"
   | "IV_WITHOUT_ENCRYPT"
@@ -50,6 +54,8 @@ export interface CodecIssue {
   /** The config key the finding is about: `portspan`, `knock`, `cipher`, `key`, `ivvalue`, … */
   key: string;
   message: string;
+  /** sealed: the `<user NAME>` block the finding is about (then `key` is `user`). */
+  user?: string;
 }
 
 /** Thrown on misuse of the codec: values that do not fit, an invalid configuration. */

@@ -47,6 +47,26 @@ export {
   encodeKnock,
   decodeKnock,
   knockPortCount,
+  knockPortCounts,
 } from "./knock-config.ts";
+export type {
+  SealedDecodeResult,
+  SealedKnock,
+  SealedKnockConfig,
+  SealedSettings,
+  SealedUserInput,
+  SealedVariant,
+} from "./sealed.ts";
+export type { IpFamily } from "./sealed-fields.ts";
+export type { SealedKeyResult } from "./sealed-key.ts";
+export {
+  deriveSealedKey,
+  parseSealedKey,
+  sealedKeyId,
+  SEALED_LABEL,
+} from "./sealed-key.ts";
+export type { SealedWindowCode } from "./sealed-checks.ts";
+export { checkSealedWindow, replayKey } from "./sealed-checks.ts";
+export { parseIPv6, formatIPv6 } from "./ip-address.ts";
 export type { DecodeCode, CodecIssue, CodecIssueCode } from "./errors.ts";
 export { CodecError } from "./errors.ts";

@@ -7,43 +7,7 @@ import {
   type KnockConfig,
   type KnockSettingsInput,
 } from "@portknock/codec";
-
-/** A random valid port span: 2^b ports in 1–4 ascending pieces, gaps of 0 (adjacent) or more. */
-const spanArb = fc
-  .record({
-    bits: fc.integer({ min: 1, max: 15 }),
-    pieces: fc.integer({ min: 1, max: 4 }),
-    cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), {
-      minLength: 3,
-      maxLength: 3,
-    }),
-    gaps: fc.array(fc.integer({ min: 0, max: 500 }), {
-      minLength: 4,
-      maxLength: 4,
-    }),
-  })
-  .map(({ bits, pieces, cuts, gaps }) => {
-    const size = 2 ** bits;
-    const k = Math.min(pieces, size);
-    // Split `size` into k positive parts.
-    const points = [
-      ...new Set(
-        cuts
-          .slice(0, k - 1)
-          .map((c) => 1 + Math.floor(c * (size - 1)))
-          .filter((p) => p < size),
-      ),
-    ].sort((a, b) => a - b);
-    const bounds = [0, ...points, size];
-    let port = 1 + gaps[0]!;
-    const parts: string[] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) {
-      const len = bounds[i + 1]! - bounds[i]!;
-      parts.push(len === 1 ? `${port}` : `${port}-${port + len - 1}`);
-      port += len + gaps[(i + 1) % 4]!;
-    }
-    return parts.join(",");
-  });
+import { spanArb } from "./arbitraries.ts";
 
 const layoutArb = fc
   .record({
@@ -303,5 +267,23 @@ describe("malformed knocks yield the matching reason", () => {
       ok: false,
       code: "KNOCK_BAD_FIELD",
     });
+  });
+
+  it("a port that is not an integer is outside the span (it used to read as the span's first port)", () => {
+    const flag = compileKnockConfigOrThrow({
+      knock: "FLAG0",
+      portspan: "1000-1255",
+      encrypt: false,
+      cipher: "Blowfish",
+      iv: false,
+      padding: "right",
+    });
+    expect(decodeKnock(flag, [1000])).toMatchObject({ ok: true });
+    for (const port of [1000.5, 1254.999, -0.5, NaN, Infinity]) {
+      expect(decodeKnock(flag, [port])).toEqual({
+        ok: false,
+        code: "KNOCK_PORT_OUTSIDE_SPAN",
+      });
+    }
   });
 });
