@@ -1,0 +1,155 @@
+/**
+ * Counting and logging shared by live captures and file replays (spec: daemon.md §8): every frame
+ * is counted; a frame that is not a TCP/UDP packet is a counted rejection, logged at most once
+ * per reason per minute (with the number suppressed), never thrown.
+ */
+import type { Diagnostic, Logger } from "@portknock/config";
+import type { Clock } from "@portknock/logsource";
+import type { DecodedPacket } from "./decode-frame.ts";
+import { decodeFrame } from "./decode-frame.ts";
+import type { FrameRejectCode } from "./errors.ts";
+import { FRAME_REJECT_CODES } from "./errors.ts";
+import type { LinkType } from "./link-type.ts";
+
+/** Counters of a capture or replay. `seen = decoded + Σ rejections`. */
+export interface CaptureStats {
+  /** Frames delivered: one per libpcap callback, or one per file record. */
+  seen: number;
+  /** Frames decoded into TCP/UDP packets. */
+  decoded: number;
+  /** Frames longer than the snapshot size (decoded all the same when the headers fit). */
+  truncated: number;
+  /** Frames not decoded, by reason. */
+  rejections: Record<FrameRejectCode, number>;
+  /** Decoded packets dropped because the consumer lagged and the queue was full (live only). */
+  dropped: number;
+}
+
+/** Called for every rejected frame, after counting: its diagnostic and bytes (a view: copy it). */
+export type FrameRejectHandler = (
+  diagnostic: Diagnostic<FrameRejectCode>,
+  frame: Uint8Array,
+) => void;
+
+/** New zeroed counters. */
+export function createCaptureStats(): CaptureStats {
+  const rejections = {} as Record<FrameRejectCode, number>;
+  for (const code of FRAME_REJECT_CODES) rejections[code] = 0;
+  return { seen: 0, decoded: 0, truncated: 0, rejections, dropped: 0 };
+}
+
+const REJECT_LOG_INTERVAL_MS = 60_000;
+const LOGGED_BYTES = 64;
+
+const MESSAGES: Record<FrameRejectCode, string> = {
+  FRAME_TRUNCATED: "frame ends before the headers it needs",
+  FRAME_UNSUPPORTED_LINK: "link type not supported",
+  FRAME_NOT_IP: "frame carries neither IPv4 nor IPv6",
+  FRAME_BAD_IP_HEADER: "malformed IP header",
+  FRAME_FRAGMENT: "non-first IP fragment: no ports",
+  FRAME_UNSUPPORTED_PROTOCOL: "neither TCP nor UDP",
+  FRAME_BAD_TCP_HEADER: "TCP data offset below 5 words",
+  FRAME_OUTGOING: "frame sent by this host",
+};
+
+/** Options of `createFrameCounter`. */
+export interface FrameCounterOptions {
+  stats: CaptureStats;
+  linkType: LinkType;
+  /** Origin prefix: `pcap lo` gives origins `pcap lo #N`. */
+  originPrefix: string;
+  /** The interface name (live), or undefined (file). */
+  iface: string | undefined;
+  /** Names the place in rejection diagnostics: the interface or the file. */
+  where: string;
+  logger: Logger;
+  clock: Clock;
+  onReject?: FrameRejectHandler;
+}
+
+/** Decodes and counts frames of one interface or file; the frame number is per counter. */
+export interface FrameCounter {
+  /** Counts frame number N+1; returns its packet, or undefined when rejected. */
+  take(
+    frame: Uint8Array,
+    timeMs: number,
+    truncated: boolean,
+  ): DecodedPacket | undefined;
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = "";
+  const n = Math.min(bytes.length, LOGGED_BYTES);
+  for (let i = 0; i < n; i++)
+    s += (bytes[i] ?? 0).toString(16).padStart(2, "0");
+  return bytes.length > n ? `${s}…` : s;
+}
+
+/** Creates a frame counter. */
+export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
+  const { stats, linkType, originPrefix, iface, logger, clock, onReject } =
+    options;
+  const lastLogged = new Map<FrameRejectCode, number>();
+  const suppressed = new Map<FrameRejectCode, number>();
+  let frames = 0;
+  const reject = (
+    code: FrameRejectCode,
+    srcIp: string | undefined,
+    origin: string,
+    frame: Uint8Array,
+  ): void => {
+    stats.rejections[code]++;
+    const message = MESSAGES[code];
+    onReject?.(
+      {
+        code,
+        severity: "warning",
+        message,
+        where: {
+          kind: "packet",
+          iface: options.where,
+          srcIp: srcIp ?? "unknown",
+        },
+      },
+      frame,
+    );
+    const now = clock.now();
+    const last = lastLogged.get(code);
+    if (
+      last !== undefined &&
+      now - last < REJECT_LOG_INTERVAL_MS &&
+      now >= last
+    ) {
+      suppressed.set(code, (suppressed.get(code) ?? 0) + 1);
+      return;
+    }
+    lastLogged.set(code, now);
+    const skipped = suppressed.get(code) ?? 0;
+    suppressed.set(code, 0);
+    logger.warn(
+      {
+        event: "source.rejected",
+        code,
+        source: origin,
+        ...(srcIp !== undefined && { ip: srcIp }),
+        input: hex(frame),
+        ...(skipped > 0 && { suppressed: skipped }),
+      },
+      message,
+    );
+  };
+  return {
+    take(frame, timeMs, truncated): DecodedPacket | undefined {
+      stats.seen++;
+      if (truncated) stats.truncated++;
+      const origin = `${originPrefix} #${++frames}`;
+      const r = decodeFrame(frame, linkType, { timeMs, origin, iface });
+      if (r.ok) {
+        stats.decoded++;
+        return r.packet;
+      }
+      reject(r.code, r.srcIp, origin, frame);
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Network mode's hit source (spec: daemon.md §1, §8): BPF filter → live capture (or pcap file
+ * replay) → decode → span rule → ethfilter → SYN retransmit dedupe → `KnockHit`s. Bad frames are
+ * counted and logged (rate-limited), never thrown.
+ */
+import type { Logger } from "@portknock/config";
+import { noopLogger } from "@portknock/config";
+import type { Clock, KnockHit } from "@portknock/logsource";
+import type { PortRange } from "./bpf-filter.ts";
+import { buildBpfFilter } from "./bpf-filter.ts";
+import type { DecodedPacket } from "./decode-frame.ts";
+import type { CompiledEthFilter } from "./ethfilter.ts";
+import { matchEthFilter } from "./ethfilter.ts";
+import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
+import type { Capture } from "./open-capture.ts";
+import { openCapture } from "./open-capture.ts";
+import { replayPcap } from "./replay-pcap.ts";
+import { createSpanMatcher } from "./span-match.ts";
+import { createSynDedupe } from "./syn-dedupe.ts";
+
+/** Where the packets come from: exactly one of these. */
+export type PacketInput =
+  /** Live capture on these interfaces (`interface`; `any` for all). */
+  | { interfaces: readonly string[] }
+  /** Replay a classic pcap file from start to end (`knockd -replay FILE`). */
+  | { file: string };
+
+/** Options of `createPacketHitSource`. */
+export type PacketHitSourceOptions = PacketInput & {
+  /** The port span's contiguous ranges. */
+  ranges: readonly PortRange[];
+  /** Knocks are TCP SYNs (SYN set, ACK clear) or UDP datagrams. */
+  protocol: "tcp" | "udp";
+  /** The `useethfilter` block, compiled (`compileEthFilter`). */
+  ethfilter?: CompiledEthFilter;
+  /** Live: bytes kept per frame (`snapshotsize`). Default 1500. */
+  snapshotSize?: number;
+  /** Live: libpcap's kernel ring per interface, in bytes. Default 4 MiB. */
+  bufferBytes?: number;
+  /** Live: decoded packets queued before new ones are dropped. Default 10,000. */
+  queueSize?: number;
+  /** Live: most span ranges written into the BPF expression (see `buildBpfFilter`). */
+  maxBpfRanges?: number;
+  /** Stops the source; the iteration ends. */
+  signal?: AbortSignal;
+  /** Live: hit times, the dedupe window and the log rate limit. Default `Date.now`. Replays use the file's times. */
+  clock?: Clock;
+  logger?: Logger;
+  onReject?: FrameRejectHandler;
+  /** Identical SYNs within this many ms count once. Default 3000. */
+  dedupeWindowMs?: number;
+};
+
+/** Counters of a packet hit source (daemon.md §8). */
+export interface PacketSourceStats {
+  /** Frames seen, decoded, rejected by reason, dropped by the queue. */
+  capture: CaptureStats;
+  /** Decoded packets that are not knock candidates (protocol, port or flags). */
+  notInSpan: number;
+  /** Candidates the ethfilter refused. */
+  filteredOut: number;
+  /** SYN retransmits dropped. */
+  duplicates: number;
+  /** Hits yielded. */
+  hits: number;
+}
+
+/** A hit source: iterate it once; `close` stops it (idempotent). */
+export interface PacketHitSource extends AsyncIterable<KnockHit> {
+  readonly stats: PacketSourceStats;
+  /** The libpcap filter expression used (live), or that a live capture would use (replay). */
+  readonly bpfFilter: string;
+  close(): Promise<void>;
+}
+
+/** The `KnockHit` of a decoded packet. */
+export function packetToHit(packet: DecodedPacket): KnockHit {
+  const hit: KnockHit = {
+    srcIp: packet.srcIp,
+    dstPort: packet.dstPort,
+    protocol: packet.protocol === 6 ? "tcp" : "udp",
+    dstIp: packet.dstIp,
+    srcPort: packet.srcPort,
+    timeMs: packet.timeMs,
+    origin: packet.origin,
+  };
+  if (packet.iface !== undefined) hit.iface = packet.iface;
+  return hit;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * Wires filter, capture or replay, decoding, the span rule, the ethfilter and the dedupe into
+ * knock hits. A live capture opens at once: throws `PcapError` (`PCAP_UNAVAILABLE`,
+ * `PCAP_OPEN_FAILED`) as `openCapture` does; a replay's file errors reject the first `next()`.
+ * Throws `RangeError` for bad ranges or options.
+ */
+export function createPacketHitSource(
+  options: PacketHitSourceOptions,
+): PacketHitSource {
+  const logger = options.logger ?? noopLogger;
+  const { ethfilter, protocol } = options;
+  const bpfFilter = buildBpfFilter({
+    ranges: options.ranges,
+    protocol,
+    ethfilter,
+    maxRanges: options.maxBpfRanges,
+  });
+  const isCandidate = createSpanMatcher(options.ranges, protocol);
+  let packetTimeMs = 0;
+  const live = "interfaces" in options;
+  const clock = live
+    ? (options.clock ?? systemClock)
+    : { now: () => packetTimeMs };
+  const dedupe = createSynDedupe({
+    windowMs: options.dedupeWindowMs ?? 3000,
+    clock,
+  });
+  const capture: Capture = live
+    ? openCapture({
+        interfaces: options.interfaces,
+        filter: bpfFilter,
+        snapshotSize: options.snapshotSize,
+        bufferBytes: options.bufferBytes,
+        queueSize: options.queueSize,
+        signal: options.signal,
+        clock,
+        logger,
+        onReject: options.onReject,
+      })
+    : replayPcap(options.file, {
+        signal: options.signal,
+        logger,
+        onReject: options.onReject,
+      });
+  const stats: PacketSourceStats = {
+    capture: capture.stats,
+    notInSpan: 0,
+    filteredOut: 0,
+    duplicates: 0,
+    hits: 0,
+  };
+
+  async function* hits(): AsyncGenerator<KnockHit, void, undefined> {
+    for await (const packet of capture) {
+      packetTimeMs = packet.timeMs;
+      if (!isCandidate(packet)) {
+        stats.notInSpan++;
+      } else if (
+        ethfilter !== undefined &&
+        !matchEthFilter(ethfilter, packet)
+      ) {
+        stats.filteredOut++;
+      } else if (dedupe.isDuplicate(packet)) {
+        stats.duplicates++;
+      } else {
+        stats.hits++;
+        yield packetToHit(packet);
+      }
+    }
+  }
+  let iterator: AsyncGenerator<KnockHit, void, undefined> | undefined;
+  return {
+    stats,
+    bpfFilter,
+    [Symbol.asyncIterator]: (): AsyncIterator<KnockHit> =>
+      (iterator ??= hits()),
+    async close(): Promise<void> {
+      await capture.close();
+    },
+  };
+}
