@@ -50,13 +50,12 @@ export {
   knockPortCounts,
 } from "./knock-config.ts";
 export type {
-  SealedDecodeResult,
-  SealedKnock,
   SealedKnockConfig,
   SealedSettings,
   SealedUserInput,
   SealedVariant,
-} from "./sealed.ts";
+} from "./sealed-config.ts";
+export type { SealedDecodeResult, SealedKnock } from "./sealed.ts";
 export type { IpFamily } from "./sealed-fields.ts";
 export type { SealedKeyResult } from "./sealed-key.ts";
 export {

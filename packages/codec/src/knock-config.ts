@@ -15,12 +15,10 @@ import { CodecError, quote } from "./errors.ts";
 import type { KnockValues } from "./knock-fields.ts";
 import { parseKnockFields } from "./knock-fields.ts";
 import { parsePortSpan } from "./port-span.ts";
-import type {
-  SealedDecodeResult,
-  SealedKnockConfig,
-  SealedSettings,
-} from "./sealed.ts";
-import { compileSealed, decodeSealed, encodeSealed } from "./sealed.ts";
+import type { SealedKnockConfig, SealedSettings } from "./sealed-config.ts";
+import { compileSealed } from "./sealed-config.ts";
+import type { SealedDecodeResult } from "./sealed.ts";
+import { decodeSealed, encodeSealed } from "./sealed.ts";
 
 /** Knock settings as the config file states them (config.md, knock-format.md, sealed.md). */
 export interface KnockSettingsInput extends CompatSettings, SealedSettings {
