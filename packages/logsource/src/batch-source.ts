@@ -6,11 +6,23 @@
  */
 import type { LogLine } from "./types.ts";
 
-/** Consecutive lines of one file: `texts[i]` is line `firstLineNo + i`. */
+/**
+ * Consecutive lines of one file as one text, separated by `\n` (each may end in a `\r`, which
+ * is not part of it). The text batches of one iterator follow each other from line 1 of the
+ * file: consumers number the lines as they find them (so the reader never counts them) and cut
+ * out only the lines they need (the hit source skips most without making a string of them).
+ */
 export interface TextBatch {
   readonly file: string;
-  readonly firstLineNo: number;
-  readonly texts: readonly string[];
+  readonly text: string;
+}
+
+/** The line of `text` from `start` to `end` (excluded), without a final `\r`. */
+export function lineText(text: string, start: number, end: number): string {
+  return text.slice(
+    start,
+    end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end,
+  );
 }
 
 /** A batch of lines. */
@@ -44,55 +56,62 @@ export function batchesOf(
   };
 }
 
-/** Line `i` of a batch. */
-function lineAt(batch: LineBatch, i: number): LogLine {
-  if (isTextBatch(batch)) {
-    return {
-      text: batch.texts[i] ?? "",
-      file: batch.file,
-      lineNo: batch.firstLineNo + i,
-    };
-  }
-  return batch[i] as LogLine;
-}
-
 /** Whether `batch` is a `TextBatch`. */
 export function isTextBatch(batch: LineBatch): batch is TextBatch {
   return !Array.isArray(batch);
-}
-
-/** Lines in a batch. */
-export function batchLength(batch: LineBatch): number {
-  return isTextBatch(batch) ? batch.texts.length : batch.length;
 }
 
 /** The lines of a batch iterator, one at a time (resolved promises while a batch lasts). */
 export function linesOf(
   batches: AsyncIterator<LineBatch>,
 ): AsyncIterator<LogLine> {
-  let batch: LineBatch = [];
+  let lines: readonly LogLine[] = [];
   let index = 0;
-  let length = 0;
-  const take = (
+  let text: TextBatch | undefined;
+  let pos = 0; // in `text`: the start of its next line
+  let lineNo = 1; // of the next line of a text batch
+
+  /** The next line of the current batch, if any. */
+  const take = (): LogLine | undefined => {
+    if (text === undefined) return lines[index++];
+    if (pos > text.text.length) return undefined;
+    const nl = text.text.indexOf("\n", pos);
+    const end = nl < 0 ? text.text.length : nl;
+    const line = {
+      text: lineText(text.text, pos, end),
+      file: text.file,
+      lineNo: lineNo++,
+    };
+    pos = end + 1;
+    return line;
+  };
+  const load = (
     r: IteratorResult<LineBatch>,
   ): Promise<IteratorResult<LogLine>> | IteratorResult<LogLine> => {
     if (r.done === true) return DONE;
-    batch = r.value;
-    index = 0;
-    length = batchLength(batch);
-    return index < length
-      ? { value: lineAt(batch, index++), done: false }
-      : batches.next().then(take);
+    if (isTextBatch(r.value)) {
+      text = r.value;
+      pos = 0;
+    } else {
+      text = undefined;
+      lines = r.value;
+      index = 0;
+    }
+    const line = take();
+    return line === undefined
+      ? batches.next().then(load)
+      : { value: line, done: false };
   };
   return {
     next(): Promise<IteratorResult<LogLine>> {
-      if (index < length) {
-        return Promise.resolve({ value: lineAt(batch, index++), done: false });
-      }
-      return batches.next().then(take);
+      const line = take();
+      if (line !== undefined)
+        return Promise.resolve({ value: line, done: false });
+      return batches.next().then(load);
     },
     async return(): Promise<IteratorResult<LogLine>> {
-      length = 0;
+      text = undefined;
+      lines = [];
       await batches.return?.();
       return DONE;
     },

@@ -21,6 +21,9 @@ export interface Extracted {
   /** `port` and `srcport` as numbers when already known valid (0–65535), else -1. */
   portValue: number;
   srcportValue: number;
+  /** Whether `ipclient`/`ipserver` are already known to be dotted quads (no check needed). */
+  ipclientIsV4: boolean;
+  ipserverIsV4: boolean;
 }
 
 /** `s[start, end)` as a port when it is 1–5 digits worth at most 65535, else -1. */
@@ -224,6 +227,7 @@ export function extractIptables(line: string, out: Extracted): void {
   out.ipclient = out.port = out.ipserver = undefined;
   out.iface = out.protocol = out.srcport = undefined;
   out.portValue = out.srcportValue = -1;
+  out.ipclientIsV4 = out.ipserverIsV4 = false;
   const firstIn = line.indexOf("IN=");
   if (firstIn < 0) return;
   const c = line.indexOf(": ");
@@ -236,9 +240,11 @@ export function extractIptables(line: string, out: Extracted): void {
     if (m !== null) {
       out.required = true;
       out.iface = m[1];
-      out.ipclient = m[2];
-      out.ipserver = m[3];
-      out.protocol = m[4] === undefined ? "UDP" : "TCP";
+      out.ipclientIsV4 = m[2] !== undefined;
+      out.ipclient = m[2] ?? m[3];
+      out.ipserverIsV4 = m[4] !== undefined;
+      out.ipserver = m[4] ?? m[5];
+      out.protocol = m[6] === undefined ? "UDP" : "TCP";
       readPorts(line, FULL_RECORD.lastIndex, out);
       return;
     }

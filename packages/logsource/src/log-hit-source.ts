@@ -16,7 +16,7 @@ import { createRetransmitFilter } from "./retransmit-filter.ts";
 import type { Backoff } from "./run-log-command.ts";
 import { runLogCommand } from "./run-log-command.ts";
 import type { LineBatch } from "./batch-source.ts";
-import { batchesOf, isTextBatch } from "./batch-source.ts";
+import { batchesOf, isTextBatch, lineText } from "./batch-source.ts";
 import type { Clock, KnockHit, LogLine } from "./types.ts";
 import { systemClock } from "./types.ts";
 
@@ -156,18 +156,31 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       out.push(r);
     }
   };
+  let textLineNo = 1; // text batches follow each other from line 1
   const take = (batch: LineBatch): void => {
     out.length = 0; // the previous batch's hits were all handed out
     index = 0;
-    if (isTextBatch(batch)) {
-      const { texts, file, firstLineNo } = batch;
-      stats.lines += texts.length;
-      for (let i = 0; i < texts.length; i++) {
-        decode(texts[i] as string, file, firstLineNo + i);
-      }
-    } else {
+    if (!isTextBatch(batch)) {
       stats.lines += batch.length;
       for (const line of batch) decode(line.text, line.file, line.lineNo);
+      return;
+    }
+    const { text, file } = batch;
+    // The built-in format skips any line without `IN=`: look for it in the whole chunk and cut
+    // out only the lines that hold one; the others are only counted.
+    const needle = format.builtin === "iptables" ? "IN=" : "";
+    let start = 0;
+    let next = text.indexOf(needle);
+    for (let nl = text.indexOf("\n"); ; nl = text.indexOf("\n", start)) {
+      const end = nl < 0 ? text.length : nl;
+      if (next >= 0 && next < end) {
+        decode(lineText(text, start, end), file, textLineNo);
+        next = text.indexOf(needle, end + 1);
+      }
+      textLineNo++;
+      stats.lines++;
+      if (nl < 0) return;
+      start = nl + 1;
     }
   };
   const finish = async (): Promise<IteratorResult<KnockHit>> => {

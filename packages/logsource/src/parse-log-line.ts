@@ -36,6 +36,8 @@ const scratch: Extracted = {
   srcport: undefined,
   portValue: -1,
   srcportValue: -1,
+  ipclientIsV4: false,
+  ipserverIsV4: false,
 };
 
 function firstGroup(
@@ -59,6 +61,7 @@ function extractByRegex(
   out.protocol = on ? firstGroup(f.protocol, line) : undefined;
   out.srcport = on ? firstGroup(f.srcport, line) : undefined;
   out.portValue = out.srcportValue = -1;
+  out.ipclientIsV4 = out.ipserverIsV4 = false;
 }
 
 /** A port 0–65535 written as 1–5 ASCII digits, or -1. */
@@ -126,7 +129,7 @@ export function decodeLogLine(
         : `firewall record without a TCP or UDP ${missing === "port" ? "port" : "source address"} (ICMP, a fragment, another protocol)`,
     );
   }
-  const srcIp = normalizeIp(ipclient);
+  const srcIp = ex.ipclientIsV4 ? ipclient : normalizeIp(ipclient);
   if (srcIp === undefined) {
     return reject(
       "LOG_BAD_IP",
@@ -142,7 +145,7 @@ export function decodeLogLine(
   }
   let dstIp: string | undefined;
   if (ex.ipserver !== undefined) {
-    dstIp = normalizeIp(ex.ipserver);
+    dstIp = ex.ipserverIsV4 ? ex.ipserver : normalizeIp(ex.ipserver);
     if (dstIp === undefined) {
       return reject(
         "LOG_BAD_IP",

@@ -45,7 +45,6 @@ function readBatches(
   let handle: FileHandle | undefined;
   let eof = false;
   let closed = false;
-  let lineNo = 0; // lines handed out so far
   const done: IteratorResult<TextBatch> = { value: undefined, done: true };
 
   const close = async (): Promise<void> => {
@@ -55,30 +54,21 @@ function readBatches(
     await h?.close();
   };
 
-  const split = (end: number, texts: string[]): void => {
+  /** The lines in `buf[0, end)` (separated by `\n`) as a batch. */
+  const batchOf = (end: number): TextBatch => {
     const bytes = buf.subarray(0, end);
     // Pure ASCII (most logs) decodes ~10× faster as latin1, with the same result.
-    const text = bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
-    for (let start = 0; ;) {
-      const nl = text.indexOf("\n", start);
-      const stop = nl < 0 ? text.length : nl;
-      const cut =
-        stop > start && text.charCodeAt(stop - 1) === 13 ? stop - 1 : stop;
-      texts.push(text.slice(start, cut));
-      if (nl < 0) return;
-      start = nl + 1;
-    }
+    return {
+      file: path,
+      text: bytes.toString(isAscii(bytes) ? "latin1" : "utf8"),
+    };
   };
 
-  /** Reads until at least one line is ready or the file ends. */
-  const fill = async (): Promise<TextBatch> => {
-    const batch = {
-      file: path,
-      firstLineNo: lineNo + 1,
-      texts: [] as string[],
-    };
+  /** Reads until at least one line is complete or the file ends. */
+  const fill = async (): Promise<TextBatch | undefined> => {
     handle ??= await open(path, "r");
-    while (batch.texts.length === 0 && !eof && !closed) {
+    let batch: TextBatch | undefined;
+    while (batch === undefined && !eof && !closed) {
       if (carry === buf.length) {
         const bigger = Buffer.allocUnsafe(buf.length * 2); // a line longer than the buffer
         buf.copy(bigger, 0, 0, carry);
@@ -93,7 +83,7 @@ function readBatches(
       const filled = carry + bytesRead;
       if (bytesRead === 0) {
         eof = true;
-        if (carry > 0) split(carry, batch.texts);
+        if (carry > 0) batch = batchOf(carry); // a last line without a newline
         carry = 0;
         break;
       }
@@ -102,12 +92,11 @@ function readBatches(
         carry = filled;
         continue;
       }
-      split(last, batch.texts);
+      batch = batchOf(last);
       carry = filled - last - 1;
       buf.copy(buf, 0, last + 1, filled);
     }
     if (eof) await close();
-    lineNo += batch.texts.length;
     return batch;
   };
 
@@ -119,7 +108,7 @@ function readBatches(
       }
       try {
         const batch = await fill();
-        return batch.texts.length > 0 ? { value: batch, done: false } : done;
+        return batch === undefined ? done : { value: batch, done: false };
       } catch (error) {
         await close().catch(() => undefined);
         throw error;

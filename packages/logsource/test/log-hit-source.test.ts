@@ -4,7 +4,7 @@ import type { Diagnostic } from "@portknock/config";
 import { describe, expect, it } from "vitest";
 import type { RejectCode } from "../src/errors.ts";
 import { createLogHitSource } from "../src/log-hit-source.ts";
-import { builtinLogFormat } from "../src/log-format.ts";
+import { builtinLogFormat, compileLogFormat } from "../src/log-format.ts";
 import type { KnockHit, LogLine } from "../src/types.ts";
 import {
   collect,
@@ -55,6 +55,39 @@ describe("createLogHitSource", () => {
     expect(events(logger, "source.rejected")).toMatchObject([
       { level: "warn", fields: { code: "LOG_NO_MATCH", source: `${path}:8` } },
     ]);
+  });
+
+  it("replays with a <logformat> block: every line is tried, numbered across chunks", async () => {
+    const path = join(tempDir(), "app.log");
+    // About 2 MB: two chunks of the reader.
+    const lines = Array.from({ length: 100_000 }, (_, i) =>
+      i % 40_000 === 7
+        ? `knock from 10.0.0.${i % 250} to ${i % 50_000}`
+        : `other line ${i}`,
+    );
+    writeFileSync(path, lines.join("\r\n"));
+    const { format: mine } = compileLogFormat({
+      name: "mine",
+      where: { kind: "config", file: "k.conf", line: 1 },
+      ipclient: {
+        text: "from (\\S+)",
+        where: { kind: "config", file: "k.conf", line: 2 },
+      },
+      port: {
+        text: "to (\\d+)$",
+        where: { kind: "config", file: "k.conf", line: 3 },
+      },
+    });
+    if (!mine) throw new Error("no format");
+    const source = createLogHitSource({ path, replay: true, format: mine });
+    const hits: KnockHit[] = [];
+    for await (const hit of source) hits.push(hit);
+    expect(hits.map((h) => [h.origin, h.srcIp, h.dstPort])).toEqual([
+      [`${path}:8`, "10.0.0.7", 7],
+      [`${path}:40008`, "10.0.0.7", 40007],
+      [`${path}:80008`, "10.0.0.7", 30007],
+    ]);
+    expect(source.stats.lines).toBe(100_000);
   });
 
   it("logs a suppressed count when a reason comes back after a minute", async () => {
