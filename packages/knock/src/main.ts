@@ -101,15 +101,21 @@ export async function main(
       );
     }
 
+    const now = options.now ?? Date.now;
+    const sealed = codec.format === "sealed";
     const values = await fieldValues(
       codec.layout.fields,
       config,
       remote,
-      options.now ?? Date.now,
+      now,
+      sealed,
     );
     let encoded;
     try {
-      encoded = encodeKnock(codec, values);
+      // sealed: the time travels in the nonce, from the same (injectable) clock.
+      encoded = sealed
+        ? encodeKnock(codec, values, { timeSeconds: Math.floor(now() / 1000) })
+        : encodeKnock(codec, values);
     } catch (e) {
       if (e instanceof CodecError && e.field != null) {
         const flag = `-${e.field.toLowerCase() === "ip" ? "client" : e.field.toLowerCase()}`;
@@ -315,6 +321,7 @@ async function fieldValues(
   config: ClientConfig,
   remote: { address: string; family: 4 | 6 } | undefined,
   now: () => number,
+  sealed: boolean,
 ): Promise<Record<string, string | number>> {
   const values: Record<string, string | number> = {};
   for (const f of fields) {
@@ -330,11 +337,13 @@ async function fieldValues(
             );
           client = await localAddressFor(remote.address, remote.family);
         }
-        if (isIP(client) !== 4) {
+        if (sealed ? isIP(client) === 0 : isIP(client) !== 4) {
           throw usage(
             "-client",
             "KNOCK_BAD_VALUE",
-            `${f.name} is a 4-byte IPv4 field in the compat format, got ${JSON.stringify(client)}; give -client with an IPv4 address`,
+            sealed
+              ? `${f.name} must be an IPv4 or IPv6 address, got ${JSON.stringify(client)}`
+              : `${f.name} is a 4-byte IPv4 field in the compat format, got ${JSON.stringify(client)}; give -client with an IPv4 address`,
           );
         }
         values[f.name] = client;

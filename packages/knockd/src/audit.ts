@@ -5,6 +5,9 @@
 import type { DaemonConfig } from "@portknock/config";
 import type { KnockConfig } from "@portknock/codec";
 
+/** The key shipped in examples/knockdaemon.conf: public, so never acceptable in production. */
+const EXAMPLE_KEY = "base64:S2bkEjmI0lCmReo9NtMzkLk1P0aWM6pmj2e6m7o577c=";
+
 /** One finding of the audit. */
 export interface AuditFinding {
   code: string;
@@ -23,10 +26,55 @@ export function auditConfig(
     out.push({ code, severity: "warning", message });
   };
   const fields = knock.layout.fields.map((f) => f.kind);
+  if (config.format === "sealed") {
+    if (
+      config.key === EXAMPLE_KEY ||
+      [...config.users.values()].some((u) => u.key.text === EXAMPLE_KEY)
+    ) {
+      warn(
+        "AUDIT_EXAMPLE_KEY",
+        "the key is the public one of examples/knockdaemon.conf: anyone can knock; make your own with knock -genkey",
+      );
+    }
+    const passphrases = [
+      ...(config.key != null ? [config.key] : []),
+      ...[...config.users.values()].map((u) => u.key.text),
+    ].filter((k) => !k.startsWith("base64:"));
+    if (passphrases.length > 0) {
+      out.push({
+        code: "AUDIT_PASSPHRASE_KEY",
+        severity: passphrases.some((k) => k.length < 16) ? "warning" : "notice",
+        message:
+          "a sealed key is a passphrase: one captured knock lets an attacker test guesses offline (scrypt slows each guess); prefer random keys from knock -genkey (base64:…)",
+      });
+    }
+    if (!config.requireSource) {
+      out.push({
+        code: "AUDIT_NO_REQUIRESOURCE",
+        severity: "notice",
+        message:
+          "requiresource = no: a knock is accepted from any source address (fine behind NAT; CLIENT is still authenticated)",
+      });
+    }
+    if (config.windowMs > 300_000) {
+      out.push({
+        code: "AUDIT_WIDE_WINDOW",
+        severity: "notice",
+        message: `window = ${config.windowMs / 1000} s: a captured knock can be replayed from another source while it is in the window unless requiresource = yes; 60 s is usual`,
+      });
+    }
+    if (config.statefile == null) {
+      warn(
+        "AUDIT_REPLAY_CACHE_MEMORY",
+        "no statefile: the replay cache of sealed knocks is lost on restart, so a knock captured just before a restart can be replayed within its window; set statefile",
+      );
+    }
+    return [...out, ...commonFindings(config)];
+  }
   if (config.format === "compat") {
     warn(
       "AUDIT_COMPAT_FORMAT",
-      "format = compat: knocks can be forged by flipping bits, replayed after knocktimeout and brute-forced offline (knock-format.md §5); prefer format = sealed when your clients support it",
+      "format = compat: knocks can be forged by flipping bits, replayed after knocktimeout and brute-forced offline (knock-format.md §5); prefer format = sealed (knock -genkey makes a key; both ends need format = sealed and the key)",
     );
   }
   if (!config.encrypt) {
@@ -81,6 +129,11 @@ export function auditConfig(
       "no CHECKSUM and no encryption: any window of ports in the span decodes to a knock",
     );
   }
+  return [...out, ...commonFindings(config)];
+}
+
+function commonFindings(config: DaemonConfig): AuditFinding[] {
+  const out: AuditFinding[] = [];
   if (config.statefile == null) {
     out.push({
       code: "AUDIT_NO_STATEFILE",

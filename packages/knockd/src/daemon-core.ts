@@ -6,7 +6,9 @@
 import type { Logger } from "@portknock/config";
 import type { Engine } from "@portknock/engine";
 import type { KnockHit } from "@portknock/logsource";
+import type { Knock, SealedKnock } from "@portknock/codec";
 import type { HitOutcome, KnockQueues, QueueCounters } from "./knock-queues.ts";
+import type { SealedGuard } from "./sealed-guard.ts";
 
 /** Counters of a running daemon (daemon.md §8). */
 export interface DaemonCounters {
@@ -37,6 +39,8 @@ export interface DaemonCore {
 /** Options of `createDaemonCore`. */
 export interface DaemonCoreOptions {
   queues: KnockQueues;
+  /** sealed profile: the daemon's checks after the tag (window, replay, source). */
+  sealed?: SealedGuard;
   engine: Engine;
   logger: Logger;
   /** Log every hit's fate at debug level (`-debug`). */
@@ -45,17 +49,22 @@ export interface DaemonCoreOptions {
 
 /** Wires queues and engine together. */
 export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
-  const { queues, engine, logger, debug } = options;
+  const { queues, engine, logger, debug, sealed } = options;
   let linesSeen = 0;
   let hits = 0;
   const rejections: Record<string, number> = {};
   let chain: Promise<void> = Promise.resolve();
 
-  function accept(
-    hit: KnockHit,
-    values: Record<string, string | number>,
-  ): void {
-    const vars = { ...values, SOURCE: hit.srcIp };
+  function accept(hit: KnockHit, knock: Knock | SealedKnock): void {
+    const vars: Record<string, string | number> = {
+      ...knock.values,
+      SOURCE: hit.srcIp,
+    };
+    if ("timeSeconds" in knock) {
+      // sealed: the time is in the nonce, and the key tells who knocked.
+      vars.TIME = knock.timeSeconds;
+      if (knock.user !== "") vars.USER = knock.user;
+    }
     // The engine logs the knock (knock.accepted, with its origin) and every action it runs.
     chain = chain.then(async () => {
       try {
@@ -83,8 +92,26 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
           ...("code" in outcome ? { code: outcome.code } : {}),
         });
       }
-      if (outcome.kind === "accepted") accept(hit, outcome.knock.values);
-      else if (outcome.kind === "replay") {
+      if (outcome.kind === "accepted") {
+        const refusal =
+          sealed != null && "timeSeconds" in outcome.knock
+            ? sealed.check(outcome.knock, hit.srcIp)
+            : 0;
+        if (refusal === 0) accept(hit, outcome.knock);
+        else {
+          rejections[refusal] = (rejections[refusal] ?? 0) + 1;
+          logger.warn(
+            {
+              event: "knock.rejected",
+              code: refusal,
+              ip: hit.srcIp,
+              source: hit.origin,
+            },
+            "valid sealed knock refused by the daemon's checks",
+          );
+          return { kind: "rejected", code: refusal };
+        }
+      } else if (outcome.kind === "replay") {
         logger.warn(
           {
             event: "knock.rejected",

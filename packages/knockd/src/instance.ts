@@ -11,6 +11,7 @@ import type { LoadedDaemon } from "./load.ts";
 import { createKnockQueues } from "./knock-queues.ts";
 import type { DaemonCore } from "./daemon-core.ts";
 import { createDaemonCore } from "./daemon-core.ts";
+import { createSealedGuard } from "./sealed-guard.ts";
 
 /** A configuration wired up and ready for hits. */
 export interface Instance {
@@ -61,11 +62,22 @@ export async function startInstance(
     knockTimeoutMs: loaded.config.knockTimeoutMs,
     maxSources: loaded.config.maxSources,
   });
+  const sealed =
+    loaded.knock.format === "sealed"
+      ? createSealedGuard({
+          windowMs: loaded.config.windowMs,
+          requireSource: loaded.config.requireSource,
+          clock: deps.clock,
+          store: deps.store,
+          test: deps.test,
+        })
+      : undefined;
   const core = createDaemonCore({
     queues,
     engine,
     logger: deps.logger,
     debug: deps.debug,
+    ...(sealed != null ? { sealed } : {}),
   });
   return { loaded, engine, core, format: loaded.logFormat };
 }

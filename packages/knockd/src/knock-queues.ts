@@ -5,17 +5,23 @@
  * evicted first), and an accepted knock whose wire bytes were already accepted within the timeout
  * is dropped as a replay. Memory is bounded whatever the traffic, spoofed sources included.
  */
-import type { DecodeCode, Knock, KnockConfig } from "@portknock/codec";
-import { decodeKnock } from "@portknock/codec";
+import type {
+  DecodeCode,
+  Knock,
+  KnockConfig,
+  SealedKnock,
+} from "@portknock/codec";
+import { decodeKnock, knockPortCounts } from "@portknock/codec";
+import type { SealedRefusal } from "./sealed-guard.ts";
 import { createSourceTable } from "./source-table.ts";
 
 /** What became of one hit. */
 export type HitOutcome =
   | { kind: "outside-span" }
   | { kind: "queued"; queued: number }
-  | { kind: "rejected"; code: DecodeCode }
+  | { kind: "rejected"; code: DecodeCode | SealedRefusal }
   | { kind: "replay" }
-  | { kind: "accepted"; knock: Knock };
+  | { kind: "accepted"; knock: Knock | SealedKnock };
 
 /** Counters of the queues (daemon.md §8). */
 export interface QueueCounters {
@@ -59,7 +65,10 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       `maxSources must be a positive integer, got ${maxSources}`,
     );
   }
-  const n = config.portCount;
+  // A sealed knock with CLIENT has two lengths (IPv4 or IPv6 CLIENT): the window keeps the
+  // longest, and after each push the last c ports are decoded for each length c, shortest first.
+  const lengths = knockPortCounts(config).sort((a, b) => a - b);
+  const n = lengths[lengths.length - 1]!;
   const inSpan = config.span.indexOf;
   // The frequent outcomes are shared, frozen objects: no allocation per hit.
   const OUTSIDE: HitOutcome = Object.freeze({ kind: "outside-span" });
@@ -122,24 +131,30 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     const count = Math.min(table.counts[slot]! + 1, n);
     table.counts[slot] = count;
     counters.hitsQueued++;
-    if (count < n) return QUEUED[count]!;
-
-    const result = decodeKnock(
-      config,
-      windows.subarray(base + next, base + next + n),
-    );
+    let result: ReturnType<typeof decodeKnock> | undefined;
+    for (const c of lengths) {
+      if (count < c) break;
+      const end = base + next + n;
+      result = decodeKnock(config, windows.subarray(end - c, end));
+      if (result.ok) break;
+    }
+    if (result == null) return QUEUED[count]!;
     if (!result.ok) {
       counters.decodeFailures[result.code] =
         (counters.decodeFailures[result.code] ?? 0) + 1;
       return { kind: "rejected", code: result.code };
     }
     table.remove(slot);
-    const wire = Buffer.from(result.knock.wire).toString("hex");
-    if (accepted.has(wire)) {
-      counters.replaysDropped++;
-      return { kind: "replay" };
+    // compat: the same wire bytes twice within knocktimeout are a replay. sealed knocks carry a
+    // random nonce; the daemon's sealed checks keep (and persist) their replay cache instead.
+    if (config.format !== "sealed") {
+      const wire = Buffer.from(result.knock.wire).toString("hex");
+      if (accepted.has(wire)) {
+        counters.replaysDropped++;
+        return { kind: "replay" };
+      }
+      accepted.set(wire, timeMs);
     }
-    accepted.set(wire, timeMs);
     counters.knocksAccepted++;
     return { kind: "accepted", knock: result.knock };
   }

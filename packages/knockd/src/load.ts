@@ -48,10 +48,16 @@ export function loadDaemon(path: string): LoadResult {
       code: issue.code,
       severity: issue.severity,
       message: issue.message,
-      where: config.where.get(issue.key) ?? fileWhere,
+      where:
+        (issue.user != null
+          ? config.users.get(issue.user)?.key.where
+          : config.where.get(issue.key)) ?? fileWhere,
     });
   }
   const fields = compiled.config?.layout.fields.map((f) => f.name) ?? [];
+  // sealed with <user> blocks: the matching user's NAME is the variable USER (sealed.md).
+  if (compiled.config?.format === "sealed" && config.users.size > 0)
+    fields.push("USER");
   const actions =
     compiled.config != null
       ? compileActions(config.actions, { fields })

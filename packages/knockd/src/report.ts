@@ -1,6 +1,7 @@
 /**
  * Human-facing reports: the resolved settings (`-check`) and the counters (`-replay`, SIGUSR1).
  */
+import { knockPortCounts } from "@portknock/codec";
 import type { LoadedDaemon } from "./load.ts";
 
 /** The resolved settings of a loaded config, one `key = value` per line; the key is redacted. */
@@ -28,11 +29,38 @@ export function describeSettings(d: LoadedDaemon): string {
       "portspan",
       `${k.span.text} (${k.span.ports.length} ports, ${k.span.bitsPerPort} bits per port)`,
     ],
-    ["encrypt", k.encrypt ? `yes, ${k.cipherName}` : "no"],
-    ["key", c.key != null ? "(set, not shown)" : "(none)"],
-    ["iv", k.iv ? "yes (RandomIV header)" : "no"],
-    ["padding", k.padding],
-    ["knock length", `${k.wireLength} bytes = ${k.portCount} ports`],
+    ...(k.format === "sealed"
+      ? ([
+          ["encrypt", "AES-256-GCM, 8-byte tag (sealed)"],
+          [
+            "keys",
+            `${c.key != null ? "key (set, not shown)" : "no top-level key"}${c.users.size > 0 ? `, ${c.users.size} users: ${[...c.users.keys()].join(", ")}` : ""}`,
+          ],
+          ["window", `${c.windowMs / 1000} s`],
+          [
+            "requiresource",
+            c.requireSource
+              ? "yes"
+              : "no (CLIENT is trusted: it is authenticated)",
+          ],
+          ["padding", k.padding],
+          [
+            "knock length",
+            knockPortCounts(k)
+              .map(
+                (p, i) =>
+                  `${p} ports${knockPortCounts(k).length > 1 ? (i === 0 ? " (IPv4 CLIENT)" : " (IPv6 CLIENT)") : ""}`,
+              )
+              .join(", "),
+          ],
+        ] as Array<[string, string]>)
+      : ([
+          ["encrypt", k.encrypt ? `yes, ${k.cipherName}` : "no"],
+          ["key", c.key != null ? "(set, not shown)" : "(none)"],
+          ["iv", k.iv ? "yes (RandomIV header)" : "no"],
+          ["padding", k.padding],
+          ["knock length", `${k.wireLength} bytes = ${k.portCount} ports`],
+        ] as Array<[string, string]>)),
     ["knocktimeout", `${c.knockTimeoutMs / 1000} s`],
     ["maxsources", String(c.maxSources)],
     ["statefile", c.statefile ?? "(none: memory only)"],

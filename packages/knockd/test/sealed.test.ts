@@ -1,0 +1,293 @@
+/**
+ * The sealed profile through the daemon (issue #8): window, replay cache (also across a
+ * restart), requiresource, per-user keys. Knocks are written by the real client's code
+ * (`knock -logtofile`, in-process so its clock can be injected) and replayed with `knockd -replay`.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { main as knock } from "@portknock/knock";
+import { recorder, runMain, tempDir } from "./helpers.ts";
+
+const ALICE = "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const BOB = "base64:HxwdHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
+
+/** Appends a sealed knock to `log` with the client's own code, at client time `nowMs`. */
+async function sealedKnock(
+  log: string,
+  key: string,
+  args: string[],
+  nowMs = Date.now(),
+): Promise<void> {
+  const out = new PassThrough().resume();
+  const err = new PassThrough();
+  let stderr = "";
+  err.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await knock(
+    [
+      "-format",
+      "sealed",
+      "-knock",
+      "CLIENT,PORT,FLAG0",
+      "-portspan",
+      "1024-33791",
+      "-key",
+      key,
+      "-logtofile",
+      "-logfile",
+      log,
+      "-quiet",
+      ...args,
+    ],
+    { stdout: out, stderr: err, env: { HOME: tempDir() } },
+    { now: () => nowMs },
+  );
+  if (code !== 0) throw new Error(`knock exited ${code}: ${stderr}`);
+}
+
+function setup(body: string): {
+  dir: string;
+  log: string;
+  conf: string;
+  a: ReturnType<typeof recorder>;
+  b: ReturnType<typeof recorder>;
+} {
+  const dir = tempDir();
+  const a = recorder(dir, "alice.sh");
+  const b = recorder(dir, "bob.sh");
+  const log = join(dir, "firewall.log");
+  writeFileSync(log, "");
+  const conf = join(dir, "knockdaemon.conf");
+  writeFileSync(
+    conf,
+    [
+      "format = sealed",
+      "knock = CLIENT,PORT,FLAG0",
+      "portspan = 1024-33791",
+      `statefile = ${join(dir, "state.json")}`,
+      "logfile = /nonexistent",
+      body.replaceAll("RECA", a.path).replaceAll("RECB", b.path),
+    ].join("\n"),
+  );
+  return { dir, log, conf, a, b };
+}
+
+const OPEN = `
+key = ${ALICE}
+<actions>
+  <action>
+    template = open
+  </action>
+  <template open>
+    system = "RECA CLIENT PORT FLAG0"
+  </template>
+</actions>`;
+
+const replay = (
+  conf: string,
+  log: string,
+  ...extra: string[]
+): ReturnType<typeof runMain> =>
+  runMain(["-conf", conf, "-replay", log, "-quiet", "-logjson", ...extra]);
+
+describe("sealed knocks through knockd", () => {
+  it("accepts a fresh knock and runs the action", async () => {
+    const { log, conf, a } = setup(OPEN);
+    await sealedKnock(log, ALICE, [
+      "-client",
+      "127.0.0.1",
+      "-port",
+      "22",
+      "-flag0",
+      "1",
+    ]);
+    const r = await replay(conf, log);
+    expect(r.code).toBe(0);
+    expect(a.lines()).toEqual(["127.0.0.1 22 1"]);
+  });
+
+  it("accepts an IPv6 CLIENT (21 ports) next to IPv4 ones (14)", async () => {
+    const { log, conf, a } = setup(OPEN);
+    await sealedKnock(log, ALICE, [
+      "-client",
+      "::1",
+      "-port",
+      "443",
+      "-flag0",
+      "2",
+    ]);
+    await sealedKnock(log, ALICE, [
+      "-client",
+      "127.0.0.1",
+      "-port",
+      "22",
+      "-flag0",
+      "3",
+    ]);
+    const r = await replay(conf, log);
+    expect(r.code).toBe(0);
+    expect(readFileSync(log, "utf8").split("\n").filter(Boolean)).toHaveLength(
+      21 + 14,
+    );
+    expect(a.lines()).toEqual(["::1 443 2", "127.0.0.1 22 3"]);
+  });
+
+  it("refuses a replay within the window, also after a restart (statefile)", async () => {
+    const { log, conf, a } = setup(OPEN);
+    await sealedKnock(log, ALICE, [
+      "-client",
+      "127.0.0.1",
+      "-port",
+      "22",
+      "-flag0",
+      "4",
+    ]);
+    const lines = readFileSync(log, "utf8");
+    // The same knock again, from fresh source ports (not a kernel retransmit).
+    writeFileSync(log, lines + lines.replace(/SPT=\d+/g, "SPT=1"));
+    const first = await replay(conf, log);
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      knocksAccepted: 2,
+      rejections: { KNOCK_REPLAY: 1 },
+    });
+    expect(a.lines()).toHaveLength(1);
+    // A new daemon on the same statefile: the knock is still a replay.
+    writeFileSync(log, lines);
+    const second = await replay(conf, log);
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      rejections: { KNOCK_REPLAY: 1 },
+    });
+    expect(a.lines()).toHaveLength(1);
+  });
+
+  it("refuses knocks outside the window (client clock injected)", async () => {
+    const { log, conf, a } = setup(`window = 60\n${OPEN}`);
+    await sealedKnock(
+      log,
+      ALICE,
+      ["-client", "127.0.0.1", "-port", "22", "-flag0", "5"],
+      Date.now() - 120_000,
+    );
+    await sealedKnock(
+      log,
+      ALICE,
+      ["-client", "127.0.0.1", "-port", "22", "-flag0", "6"],
+      Date.now() + 120_000,
+    );
+    await sealedKnock(
+      log,
+      ALICE,
+      ["-client", "127.0.0.1", "-port", "22", "-flag0", "7"],
+      Date.now() - 30_000,
+    );
+    const r = await replay(conf, log);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      rejections: { KNOCK_TIME_PAST: 1, KNOCK_TIME_FUTURE: 1 },
+    });
+    expect(a.lines()).toEqual(["127.0.0.1 22 7"]);
+  });
+
+  it("a captured knock sent from another source gets nothing (requiresource)", async () => {
+    const { log, conf, a } = setup(OPEN);
+    await sealedKnock(log, ALICE, [
+      "-client",
+      "127.0.0.1",
+      "-port",
+      "22",
+      "-flag0",
+      "8",
+    ]);
+    writeFileSync(
+      log,
+      readFileSync(log, "utf8").replace(
+        /SRC=127\.0\.0\.1/g,
+        "SRC=198.51.100.66",
+      ),
+    );
+    const r = await replay(conf, log);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      rejections: { KNOCK_SOURCE_MISMATCH: 1 },
+    });
+    expect(a.lines()).toEqual([]);
+  });
+
+  it("with requiresource = no, CLIENT behind NAT is trusted", async () => {
+    const { log, conf, a } = setup(`requiresource = no\n${OPEN}`);
+    await sealedKnock(log, ALICE, [
+      "-client",
+      "10.9.8.7",
+      "-port",
+      "22",
+      "-flag0",
+      "9",
+    ]);
+    writeFileSync(
+      log,
+      readFileSync(log, "utf8").replace(/SRC=10\.9\.8\.7/g, "SRC=203.0.113.5"),
+    );
+    await replay(conf, log);
+    expect(a.lines()).toEqual(["10.9.8.7 22 9"]);
+  });
+
+  it("a knock for user A never runs user B's actions", async () => {
+    const { log, conf, a, b } = setup(`
+<user alice>
+  key = ${ALICE}
+</user>
+<user bob>
+  key = ${BOB}
+</user>
+<actions>
+  <action>
+    condition = USER eq "alice"
+    template = a
+  </action>
+  <action>
+    condition = USER eq "bob"
+    template = b
+  </action>
+  <template a>
+    system = "RECA USER CLIENT"
+  </template>
+  <template b>
+    system = "RECB USER CLIENT"
+  </template>
+</actions>`);
+    await sealedKnock(log, ALICE, [
+      "-client",
+      "127.0.0.1",
+      "-port",
+      "22",
+      "-flag0",
+      "1",
+    ]);
+    await sealedKnock(log, BOB, [
+      "-client",
+      "127.0.0.2",
+      "-port",
+      "22",
+      "-flag0",
+      "1",
+    ]);
+    const r = await replay(conf, log);
+    expect(r.code).toBe(0);
+    expect(a.lines()).toEqual(["alice 127.0.0.1"]);
+    expect(b.lines()).toEqual(["bob 127.0.0.2"]);
+  });
+
+  it("a knock with an unknown key decodes to nothing", async () => {
+    const { log, conf, a } = setup(OPEN);
+    await sealedKnock(log, BOB, [
+      "-client",
+      "127.0.0.1",
+      "-port",
+      "22",
+      "-flag0",
+      "1",
+    ]);
+    const r = await replay(conf, log);
+    expect(JSON.parse(r.stdout)).toMatchObject({ knocksAccepted: 0 });
+    expect(a.lines()).toEqual([]);
+  });
+});
