@@ -82,10 +82,10 @@ export function createRetransmitFilter(
       ) {
         rotate(now, age);
       }
-      const ports = srcPort * 65536 + hit.dstPort;
+      const ports = (srcPort << 16) | hit.dstPort;
       const v4 = ipv4Number(srcIp);
       let seen: number | undefined;
-      if (v4 >= 0) {
+      if (v4 !== undefined) {
         seen = current.swap(v4, ports, now) ?? previous.get(v4, ports);
       } else {
         const key = `${srcIp} ${ports}`;

@@ -1,0 +1,174 @@
+/**
+ * The hand-written extractor against the regexes it stands for, on generated lines: pieces of
+ * records and look-alikes in any order, and nearly well-formed records (the sticky fast path).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { IPTABLES_LOG_FORMAT } from "./builtin-iptables.ts";
+import type { CompiledLogFormat } from "./log-format.ts";
+import { builtinLogFormat, compileLogFormat } from "./log-format.ts";
+import type { ParseLogLineResult } from "./parse-log-line.ts";
+import { parseLogLine } from "./parse-log-line.ts";
+
+const builtin = builtinLogFormat("iptables");
+const viaRegex = compileLogFormat(IPTABLES_LOG_FORMAT)
+  .format as CompiledLogFormat;
+const parse = (line: string): ParseLogLineResult =>
+  parseLogLine(line, builtin, "fw:1", 1000);
+
+// Pieces of records and of things that look like them, to build tricky lines from.
+const PIECES = [
+  "IN=",
+  "IN=eth0",
+  "IN=lo",
+  " OUT=",
+  "OUT=",
+  " ",
+  "  ",
+  "MAC=",
+  "MAC=00:11:22",
+  "MACSRC=aa",
+  " MACDST=bb",
+  " MACPROTO=0800",
+  "PHYSIN=br0 ",
+  "PHYSOUT=br1 ",
+  "TUNNEL=1.2.3.4->5.6.7.8 ",
+  "SRC=",
+  " SRC=",
+  "SRC=10.1.2.3",
+  "SRC=::1",
+  " DST=",
+  "DST=10.0.0.1",
+  "PROTO=",
+  "PROTO=TCP",
+  "PROTO=UDP",
+  "PROTO=ICMP",
+  " SPT=",
+  "SPT=123",
+  " DPT=",
+  "DPT=99999",
+  "DPT=80",
+  "LEN=60 ",
+  "kernel: ",
+  "kernel:",
+  " kernel: ",
+  ": ",
+  ":",
+  "[",
+  "]",
+  "\t",
+  "\r",
+  "\u2028",
+  "\u00a0",
+  "é",
+  "0",
+  "12",
+  "65535",
+  "2001:db8::1",
+  "0000:0000:0000:0000:0000:0000:0000:0001",
+  "x",
+  "1.2.3.4",
+  "sshd[1]: ",
+  "Nov 25 08:23:27 gw ",
+];
+const piecesLine = fc
+  .array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 3 })), {
+    maxLength: 40,
+  })
+  .map((parts) => parts.join(""));
+
+const ip = fc.oneof(
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.constantFrom("1.2.3.256", "", "0000:0000:0000:0000:0000:0000:0000:0001"),
+);
+const port = fc.oneof(
+  fc.integer({ min: 0, max: 65535 }).map(String),
+  fc.constantFrom("", "99999", "0123456", "x"),
+);
+// Nearly well-formed records, so that the fast path (one sticky regex) is exercised too.
+const recordLine = fc
+  .record({
+    head: fc.constantFrom(
+      "Nov 25 08:23:27 gw kernel: ",
+      "Nov 25 08:23:27 vm DCNFLOG ",
+      "",
+      "[ 12.345] ",
+      "gw kernel: [1.2] knock: ",
+      "x: ",
+      "gw sshd[2]: ",
+    ),
+    prefix: fc.constantFrom("", "KNOCK ", "portknock", "[UFW BLOCK] "),
+    iface: fc.constantFrom("eth0", "lo", "", "IN=x"),
+    mid: fc.constantFrom(
+      "MAC= ",
+      "MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 ",
+      "",
+      "PHYSIN=a PHYSOUT=b ",
+      "MACSRC=a MACDST=b MACPROTO=0800 ",
+      "TUNNEL=1.2.3.4->5.6.7.8 ",
+      "MAC=x  ",
+    ),
+    src: ip,
+    dst: ip,
+    extra: fc.constantFrom(
+      "LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF ",
+      "",
+      "LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=0 ",
+      "OPT (0101) ",
+      "a  b ",
+      "LEN=60\tTTL=1 ",
+      "a\u00a0b ",
+    ),
+    proto: fc.constantFrom("TCP", "UDP", "ICMP", "UDPLITE", "SCTP"),
+    sport: port,
+    dport: port,
+    tail: fc.constantFrom(
+      "",
+      " WINDOW=64240 RES=0x00 SYN URGP=0",
+      " LEN=8",
+      "x",
+      " ]",
+      " [SRC=1.1.1.1 PROTO=TCP SPT=1 DPT=2 ]",
+    ),
+  })
+  .map(
+    (r) =>
+      `${r.head}${r.prefix}IN=${r.iface} OUT= ${r.mid}SRC=${r.src} DST=${r.dst} ${r.extra}PROTO=${r.proto} SPT=${r.sport} DPT=${r.dport}${r.tail}`,
+  );
+
+/** A result without the human-facing message (which names the fast path's reason better). */
+const comparable = (r: ParseLogLineResult): unknown =>
+  r.kind === "reject" ? { kind: r.kind, code: r.code } : r;
+
+describe("parseLogLine properties", () => {
+  it("never throws, and rejections carry a LOG_ code", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 300 }),
+          piecesLine,
+          recordLine,
+        ),
+        (line) => {
+          for (const format of [builtin, viaRegex]) {
+            const r = parseLogLine(line, format, "o", 0);
+            if (r.kind === "reject") expect(r.code).toMatch(/^LOG_/);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("the hand-written extractor equals the built-in regexes", () => {
+    fc.assert(
+      fc.property(fc.oneof(piecesLine, recordLine), (line) => {
+        expect(comparable(parse(line))).toEqual(
+          comparable(parseLogLine(line, viaRegex, "fw:1", 1000)),
+        );
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+});
