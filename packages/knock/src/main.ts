@@ -27,6 +27,7 @@ import {
   unknownPlaceholders,
 } from "./log-line.ts";
 import { sendKnock } from "./send.ts";
+import { sendKnockRaw } from "./send-raw.ts";
 import { USAGE, readManual } from "./manual.ts";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -196,19 +197,30 @@ export async function main(
       return EXIT_OK;
     }
 
-    if (config.method === "raw") {
+    if (config.method === "raw" && config.protocol === "udp") {
       throw usage(
         "-method",
         "ARGV_BAD_VALUE",
-        "method = raw is not available yet; use method = connect",
+        "method = raw sends TCP SYNs; with protocol = udp use method = connect",
       );
     }
-    const result = await sendKnock(encoded.ports, {
-      address: remote!.address,
-      family: remote!.family,
-      protocol: config.protocol,
-      delayMs: config.knockDelayMs,
-    });
+    const result =
+      config.method === "raw"
+        ? await sendKnockRaw(encoded.ports, {
+            address: remote!.address,
+            family: remote!.family,
+            sourceAddress: await localAddressFor(
+              remote!.address,
+              remote!.family,
+            ),
+            delayMs: config.knockDelayMs,
+          })
+        : await sendKnock(encoded.ports, {
+            address: remote!.address,
+            family: remote!.family,
+            protocol: config.protocol,
+            delayMs: config.knockDelayMs,
+          });
     for (const f of result.failures) err(`knock: port ${f.port}: ${f.code}`);
     if (debug)
       err(

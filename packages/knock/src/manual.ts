@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 export const USAGE = `usage: knock [-conf FILE] [-remote HOST] [-client IP] [-port N] [-flag0 N …]
              [-time N] [-mask N] [-knock FIELDS] [-portspan SPAN] [-[no]encrypt]
              [-cipher Blowfish|DES|IDEA] [-key PASS] [-[no]iv] [-ivvalue V]
-             [-padding right|left] [-protocol tcp|udp] [-method connect]
+             [-padding right|left] [-protocol tcp|udp] [-method connect|raw]
              [-knockdelay MS] [-logtofile -logfile FILE [-fileformat FMT]]
              [-test] [-json] [-debug] [-quiet] [-genkey] [-h] [-man]
 

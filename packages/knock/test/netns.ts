@@ -158,3 +158,51 @@ export function execIn(
     child.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** tcpdump -vv on `lo` (checksums verified); `stop()` resolves with its text output. */
+export async function startVerboseCapture(
+  ns: string,
+  filter: string,
+): Promise<{ stop(): Promise<string> }> {
+  const child = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      ns,
+      "tcpdump",
+      "-i",
+      "lo",
+      "-n",
+      "-l",
+      "-vv",
+      "--immediate-mode",
+      filter,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (err.includes("listening on")) resolve();
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`tcpdump exited ${code}: ${err}`)),
+    );
+  });
+  onTestFinished(() => {
+    child.kill("SIGKILL");
+  });
+  return {
+    async stop(): Promise<string> {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      await exited;
+      // -vv prints the IP header on one line and TCP on the next: join them per packet.
+      return out.replace(/\n\s+/g, " ");
+    },
+  };
+}

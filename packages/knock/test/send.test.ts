@@ -5,7 +5,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { createNetns, execIn, gateRootTests, startCapture } from "./netns.ts";
+import {
+  createNetns,
+  execIn,
+  gateRootTests,
+  startCapture,
+  startVerboseCapture,
+} from "./netns.ts";
 
 const KNOCK = fileURLToPath(new URL("../bin/knock.js", import.meta.url));
 const gate = gateRootTests(["ip", "tcpdump", "iptables"]);
@@ -155,5 +161,69 @@ describe.skipIf(gate.skip)("sending on loopback (root)", () => {
     expect((JSON.parse(r.stdout) as { plaintext: string }).plaintext).toMatch(
       /^7f000001/,
     );
+  });
+});
+
+describe.skipIf(gate.skip)("method = raw on loopback (root)", () => {
+  it.each([["127.0.0.1"], ["::1"]])(
+    "sends one SYN per port with a correct checksum to %s, through a DROP rule",
+    async (remote) => {
+      const ns = createNetns();
+      const tool = remote === "::1" ? "ip6tables" : "iptables";
+      ns.exec([
+        tool,
+        "-A",
+        "INPUT",
+        "-i",
+        "lo",
+        "-p",
+        "tcp",
+        "--dport",
+        "1000:1255",
+        "-j",
+        "DROP",
+      ]);
+      const filter =
+        remote === "::1"
+          ? "ip6 and tcp and dst portrange 1000-1255"
+          : "tcp and dst portrange 1000-1255";
+      const cap = await startVerboseCapture(ns.name, filter);
+      const r = await execIn(ns.name, [
+        process.execPath,
+        KNOCK,
+        "-remote",
+        remote,
+        "-method",
+        "raw",
+        ...V4_ARGS,
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      await sleep(RETRANSMIT_WINDOW_MS);
+      const text = await cap.stop();
+      const syns = text.split("\n").filter((l) => l.includes("Flags [S]"));
+      expect(syns).toHaveLength(V4.length);
+      expect(syns.every((l) => l.includes("(correct)"))).toBe(true);
+      expect(syns.map((l) => Number(/\.(\d+): Flags/.exec(l)?.[1]))).toEqual(
+        V4,
+      );
+    },
+  );
+
+  it("method = raw with protocol = udp is a usage error", async () => {
+    const ns = createNetns();
+    const out = await execIn(ns.name, [
+      process.execPath,
+      KNOCK,
+      "-remote",
+      "127.0.0.1",
+      "-method",
+      "raw",
+      "-protocol",
+      "udp",
+      ...V4_ARGS,
+    ]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain("option -method");
   });
 });

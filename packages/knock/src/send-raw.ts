@@ -1,0 +1,95 @@
+/**
+ * `method = raw` (client.md, issue #7): one hand-built TCP SYN per port through a raw socket
+ * (`raw-socket`): the kernel builds the IP header and routes it (IPv4 and IPv6), no kernel socket
+ * exists for the flow, so nothing is ever retransmitted. Needs root or CAP_NET_RAW.
+ */
+import { randomInt } from "node:crypto";
+import { createRequire } from "node:module";
+import { setTimeout as sleep } from "node:timers/promises";
+import { buildSyn } from "./tcp-syn.ts";
+import type { SendReport } from "./send.ts";
+
+// raw-socket is a CommonJS native addon without types: this is the part of it we use.
+interface RawSocket {
+  send(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    address: string,
+    after: (error: Error | null, bytes: number) => void,
+  ): void;
+  on(event: "error", listener: (error: Error) => void): void;
+  close(): void;
+}
+interface RawSocketModule {
+  createSocket(options: { protocol: number; addressFamily: number }): RawSocket;
+  Protocol: { TCP: number };
+  AddressFamily: { IPv4: number; IPv6: number };
+}
+
+/** Options of `sendKnockRaw`. */
+export interface RawSendOptions {
+  address: string;
+  family: 4 | 6;
+  /** The local address the kernel will send from (for the checksum's pseudo-header). */
+  sourceAddress: string;
+  delayMs: number;
+  signal?: AbortSignal;
+}
+
+/** Sends one SYN per port, in order; resolves with what was sent. */
+export async function sendKnockRaw(
+  ports: readonly number[],
+  o: RawSendOptions,
+): Promise<SendReport> {
+  const raw = createRequire(import.meta.url)("raw-socket") as RawSocketModule;
+  let socket: RawSocket;
+  try {
+    socket = raw.createSocket({
+      protocol: raw.Protocol.TCP,
+      addressFamily:
+        o.family === 6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4,
+    });
+  } catch (e) {
+    const err = e as Error;
+    throw Object.assign(
+      new Error(
+        `method = raw needs root or CAP_NET_RAW (${err.message}); use method = connect`,
+        { cause: e },
+      ),
+      { code: "RAW_SOCKET_DENIED" },
+    );
+  }
+  const report: SendReport = { sent: 0, failures: [] };
+  socket.on("error", () => {});
+  try {
+    for (const [i, port] of ports.entries()) {
+      o.signal?.throwIfAborted();
+      if (i > 0 && o.delayMs > 0)
+        await sleep(o.delayMs, undefined, { signal: o.signal });
+      const seg = Buffer.from(
+        buildSyn({
+          srcIp: o.sourceAddress,
+          dstIp: o.address,
+          srcPort: randomInt(32768, 61000),
+          dstPort: port,
+          seq: randomInt(0, 2 ** 32 - 1),
+        }),
+      );
+      await new Promise<void>((resolve) => {
+        socket.send(seg, 0, seg.length, o.address, (error) => {
+          if (error)
+            report.failures.push({
+              port,
+              code: (error as NodeJS.ErrnoException).code ?? error.message,
+            });
+          else report.sent++;
+          resolve();
+        });
+      });
+    }
+  } finally {
+    socket.close();
+  }
+  return report;
+}
