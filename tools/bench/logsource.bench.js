@@ -6,10 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 
-// Until tools/bench lists "@portknock/logsource": "workspace:^", fall back to the built package.
-const L = await import("@portknock/logsource").catch(
-  () => import("../../packages/logsource/dist/index.js"),
-);
+import * as L from "@portknock/logsource";
 
 const LINES = 1_000_000;
 const SOURCES = 300_000;
