@@ -47,6 +47,13 @@ export type LogHitSourceOptions = LogInput & {
   backoff?: Backoff;
   /** Identical hits within this many ms count once. Default 3000. */
   retransmitWindowMs?: number;
+  /**
+   * Most hits the retransmit filter remembers (memory bound under a flood of distinct sources;
+   * past it, old entries are retired early). Default 1,000,000.
+   */
+  retransmitMaxEntries?: number;
+  /** `readLogFile`'s chunk size for `replay`. Default 256 KiB (smaller strings die young). */
+  replayChunkBytes?: number;
   /** `followLog`: called once the start position is fixed. */
   onReady?: () => void;
 };
@@ -89,6 +96,9 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   const filter = createRetransmitFilter({
     clock,
     windowMs: options.retransmitWindowMs,
+    ...(options.retransmitMaxEntries !== undefined
+      ? { maxEntries: options.retransmitMaxEntries }
+      : {}),
   });
   const limiter = createRateLimiter({
     clock,
@@ -243,7 +253,12 @@ function openLines(
       clock: options.clock,
     });
   }
-  if (options.replay === true) return readLogFile(options.path, { signal });
+  if (options.replay === true) {
+    return readLogFile(options.path, {
+      signal,
+      chunkBytes: options.replayChunkBytes ?? 256 * 1024,
+    });
+  }
   return followLog(options.path, {
     signal,
     logger,
