@@ -39,6 +39,24 @@ export interface CapModule {
 
 let loaded: CapModule | undefined;
 
+// cap 0.2.1 bugs, worked around by never letting a handle be garbage-collected:
+// - close() stops the uv_poll handle embedded in the native object but never uv_close()s it, so
+//   it stays linked in libuv's handle list; when the object is collected after close(), that
+//   list points into freed memory and the process crashes later (reproduced: open/close/GC
+//   cycles segfault within a few hundred iterations);
+// - when open() throws after pcap_create (unknown device, a filter libpcap refuses), the uv_poll
+//   handle was never initialised, and close() or the destructor calls uv_poll_stop on garbage.
+// Every handle is kept here for the life of the process: a few hundred bytes each (pcap_close
+// has freed the capture itself), and knockd opens one per interface at start and on reload.
+const retained = new Set<CapHandle>();
+
+/**
+ * Gives up a handle whose `open()` threw: never `close()` it (see above).
+ */
+export function abandonHandle(handle: CapHandle): void {
+  handle.removeAllListeners();
+}
+
 /**
  * The `cap` module, loaded on first use. Throws `PcapError` `PCAP_UNAVAILABLE` when it cannot be
  * loaded (native build missing, libpcap not installed).
@@ -62,8 +80,12 @@ export function loadCap(): CapModule {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access
   const Cap = cap.Cap;
   const module: CapModule = {
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return
-    createHandle: (): CapHandle => new Cap(),
+    createHandle: (): CapHandle => {
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-assignment
+      const handle: CapHandle = new Cap();
+      retained.add(handle);
+      return handle;
+    },
   };
   loaded = module;
   return module;

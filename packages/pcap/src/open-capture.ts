@@ -11,7 +11,7 @@ import { noopLogger } from "@portknock/config";
 import type { Clock } from "@portknock/logsource";
 import { createBoundedQueue } from "./bounded-queue.ts";
 import type { CapHandle } from "./cap-binding.ts";
-import { loadCap } from "./cap-binding.ts";
+import { abandonHandle, loadCap } from "./cap-binding.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { PcapError } from "./errors.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
@@ -141,6 +141,7 @@ export function openCapture(options: OpenCaptureOptions): Capture {
     try {
       linkName = handle.open(iface, options.filter, bufferBytes, buffer);
     } catch (error) {
+      abandonHandle(handle);
       closeHandles();
       throw new PcapError(
         "PCAP_OPEN_FAILED",

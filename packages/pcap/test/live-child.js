@@ -1,0 +1,123 @@
+// Runs inside a test network namespace (spawned by live.test.ts through `ip netns exec`): opens a
+// packet hit source from the built package, performs the plan's steps (real connects and
+// datagrams through the kernel, raw frames injected with cap's send), waits until a hit has
+// arrived for every marker port (packets on `lo` are captured in order, so a marker's hit means
+// every earlier packet has been through the filter), then prints hits and counters as JSON.
+import dgram from "node:dgram";
+import { createRequire } from "node:module";
+import net from "node:net";
+
+const pcap = await import(new URL("../dist/index.js", import.meta.url).href);
+const require = createRequire(import.meta.url);
+const { Cap } = require("cap");
+
+const plan = JSON.parse(process.argv[2]);
+const MARKER_TIMEOUT_MS = 5000;
+
+function ethfilterOf(properties) {
+  if (properties == null) return undefined;
+  const where = (line) => ({ kind: "config", file: "live", line });
+  const block = {
+    name: "live",
+    where: where(1),
+    properties: new Map(
+      Object.entries(properties).map(([k, v], i) => [
+        k,
+        { text: v, where: where(i + 2) },
+      ]),
+    ),
+  };
+  const r = pcap.compileEthFilter(block);
+  if (r.filter == null) throw new Error(JSON.stringify(r.diagnostics));
+  return r.filter;
+}
+
+function tcpConnect({ host, port }) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once("error", () => resolve());
+    s.once("connect", () => {
+      s.destroy();
+      resolve();
+    });
+  });
+}
+
+// A real connection to a listening port: its SYN, then ACKs and data to the same port.
+async function tcpSession({ host, port }) {
+  const server = net.createServer((c) => c.resume().on("end", () => c.end()));
+  await new Promise((resolve) => server.listen(port, host, resolve));
+  await new Promise((resolve, reject) => {
+    const s = net.connect({ host, port }, () => s.end("hello"));
+    s.once("error", reject);
+    s.resume().once("close", resolve);
+  });
+  await new Promise((resolve) => server.close(resolve));
+}
+
+function udpSend({ host, port }) {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
+    s.send("x", port, host, (error) => {
+      s.close();
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+// Never let a closed Cap be collected (cap 0.2.1 leaves its uv_poll handle in libuv's list:
+// see src/cap-binding.ts).
+const senders = [];
+
+function inject({ iface, hex, times }) {
+  const c = new Cap();
+  senders.push(c);
+  c.open(iface, "ether proto 0x88b5", 1 << 20, Buffer.alloc(1514));
+  const frame = Buffer.from(hex, "hex");
+  for (let i = 0; i < (times ?? 1); i++) c.send(frame, frame.length);
+  c.close();
+}
+
+const source = pcap.createPacketHitSource({
+  interfaces: plan.interfaces,
+  ranges: plan.ranges,
+  protocol: plan.protocol,
+  ethfilter: ethfilterOf(plan.ethfilter),
+});
+const hits = [];
+const pending = new Set(plan.markers);
+let markersSeen;
+const allMarkers = new Promise((resolve) => (markersSeen = resolve));
+const consumed = (async () => {
+  for await (const hit of source) {
+    hits.push(hit);
+    pending.delete(hit.dstPort);
+    if (pending.size === 0) markersSeen();
+  }
+})();
+
+for (const step of plan.steps) {
+  if (step.tcp) await tcpConnect(step.tcp);
+  else if (step.session) await tcpSession(step.session);
+  else if (step.udp) await udpSend(step.udp);
+  else if (step.inject) inject(step.inject);
+}
+let timer;
+const timedOut = await Promise.race([
+  allMarkers.then(() => false),
+  new Promise(
+    (resolve) => (timer = setTimeout(() => resolve(true), MARKER_TIMEOUT_MS)),
+  ),
+]);
+clearTimeout(timer);
+await source.close();
+await consumed;
+process.stdout.write(
+  JSON.stringify({
+    bpfFilter: source.bpfFilter,
+    hits,
+    stats: source.stats,
+    timedOut,
+  }),
+);

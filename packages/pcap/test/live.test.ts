@@ -1,0 +1,266 @@
+/**
+ * Live capture on real packets (issue #7): inside a fresh network namespace, the built package
+ * captures on `lo` (and a veth, and `any`) while the kernel sends real SYNs and datagrams
+ * (`net.connect` to closed ports, a real TCP session, `dgram`), and frames are injected with
+ * cap's `send`. `stats.capture.seen` counts every libpcap callback, so it proves that what the
+ * kernel filter should drop never reaches JavaScript.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { KnockHit } from "@portknock/logsource";
+import { buildBpfFilter } from "../src/bpf-filter.ts";
+import { createPacketHitSource } from "../src/packet-hit-source.ts";
+import type { PacketSourceStats } from "../src/packet-hit-source.ts";
+import { tcpFrame, toHex } from "./frames.ts";
+import {
+  createNetns,
+  execIn,
+  gateRootTests,
+  startPcapWriter,
+} from "./netns.ts";
+
+const gate = gateRootTests(["ip", "tcpdump"]);
+const CHILD = fileURLToPath(new URL("./live-child.js", import.meta.url));
+const DIST = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+const SPAN: [number, number][] = [[1000, 1999]];
+const MARKER = 1999;
+
+interface Plan {
+  interfaces: string[];
+  ranges: [number, number][];
+  protocol: "tcp" | "udp";
+  ethfilter?: Record<string, string>;
+  markers: number[];
+  steps: (
+    | { tcp: { host: string; port: number } }
+    | { session: { host: string; port: number } }
+    | { udp: { host: string; port: number } }
+    | { inject: { iface: string; hex: string; times?: number } }
+  )[];
+}
+
+interface ChildResult {
+  bpfFilter: string;
+  hits: KnockHit[];
+  stats: PacketSourceStats;
+  timedOut: boolean;
+}
+
+async function runChild(ns: string, plan: Plan): Promise<ChildResult> {
+  expect(
+    existsSync(DIST),
+    "the live tests run the built package: pnpm build",
+  ).toBe(true);
+  const r = await execIn(ns, [process.execPath, CHILD, JSON.stringify(plan)]);
+  expect(r.code, r.stderr).toBe(0);
+  const result = JSON.parse(r.stdout) as ChildResult;
+  expect(result.timedOut).toBe(false);
+  return result;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "pk-pcap-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const summary = (h: KnockHit): [string, number, string | undefined, string] => [
+  h.srcIp,
+  h.dstPort,
+  h.protocol,
+  h.origin,
+];
+
+describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
+  it("TCP on lo: SYNs to 127.0.0.1 and ::1 in order; nothing else reaches JavaScript; a retransmitted SYN counts once; the same capture replayed from tcpdump's file gives the same hits", async () => {
+    const ns = createNetns();
+    const dir = tempDir();
+    const file = join(dir, "live.pcap");
+    const filter = buildBpfFilter({ ranges: SPAN, protocol: "tcp" });
+    const writer = await startPcapWriter(ns.name, "lo", filter, file);
+    const retransmit = tcpFrame({
+      src: "10.9.8.7",
+      dst: "127.0.0.1",
+      srcPort: 4321,
+      dstPort: 1005,
+      seq: 12345,
+    });
+    const live = await runChild(ns.name, {
+      interfaces: ["lo"],
+      ranges: SPAN,
+      protocol: "tcp",
+      markers: [MARKER],
+      steps: [
+        { tcp: { host: "127.0.0.1", port: 1001 } },
+        { tcp: { host: "::1", port: 1002 } },
+        { tcp: { host: "127.0.0.1", port: 3000 } }, // outside the span
+        { udp: { host: "127.0.0.1", port: 1003 } }, // UDP when filtering TCP
+        { session: { host: "127.0.0.1", port: 1004 } }, // SYN, then ACKs and data to 1004
+        { inject: { iface: "lo", hex: toHex(retransmit), times: 2 } },
+        { tcp: { host: "127.0.0.1", port: MARKER } },
+      ],
+    });
+    expect(live.bpfFilter).toBe(filter);
+    expect(live.hits.map(summary)).toEqual([
+      ["127.0.0.1", 1001, "tcp", "pcap lo #1"],
+      ["::1", 1002, "tcp", "pcap lo #2"],
+      ["127.0.0.1", 1004, "tcp", "pcap lo #3"],
+      ["10.9.8.7", 1005, "tcp", "pcap lo #4"],
+      ["127.0.0.1", MARKER, "tcp", "pcap lo #6"],
+    ]);
+    expect(live.hits.map((h) => [h.dstIp, h.iface])).toEqual([
+      ["127.0.0.1", "lo"],
+      ["::1", "lo"],
+      ["127.0.0.1", "lo"],
+      ["127.0.0.1", "lo"],
+      ["127.0.0.1", "lo"],
+    ]);
+    expect(live.hits[3]?.srcPort).toBe(4321);
+    // 5 SYNs + the retransmit: the out-of-span SYN, the UDP datagram, the session's ACK/data/FIN
+    // packets and every RST never woke the process.
+    expect(live.stats).toMatchObject({
+      capture: { seen: 6, decoded: 6, dropped: 0 },
+      notInSpan: 0,
+      filteredOut: 0,
+      duplicates: 1,
+      hits: 5,
+    });
+
+    await writer.stop();
+    const replay = createPacketHitSource({
+      file,
+      ranges: SPAN,
+      protocol: "tcp",
+    });
+    const replayed: KnockHit[] = [];
+    for await (const hit of replay) replayed.push(hit);
+    const key = (h: KnockHit): unknown[] => [
+      h.srcIp,
+      h.srcPort,
+      h.dstIp,
+      h.dstPort,
+      h.protocol,
+    ];
+    expect(replayed.map(key)).toEqual(live.hits.map(key));
+    expect(replayed.map((h) => h.origin)).toEqual(
+      live.hits.map((h) => h.origin.replace("pcap lo", `pcap ${file}`)),
+    );
+    expect(replay.stats.duplicates).toBe(1);
+  });
+
+  it("UDP on lo: datagrams to 127.0.0.1 and ::1; TCP SYNs and other ports never reach JavaScript", async () => {
+    const ns = createNetns();
+    const r = await runChild(ns.name, {
+      interfaces: ["lo"],
+      ranges: SPAN,
+      protocol: "udp",
+      markers: [MARKER],
+      steps: [
+        { udp: { host: "127.0.0.1", port: 1001 } },
+        { tcp: { host: "127.0.0.1", port: 1002 } },
+        { udp: { host: "127.0.0.1", port: 3000 } },
+        { udp: { host: "::1", port: 1003 } },
+        { udp: { host: "127.0.0.1", port: MARKER } },
+      ],
+    });
+    expect(r.bpfFilter).toBe("udp and dst portrange 1000-1999");
+    expect(r.hits.map(summary)).toEqual([
+      ["127.0.0.1", 1001, "udp", "pcap lo #1"],
+      ["::1", 1003, "udp", "pcap lo #2"],
+      ["127.0.0.1", MARKER, "udp", "pcap lo #3"],
+    ]);
+    expect(r.stats.capture.seen).toBe(3);
+  });
+
+  it("the manual's tcplo ethfilter: dest_ip goes into the kernel filter, so ::1 never reaches JavaScript", async () => {
+    const ns = createNetns();
+    const r = await runChild(ns.name, {
+      interfaces: ["lo"],
+      ranges: SPAN,
+      protocol: "tcp",
+      ethfilter: { proto: "IP_PROTO_TCP", flags: "SYN", dest_ip: "127.0.0.1" },
+      markers: [MARKER],
+      steps: [
+        { tcp: { host: "::1", port: 1001 } },
+        { tcp: { host: "127.0.0.1", port: 1002 } },
+        { tcp: { host: "127.0.0.1", port: MARKER } },
+      ],
+    });
+    expect(r.bpfFilter).toMatch(/ and dst host 127\.0\.0\.1$/);
+    expect(r.hits.map(summary)).toEqual([
+      ["127.0.0.1", 1002, "tcp", "pcap lo #1"],
+      ["127.0.0.1", MARKER, "tcp", "pcap lo #2"],
+    ]);
+    expect(r.stats.capture.seen).toBe(2);
+    expect(r.stats.filteredOut).toBe(0);
+  });
+
+  it("several interfaces (lo and a veth) merge into one source, numbered per interface", async () => {
+    const ns = createNetns();
+    ns.exec([
+      "ip",
+      "link",
+      "add",
+      "pk0",
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "pk1",
+    ]);
+    ns.exec(["ip", "link", "set", "pk0", "up"]);
+    ns.exec(["ip", "link", "set", "pk1", "up"]);
+    const onVeth = (dstPort: number): string =>
+      toHex(
+        tcpFrame({
+          src: "192.0.2.1",
+          dst: "192.0.2.2",
+          srcPort: 5555,
+          dstPort,
+          seq: dstPort,
+        }),
+      );
+    const r = await runChild(ns.name, {
+      interfaces: ["lo", "pk0"],
+      ranges: SPAN,
+      protocol: "tcp",
+      markers: [1501, MARKER],
+      steps: [
+        { inject: { iface: "pk1", hex: onVeth(1500) } },
+        { inject: { iface: "pk1", hex: onVeth(3000) } },
+        { inject: { iface: "pk1", hex: onVeth(1501) } },
+        { tcp: { host: "127.0.0.1", port: MARKER } },
+      ],
+    });
+    const byIface = (iface: string): unknown[] =>
+      r.hits.filter((h) => h.iface === iface).map(summary);
+    expect(byIface("pk0")).toEqual([
+      ["192.0.2.1", 1500, "tcp", "pcap pk0 #1"],
+      ["192.0.2.1", 1501, "tcp", "pcap pk0 #2"],
+    ]);
+    expect(byIface("lo")).toEqual([["127.0.0.1", MARKER, "tcp", "pcap lo #1"]]);
+    expect(r.stats.capture.seen).toBe(3);
+  });
+
+  it("`any` (Linux cooked frames) sees IPv4 and IPv6 SYNs once each", async () => {
+    const ns = createNetns();
+    const r = await runChild(ns.name, {
+      interfaces: ["any"],
+      ranges: SPAN,
+      protocol: "tcp",
+      markers: [MARKER],
+      steps: [
+        { tcp: { host: "::1", port: 1001 } },
+        { tcp: { host: "127.0.0.1", port: MARKER } },
+      ],
+    });
+    expect(r.hits.map(summary)).toEqual([
+      ["::1", 1001, "tcp", "pcap any #1"],
+      ["127.0.0.1", MARKER, "tcp", "pcap any #2"],
+    ]);
+    expect(r.stats.capture.rejections.FRAME_OUTGOING).toBe(0);
+  });
+});
