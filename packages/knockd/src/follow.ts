@@ -6,11 +6,12 @@
  */
 import type { Logger } from "@portknock/config";
 import { splitCommandLine } from "@portknock/engine";
-import type { LogLine } from "@portknock/logsource";
+import type { KnockHit, LogLine } from "@portknock/logsource";
+import { createPacketHitSource } from "@portknock/pcap";
 import { followLog, runLogCommand } from "@portknock/logsource";
 import type { Instance } from "./instance.ts";
 import type { LinePipeline } from "./line-pipeline.ts";
-import { EXIT_OK, EXIT_USAGE } from "./io.ts";
+import { EXIT_OK, EXIT_RUNTIME } from "./io.ts";
 
 /** Options of `followSource`. */
 export interface FollowOptions {
@@ -27,31 +28,68 @@ export interface FollowOptions {
 
 function sourceKey(i: Instance): string {
   const c = i.loaded.config;
+  if (c.runmode === "network") {
+    return `net:${c.interfaces.join(",")}:${c.snapshotSize}:${i.loaded.knock.span.text}:${c.useethfilter ?? ""}`;
+  }
   return c.logcommand != null
     ? `cmd:${c.logcommand}`
     : `file:${c.logfile}:${c.fileIntervalMs}`;
 }
 
-function openLines(
+type Opened =
+  | { kind: "lines"; lines: AsyncIterable<LogLine> }
+  | { kind: "hits"; hits: AsyncIterable<KnockHit> }
+  | { kind: "error"; code: string; message: string };
+
+function openSource(
   i: Instance,
   signal: AbortSignal,
   logger: Logger,
   onReady: () => void,
-): AsyncIterable<LogLine> | string {
+): Opened {
   const c = i.loaded.config;
+  if (c.runmode === "network") {
+    // The capture opens now (a failure throws here); hits come decoded, deduplicated and
+    // filtered by the span and the ethfilter.
+    const hits = createPacketHitSource({
+      interfaces: c.interfaces,
+      ranges: i.loaded.knock.span.ranges,
+      protocol: i.loaded.network?.protocol ?? "tcp",
+      ...(i.loaded.network?.ethfilter != null
+        ? { ethfilter: i.loaded.network.ethfilter }
+        : {}),
+      snapshotSize: c.snapshotSize,
+      signal,
+      logger,
+    });
+    logger.info(
+      { event: "capture.filter", filter: hits.bpfFilter },
+      "capturing",
+    );
+    onReady();
+    return { kind: "hits", hits };
+  }
   if (c.logcommand != null) {
     const split = splitCommandLine(c.logcommand);
-    if (!split.ok) return split.message;
+    if (!split.ok)
+      return {
+        kind: "error",
+        code: "LOGCOMMAND_INVALID",
+        message: split.message,
+      };
     const lines = runLogCommand(split.words, { signal, logger });
     onReady();
-    return lines;
+    return { kind: "lines", lines };
   }
-  return followLog(c.logfile, {
-    signal,
-    pollIntervalMs: c.fileIntervalMs,
-    logger,
-    onReady,
-  });
+  return {
+    kind: "lines",
+    lines: followLog(c.logfile, {
+      signal,
+      pollIntervalMs: c.fileIntervalMs,
+      logger,
+      onReady,
+    }),
+  };
 }
 
 /** Runs until stopped; returns the exit code. */
@@ -110,27 +148,45 @@ export async function followSource(o: FollowOptions): Promise<number> {
       const both = AbortSignal.any([stop.signal, sourceAbort.signal]);
       const c = instance.loaded.config;
       const what =
-        c.logcommand != null
-          ? { logcommand: c.logcommand }
-          : { logfile: c.logfile };
-      const lines = openLines(instance, both, logger, () => {
-        // The source is open and the state loaded: lines written from now on will be read.
-        if (!readyLogged) logger.info({ event: "ready", ...what }, "ready");
-        else
-          logger.info({ event: "source.open", ...what }, "log source reopened");
-        readyLogged = true;
-      });
-      if (typeof lines === "string") {
+        c.runmode === "network"
+          ? { interface: c.interfaces.join(" ") }
+          : c.logcommand != null
+            ? { logcommand: c.logcommand }
+            : { logfile: c.logfile };
+      let opened: Opened;
+      try {
+        opened = openSource(instance, both, logger, () => {
+          // The source is open and the state loaded: what arrives from now on will be read.
+          if (!readyLogged) logger.info({ event: "ready", ...what }, "ready");
+          else
+            logger.info({ event: "source.open", ...what }, "source reopened");
+          readyLogged = true;
+        });
+      } catch (e) {
+        opened = {
+          kind: "error",
+          code: (e as { code?: string }).code ?? "SOURCE_OPEN_FAILED",
+          message: (e as Error).message,
+        };
+      }
+      if (opened.kind === "error") {
         logger.error(
-          { event: "source.error", code: "LOGCOMMAND_INVALID" },
-          lines,
+          { event: "source.error", code: opened.code, ...what },
+          opened.message,
         );
-        return EXIT_USAGE;
+        return EXIT_RUNTIME;
       }
       try {
-        for await (const line of lines) {
-          pipeline.handle(line);
-          backoffMs = 500;
+        if (opened.kind === "hits") {
+          for await (const hit of opened.hits) {
+            instance.core.handleHit(hit);
+            backoffMs = 500;
+          }
+        } else {
+          for await (const line of opened.lines) {
+            pipeline.handle(line);
+            backoffMs = 500;
+          }
         }
       } catch (e) {
         if (both.aborted) continue;

@@ -12,6 +12,8 @@ import type { CompiledRules } from "@portknock/engine";
 import { compileActions, splitCommandLine } from "@portknock/engine";
 import type { CompiledLogFormat } from "@portknock/logsource";
 import { selectLogFormat } from "@portknock/logsource";
+import type { CompiledEthFilter } from "@portknock/pcap";
+import { compileEthFilter } from "@portknock/pcap";
 
 /** A configuration ready to run. */
 export interface LoadedDaemon {
@@ -20,6 +22,11 @@ export interface LoadedDaemon {
   rules: CompiledRules;
   /** File mode: the compiled `<logformat>` in use. */
   logFormat?: CompiledLogFormat;
+  /** Network mode: what to capture. */
+  network?: {
+    protocol: "tcp" | "udp";
+    ethfilter?: CompiledEthFilter;
+  };
 }
 
 /** Result of `loadDaemon`: the daemon when there is no error, and every finding. */
@@ -75,6 +82,25 @@ export function loadDaemon(path: string): LoadResult {
       });
     }
   }
+  let network: LoadedDaemon["network"];
+  if (config.runmode === "network") {
+    const block =
+      config.useethfilter != null
+        ? config.ethfilters.get(config.useethfilter)
+        : undefined;
+    // The ethfilter's `proto` says which packets knock: UDP datagrams, or (default) TCP SYNs.
+    const protoText = block?.properties.get("proto")?.text ?? "";
+    const protocol = /^(?:IP_PROTO_UDP|17)$/i.test(protoText.trim())
+      ? "udp"
+      : "tcp";
+    let ethfilter: CompiledEthFilter | undefined;
+    if (block != null) {
+      const compiledFilter = compileEthFilter(block, { protocol });
+      diagnostics.push(...compiledFilter.diagnostics);
+      ethfilter = compiledFilter.filter;
+    }
+    network = { protocol, ...(ethfilter != null ? { ethfilter } : {}) };
+  }
   let logFormat: CompiledLogFormat | undefined;
   if (config.runmode === "file") {
     const result = selectLogFormat(config.uselogformat, config.logformats);
@@ -95,6 +121,7 @@ export function loadDaemon(path: string): LoadResult {
       knock: compiled.config,
       rules: actions.rules,
       ...(logFormat != null ? { logFormat } : {}),
+      ...(network != null ? { network } : {}),
     },
     diagnostics,
     sources,

@@ -15,7 +15,10 @@ import {
   spawnRunner,
   systemClock,
 } from "@portknock/engine";
+import type { LogSourceStats } from "@portknock/logsource";
 import { createLogHitSource } from "@portknock/logsource";
+import type { PacketSourceStats } from "@portknock/pcap";
+import { createPacketHitSource } from "@portknock/pcap";
 import { parseDaemonArgs } from "./argv.ts";
 import { auditConfig } from "./audit.ts";
 import type { Io } from "./io.ts";
@@ -166,24 +169,30 @@ export async function main(
 
   try {
     if (args.replay != null) {
-      if (loaded.config.runmode !== "file") {
-        logger.error(
-          { event: "replay.error" },
-          "-replay of a .pcap capture needs network mode, which this version does not have yet",
-        );
-        return EXIT_USAGE;
-      }
       const startedMs = performance.now();
       // The whole file through logsource's batched replay path (read → parse → retransmit
       // filter), then the same queues and engine as follow mode.
-      const source = createLogHitSource({
-        path: args.replay,
-        replay: true,
-        format: instance.format!,
-        clock: systemClock,
-        logger,
-        retransmitMaxEntries: Math.max(65_536, loaded.config.maxSources),
-      });
+      const net = loaded.network;
+      // file mode: the whole log through logsource's batched replay path (read → parse →
+      // retransmit filter); network mode: a .pcap capture through the same decoding as a live
+      // capture. Then the same queues and engine as a running daemon.
+      const source =
+        net != null
+          ? createPacketHitSource({
+              file: args.replay,
+              ranges: loaded.knock.span.ranges,
+              protocol: net.protocol,
+              ...(net.ethfilter != null ? { ethfilter: net.ethfilter } : {}),
+              logger,
+            })
+          : createLogHitSource({
+              path: args.replay,
+              replay: true,
+              format: instance.format!,
+              clock: systemClock,
+              logger,
+              retransmitMaxEntries: Math.max(65_536, loaded.config.maxSources),
+            });
       try {
         for await (const hit of source) instance.core.handleHit(hit);
       } catch (e) {
@@ -196,19 +205,20 @@ export async function main(
       await instance.core.idle();
       const elapsedMs = performance.now() - startedMs;
       const base = instance.core.counters();
+      const stats = replayStats(source.stats);
       const lineRejections = Object.fromEntries(
-        Object.entries(source.stats.rejections).filter(([, n]) => n > 0),
+        Object.entries(stats.rejections).filter(([, n]) => n > 0),
       );
       const counters = {
         ...base,
-        linesSeen: source.stats.lines,
+        linesSeen: stats.seen,
         rejections: { ...lineRejections, ...base.rejections },
-        retransmitsDropped: source.stats.duplicates,
+        retransmitsDropped: stats.duplicates,
         sources: instance.core.sources(),
         // How fast the pipeline went, and the most memory the process used: for sizing.
         elapsedMs: Math.round(elapsedMs),
         linesPerSecond: Math.round(
-          (source.stats.lines * 1000) / Math.max(elapsedMs, 1),
+          (stats.seen * 1000) / Math.max(elapsedMs, 1),
         ),
         maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       };
@@ -216,13 +226,6 @@ export async function main(
       return EXIT_OK;
     }
 
-    if (loaded.config.runmode !== "file") {
-      logger.error(
-        { event: "source.error" },
-        "runmode = network is not available in this version; use runmode = file",
-      );
-      return EXIT_USAGE;
-    }
     return await followSource({
       initial: instance,
       pipeline,
@@ -271,4 +274,23 @@ async function openStore(
     else logger.warn(fields, d.message);
   }
   return store;
+}
+
+/** Lines (or frames) seen, rejections by reason and retransmits dropped, from either source. */
+function replayStats(s: LogSourceStats | PacketSourceStats): {
+  seen: number;
+  rejections: Record<string, number>;
+  duplicates: number;
+} {
+  if ("lines" in s)
+    return {
+      seen: s.lines,
+      rejections: s.rejections,
+      duplicates: s.duplicates,
+    };
+  return {
+    seen: s.capture.seen,
+    rejections: { ...s.capture.rejections },
+    duplicates: s.duplicates,
+  };
 }

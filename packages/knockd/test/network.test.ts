@@ -1,0 +1,230 @@
+/**
+ * knockd in network mode on real packets (issue #7): the daemon captures with libpcap in a test
+ * network namespace while the real `knock` client knocks — connect and raw methods, TCP and UDP,
+ * IPv4 and IPv6, noise from other sources interleaved, and across a veth pair with a DROP rule.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { KNOCK, recorder, tempDir, waitFor } from "./helpers.ts";
+import {
+  createNetns,
+  execIn,
+  gateRootTests,
+  spawnDaemonIn,
+  spawnIn,
+} from "./netns.ts";
+
+const gate = gateRootTests(["ip", "iptables"]);
+const KEY = "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KNOCK_ARGS = [
+  "-format",
+  "sealed",
+  "-knock",
+  "CLIENT,PORT,FLAG0",
+  "-portspan",
+  "1024-33791",
+  "-key",
+  KEY,
+];
+
+function daemonConf(dir: string, rec: string, extra: string): string {
+  const conf = join(dir, "knockdaemon.conf");
+  writeFileSync(
+    conf,
+    [
+      "runmode = network",
+      "format = sealed",
+      "knock = CLIENT,PORT,FLAG0",
+      "portspan = 1024-33791",
+      `key = ${KEY}`,
+      extra,
+      "<actions>",
+      "  <action>",
+      "    template = t",
+      "  </action>",
+      "  <template t>",
+      `    system = "${rec} CLIENT PORT FLAG0"`,
+      "  </template>",
+      "</actions>",
+    ].join("\n"),
+  );
+  return conf;
+}
+
+// The manual's own example, as written.
+const TCPLO = `interface = lo
+useethfilter = tcplo
+<ethfilter tcplo>
+  proto = IP_PROTO_TCP
+  flags = SYN
+  dest_ip = 127.0.0.1
+</ethfilter>`;
+
+describe.skipIf(gate.skip)(
+  "knockd network mode on real packets (root)",
+  { timeout: 40_000 },
+  () => {
+    it.each([["connect"], ["raw"]])(
+      "the manual's tcplo filter on lo: knock -method %s",
+      async (method) => {
+        const ns = createNetns();
+        const dir = tempDir();
+        const rec = recorder(dir);
+        const d = await spawnDaemonIn(ns.name, [
+          "-conf",
+          daemonConf(dir, rec.path, TCPLO),
+        ]);
+        // Noise: SYNs into the span from another local source while the knock runs.
+        const noise = spawnIn(ns.name, [
+          process.execPath,
+          "-e",
+          `
+      const net = require("node:net");
+      let i = 0;
+      const t = setInterval(() => {
+        const s = net.connect({ host: "127.0.0.1", port: 1024 + ((i++ * 7919) % 32768), localAddress: "127.0.0.2" });
+        s.on("error", () => {}); setTimeout(() => s.destroy(), 100);
+        if (i > 60) { clearInterval(t); setTimeout(() => process.exit(0), 200); }
+      }, 5);`,
+        ]);
+        const r = await execIn(ns.name, [
+          process.execPath,
+          KNOCK,
+          "-remote",
+          "127.0.0.1",
+          "-method",
+          method,
+          "-port",
+          "22",
+          "-flag0",
+          "1",
+          ...KNOCK_ARGS,
+        ]);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        await waitFor(() => rec.lines().length === 1, "the action", 15_000);
+        expect(rec.lines()).toEqual(["127.0.0.1 22 1"]);
+        await noise.stop();
+        expect(await d.stop()).toBe(0);
+        expect(d.stderr()).toMatch(/ready/);
+      },
+    );
+
+    it("IPv6: knocks ::1 with an IPv6 CLIENT", async () => {
+      const ns = createNetns();
+      const dir = tempDir();
+      const rec = recorder(dir);
+      const d = await spawnDaemonIn(ns.name, [
+        "-conf",
+        daemonConf(dir, rec.path, "interface = lo"),
+      ]);
+      const r = await execIn(ns.name, [
+        process.execPath,
+        KNOCK,
+        "-remote",
+        "::1",
+        "-port",
+        "443",
+        "-flag0",
+        "2",
+        ...KNOCK_ARGS,
+      ]);
+      expect(r.code).toBe(0);
+      await waitFor(() => rec.lines().length === 1, "the action", 15_000);
+      expect(rec.lines()).toEqual(["::1 443 2"]);
+      await d.stop();
+    });
+
+    it("UDP knocks with proto = IP_PROTO_UDP", async () => {
+      const ns = createNetns();
+      const dir = tempDir();
+      const rec = recorder(dir);
+      const conf = daemonConf(
+        dir,
+        rec.path,
+        "interface = lo\nuseethfilter = udp\n<ethfilter udp>\n  proto = IP_PROTO_UDP\n</ethfilter>",
+      );
+      const d = await spawnDaemonIn(ns.name, ["-conf", conf]);
+      const r = await execIn(ns.name, [
+        process.execPath,
+        KNOCK,
+        "-remote",
+        "127.0.0.1",
+        "-protocol",
+        "udp",
+        "-port",
+        "22",
+        "-flag0",
+        "3",
+        ...KNOCK_ARGS,
+      ]);
+      expect(r.code).toBe(0);
+      await waitFor(() => rec.lines().length === 1, "the action", 15_000);
+      expect(rec.lines()).toEqual(["127.0.0.1 22 3"]);
+      await d.stop();
+    });
+
+    it("across a veth pair, through a firewall that DROPs the span", async () => {
+      const client = createNetns();
+      const gw = createNetns();
+      const a = `pka${client.name.slice(3, 9)}`;
+      const b = `pkb${client.name.slice(3, 9)}`;
+      client.exec([
+        "ip",
+        "link",
+        "add",
+        a,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        b,
+        "netns",
+        gw.name,
+      ]);
+      client.exec(["ip", "addr", "add", "10.201.0.1/24", "dev", a]);
+      client.exec(["ip", "link", "set", a, "up"]);
+      gw.exec(["ip", "addr", "add", "10.201.0.2/24", "dev", b]);
+      gw.exec(["ip", "link", "set", b, "up"]);
+      gw.exec([
+        "iptables",
+        "-A",
+        "INPUT",
+        "-i",
+        b,
+        "-p",
+        "tcp",
+        "--dport",
+        "1024:33791",
+        "-j",
+        "DROP",
+      ]);
+      const dir = tempDir();
+      const rec = recorder(dir);
+      const d = await spawnDaemonIn(gw.name, [
+        "-conf",
+        daemonConf(dir, rec.path, `interface = ${b}`),
+      ]);
+      const r = await execIn(client.name, [
+        process.execPath,
+        KNOCK,
+        "-remote",
+        "10.201.0.2",
+        "-port",
+        "22",
+        "-flag0",
+        "4",
+        ...KNOCK_ARGS,
+      ]);
+      expect(r.code).toBe(0);
+      await waitFor(() => rec.lines().length === 1, "the action", 15_000);
+      expect(rec.lines()).toEqual(["10.201.0.1 22 4"]);
+      // The firewall really dropped the knock's SYNs.
+      expect(gw.exec(["iptables", "-L", "INPUT", "-v", "-n", "-x"])).toMatch(
+        /^\s+1[4-9]\s+\d+\s+DROP/m,
+      );
+      await d.stop();
+    });
+  },
+);
