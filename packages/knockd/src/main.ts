@@ -36,12 +36,12 @@ import { followSource } from "./follow.ts";
 export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
               [-logjson] [-h] [-man]
 
-Follows the firewall log (runmode = file), decodes port knocks and runs the
-actions of knockdaemon.conf. Options take one or two dashes.
+Follows the firewall log (runmode = file) or captures packets (runmode =
+network), decodes port knocks and runs the actions of knockdaemon.conf. Options take one or two dashes.
   -conf FILE    configuration (default: ~/.knockdaemon.conf, BIN/knockdaemon.conf,
                 BIN/etc/, BIN/../etc/, /etc/portknock/knockdaemon.conf)
   -check        validate the config, print the settings and the security audit
-  -replay FILE  run a whole log through the pipeline, print the counters, exit
+  -replay FILE  run a whole log or .pcap through the pipeline, print counters
   -test         run nothing, change no state: log each would-be action
   -debug        log every hit and decision    -quiet   log only errors
   -logjson      log JSON lines                -man     the full manual
