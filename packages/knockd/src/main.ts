@@ -191,7 +191,6 @@ export async function main(
               format: instance.format!,
               clock: systemClock,
               logger,
-              retransmitMaxEntries: Math.max(65_536, loaded.config.maxSources),
             });
       try {
         for await (const hit of source) instance.core.handleHit(hit);
