@@ -193,7 +193,18 @@ export async function main(
               logger,
             });
       try {
-        for await (const hit of source) instance.core.handleHit(hit);
+        if ("nextBatch" in source) {
+          // One promise per chunk of log text, not per hit.
+          for (
+            let hits = await source.nextBatch();
+            hits != null;
+            hits = await source.nextBatch()
+          ) {
+            for (const hit of hits) instance.core.handleHit(hit);
+          }
+        } else {
+          for await (const hit of source) instance.core.handleHit(hit);
+        }
       } catch (e) {
         logger.error(
           { event: "replay.error", code: (e as NodeJS.ErrnoException).code },

@@ -77,11 +77,12 @@ export function createSourceTable(
   let head = NONE; // least recently used
   let tail = NONE; // most recently used
   let size = 0;
-  // IPv4 index: open addressing with linear probing, slot + 1 per entry (0 = empty), at most half
-  // full; the hash is seeded so that crafted sources cannot build long probe chains. Sized for
-  // `capacity` up front (8 bytes per source): growing would mean rehashing under a flood.
-  const index = new Int32Array(tableSize(capacity));
-  const mask = index.length - 1;
+  // IPv4 index: open addressing with linear probing, at most half full. Each entry is two ints,
+  // [slot + 1 (0 = empty), the address], so probing and deletion never leave the index. The hash
+  // is seeded so that crafted sources cannot build long probe chains. Sized for `capacity` up
+  // front (16 bytes per source): growing would mean rehashing under a flood.
+  const index = new Int32Array(2 * tableSize(capacity));
+  const mask = index.length / 2 - 1;
   const seed = (Math.random() * 0x100000000) | 0;
   const hash = (ip: number): number => {
     let h = Math.imul((ip | 0) ^ seed, 0x9e3779b1);
@@ -119,29 +120,32 @@ export function createSourceTable(
   };
 
   const findV4 = (ip: number): number => {
+    const key = ip | 0;
     for (let i = hash(ip); ; i = (i + 1) & mask) {
-      const e = index[i]!;
+      const e = index[2 * i]!;
       if (e === 0) return NONE;
-      if (v4[e - 1] === ip) return e - 1;
+      if (index[2 * i + 1] === key) return e - 1;
     }
   };
 
   const removeV4 = (ip: number): void => {
+    const key = ip | 0;
     let i = hash(ip);
-    while (index[i] !== 0 && v4[index[i]! - 1] !== ip) i = (i + 1) & mask;
-    if (index[i] === 0) return;
+    while (index[2 * i] !== 0 && index[2 * i + 1] !== key) i = (i + 1) & mask;
+    if (index[2 * i] === 0) return;
     // Backward-shift deletion keeps linear probing correct without tombstones.
     let hole = i;
-    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const home = hash(v4[index[j]! - 1]!);
+    for (let j = (i + 1) & mask; index[2 * j] !== 0; j = (j + 1) & mask) {
+      const home = hash(index[2 * j + 1]! >>> 0);
       const between =
         hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!between) {
-        index[hole] = index[j]!;
+        index[2 * hole] = index[2 * j]!;
+        index[2 * hole + 1] = index[2 * j + 1]!;
         hole = j;
       }
     }
-    index[hole] = 0;
+    index[2 * hole] = 0;
   };
 
   const unlink = (slot: number): void => {
@@ -184,8 +188,9 @@ export function createSourceTable(
       v4[slot] = ip;
       if (ip >= 0) {
         let i = hash(ip);
-        while (index[i] !== 0) i = (i + 1) & mask;
-        index[i] = slot + 1;
+        while (index[2 * i] !== 0) i = (i + 1) & mask;
+        index[2 * i] = slot + 1;
+        index[2 * i + 1] = ip | 0;
       } else {
         const key = flatCopy(source);
         v6.set(key, slot);

@@ -74,6 +74,13 @@ export interface LogSourceStats {
 export interface LogHitSource extends AsyncIterable<KnockHit> {
   /** Live counters. */
   readonly stats: LogSourceStats;
+  /**
+   * The hits of the next batch of lines (one file chunk; possibly none), or undefined at the
+   * end: one promise per batch instead of one per hit, for consumers that go fast (`-replay`).
+   * The array is reused by the next call: consume it before calling again. Do not mix with
+   * the async iterator.
+   */
+  nextBatch(): Promise<readonly KnockHit[] | undefined>;
   close(): Promise<void>;
 }
 
@@ -229,8 +236,40 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     return: finish,
   };
 
+  const nextBatch = async (): Promise<readonly KnockHit[] | undefined> => {
+    batches ??= batchesOf(lines);
+    if (index < out.length) {
+      // Hand out what the iterator left of the current batch first.
+      const rest = out.slice(index);
+      index = out.length;
+      return rest;
+    }
+    if (finished || signal.aborted) {
+      await finish();
+      return undefined;
+    }
+    let r: IteratorResult<LineBatch>;
+    try {
+      r = await batches.next();
+    } catch (error) {
+      if (finished || signal.aborted) {
+        await finish();
+        return undefined;
+      }
+      throw error;
+    }
+    if (r.done === true) {
+      await finish();
+      return undefined;
+    }
+    take(r.value);
+    index = out.length;
+    return out;
+  };
+
   return {
     stats,
+    nextBatch,
     [Symbol.asyncIterator]: (): AsyncIterator<KnockHit> => iterator,
     async close(): Promise<void> {
       controller.abort();
