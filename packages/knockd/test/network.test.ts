@@ -111,30 +111,35 @@ describe.skipIf(gate.skip)(
       },
     );
 
-    it("IPv6: knocks ::1 with an IPv6 CLIENT", async () => {
-      const ns = createNetns();
-      const dir = tempDir();
-      const rec = recorder(dir);
-      const d = await spawnDaemonIn(ns.name, [
-        "-conf",
-        daemonConf(dir, rec.path, "interface = lo"),
-      ]);
-      const r = await execIn(ns.name, [
-        process.execPath,
-        KNOCK,
-        "-remote",
-        "::1",
-        "-port",
-        "443",
-        "-flag0",
-        "2",
-        ...KNOCK_ARGS,
-      ]);
-      expect(r.code).toBe(0);
-      await waitFor(() => rec.lines().length === 1, "the action", 15_000);
-      expect(rec.lines()).toEqual(["::1 443 2"]);
-      await d.stop();
-    });
+    it.each([["connect"], ["raw"]])(
+      "IPv6: knocks ::1 with an IPv6 CLIENT, -method %s",
+      async (method) => {
+        const ns = createNetns();
+        const dir = tempDir();
+        const rec = recorder(dir);
+        const d = await spawnDaemonIn(ns.name, [
+          "-conf",
+          daemonConf(dir, rec.path, "interface = lo"),
+        ]);
+        const r = await execIn(ns.name, [
+          process.execPath,
+          KNOCK,
+          "-remote",
+          "::1",
+          "-method",
+          method,
+          "-port",
+          "443",
+          "-flag0",
+          "2",
+          ...KNOCK_ARGS,
+        ]);
+        expect(r.code).toBe(0);
+        await waitFor(() => rec.lines().length === 1, "the action", 15_000);
+        expect(rec.lines()).toEqual(["::1 443 2"]);
+        await d.stop();
+      },
+    );
 
     it("UDP knocks with proto = IP_PROTO_UDP", async () => {
       const ns = createNetns();
