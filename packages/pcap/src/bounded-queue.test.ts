@@ -40,6 +40,19 @@ describe("createBoundedQueue", () => {
     expect(q.size).toBe(0);
   });
 
+  it("rejects after the queued items when failed", async () => {
+    const q = createBoundedQueue<number>(4);
+    q.push(1);
+    q.fail(new Error("boom"));
+    expect(q.push(2)).toBe(false);
+    expect(await q.next()).toEqual({ value: 1, done: false });
+    await expect(q.next()).rejects.toThrow("boom");
+    const waiting = createBoundedQueue<number>(4);
+    const next = waiting.next();
+    waiting.fail(new Error("late"));
+    await expect(next).rejects.toThrow("late");
+  });
+
   it("refuses a bad capacity", () => {
     expect(() => createBoundedQueue(0)).toThrow(RangeError);
   });

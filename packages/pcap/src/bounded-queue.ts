@@ -10,6 +10,8 @@ export interface BoundedQueue<T> extends AsyncIterableIterator<T> {
   push(item: T): boolean;
   /** No more items: the iterator finishes after the queued ones. */
   end(): void;
+  /** The iterator rejects with `error` after the queued items. */
+  fail(error: Error): void;
   /** Items dropped because the queue was full. */
   readonly dropped: number;
   /** Items waiting. */
@@ -35,6 +37,8 @@ export function createBoundedQueue<T>(
   let dropped = 0;
   let ended = false;
   let waiter: ((r: IteratorResult<T>) => void) | undefined;
+  let waiterReject: ((error: Error) => void) | undefined;
+  let failure: Error | undefined;
   const done: IteratorResult<T> = { value: undefined, done: true };
 
   const queue: BoundedQueue<T> = {
@@ -42,7 +46,7 @@ export function createBoundedQueue<T>(
       if (ended) return false;
       if (waiter !== undefined) {
         const resolve = waiter;
-        waiter = undefined;
+        waiter = waiterReject = undefined;
         resolve({ value: item, done: false });
         return true;
       }
@@ -57,8 +61,16 @@ export function createBoundedQueue<T>(
     end(): void {
       ended = true;
       const resolve = waiter;
-      waiter = undefined;
+      waiter = waiterReject = undefined;
       resolve?.(done);
+    },
+    fail(error: Error): void {
+      if (ended) return;
+      ended = true;
+      const reject = waiterReject;
+      waiter = waiterReject = undefined;
+      if (reject !== undefined) reject(error);
+      else failure = error;
     },
     get dropped(): number {
       return dropped;
@@ -74,15 +86,22 @@ export function createBoundedQueue<T>(
         size--;
         return Promise.resolve({ value, done: false });
       }
+      if (failure !== undefined) {
+        const error = failure;
+        failure = undefined;
+        return Promise.reject(error);
+      }
       if (ended) return Promise.resolve(done);
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         waiter = resolve;
+        waiterReject = reject;
       });
     },
     return(): Promise<IteratorResult<T>> {
       const first = !ended;
       ring.fill(undefined);
       size = 0;
+      failure = undefined;
       queue.end();
       if (first) onReturn?.();
       return Promise.resolve(done);

@@ -20,14 +20,19 @@ import type { LinkType } from "./link-type.ts";
 import { linkTypeFromCap } from "./link-type.ts";
 
 /** Options of `openCapture`. */
-export interface OpenCaptureOptions {
+export interface OpenCaptureOptions<T = DecodedPacket> {
   /** Interface names (`lo`, `eth0`), or `any` (Linux: every interface, cooked frames). */
   interfaces: readonly string[];
   /** libpcap filter expression (`buildBpfFilter`); `""` captures everything. */
   filter: string;
   /** Bytes of each frame kept (`snapshotsize`). Default 1500; 64–262144. */
   snapshotSize?: number;
-  /** libpcap's kernel ring per interface, in bytes. Default 4 MiB. */
+  /**
+   * libpcap's kernel ring per interface, in bytes (all of it resident). Default 16 MiB. `cap`
+   * forces a 65535-byte snap length and immediate mode, so libpcap uses TPACKET_V2 with one
+   * 128 KiB slot per packet: the ring holds `bufferBytes / 128 KiB` packets (16 MiB: 128) while
+   * JavaScript is busy; more arriving meanwhile are lost in the kernel, uncounted.
+   */
   bufferBytes?: number;
   /** Decoded packets waiting for the consumer before new ones are dropped. Default 10,000. */
   queueSize?: number;
@@ -38,10 +43,16 @@ export interface OpenCaptureOptions {
   logger?: Logger;
   /** Called for every rejected frame (after counting). */
   onReject?: FrameRejectHandler;
+  /**
+   * Runs on each decoded packet inside the libpcap callback, before queueing: what to queue, or
+   * undefined to drop the packet there (no queue slot, no promise). Default: the packet itself.
+   * If it throws, the capture closes and the iteration rejects with that error.
+   */
+  map?: (packet: DecodedPacket) => T | undefined;
 }
 
-/** Decoded packets from one or more interfaces, or from a file; iterate once. */
-export interface Capture extends AsyncIterable<DecodedPacket> {
+/** Decoded packets (or what `map` made of them) from interfaces or a file; iterate once. */
+export interface Capture<T = DecodedPacket> extends AsyncIterable<T> {
   /** Live counters (summed over interfaces). */
   readonly stats: CaptureStats;
   /** The link type of each interface (or of the file). */
@@ -91,7 +102,9 @@ function checkInterfaces(interfaces: readonly string[]): void {
  * or a link type `decodeFrame` cannot read), with every handle already opened closed again;
  * `TypeError`/`RangeError` for bad options.
  */
-export function openCapture(options: OpenCaptureOptions): Capture {
+export function openCapture<T = DecodedPacket>(
+  options: OpenCaptureOptions<T>,
+): Capture<T> {
   checkInterfaces(options.interfaces);
   if (typeof options.filter !== "string") {
     throw new TypeError(
@@ -106,7 +119,7 @@ export function openCapture(options: OpenCaptureOptions): Capture {
   );
   const bufferBytes = checkInt(
     "bufferBytes",
-    options.bufferBytes ?? 4 << 20,
+    options.bufferBytes ?? 16 << 20,
     65_536,
     1 << 30,
   );
@@ -129,9 +142,11 @@ export function openCapture(options: OpenCaptureOptions): Capture {
       h.close();
     }
   };
-  const queue = createBoundedQueue<DecodedPacket>(queueSize, () => {
+  const queue = createBoundedQueue<T>(queueSize, () => {
     void capture.close();
   });
+  const map =
+    options.map ?? ((packet: DecodedPacket): T => packet as unknown as T);
 
   const cap = loadCap();
   for (const iface of options.interfaces) {
@@ -175,7 +190,17 @@ export function openCapture(options: OpenCaptureOptions): Capture {
         clock.now(),
         truncated,
       );
-      if (packet !== undefined && !queue.push(packet))
+      if (packet === undefined || closed) return;
+      let item: T | undefined;
+      try {
+        item = map(packet);
+      } catch (error) {
+        // Never let an exception escape into cap's native callback.
+        queue.fail(error instanceof Error ? error : new Error(String(error)));
+        void capture.close();
+        return;
+      }
+      if (item !== undefined && !queue.push(item))
         stats.dropped = queue.dropped;
     });
   }
@@ -191,10 +216,10 @@ export function openCapture(options: OpenCaptureOptions): Capture {
   const onAbort = (): void => {
     void capture.close();
   };
-  const capture: Capture = {
+  const capture: Capture<T> = {
     stats,
     linkTypes,
-    [Symbol.asyncIterator]: (): AsyncIterator<DecodedPacket> => queue,
+    [Symbol.asyncIterator]: (): AsyncIterator<T> => queue,
     close(): Promise<void> {
       if (closed) return Promise.resolve();
       closed = true;

@@ -12,6 +12,7 @@ import type { DecodedPacket } from "./decode-frame.ts";
 import type { CompiledEthFilter } from "./ethfilter.ts";
 import { matchEthFilter } from "./ethfilter.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
+import { createCaptureStats } from "./frame-counter.ts";
 import type { Capture } from "./open-capture.ts";
 import { openCapture } from "./open-capture.ts";
 import { replayPcap } from "./replay-pcap.ts";
@@ -35,7 +36,7 @@ export type PacketHitSourceOptions = PacketInput & {
   ethfilter?: CompiledEthFilter;
   /** Live: bytes kept per frame (`snapshotsize`). Default 1500. */
   snapshotSize?: number;
-  /** Live: libpcap's kernel ring per interface, in bytes. Default 4 MiB. */
+  /** Live: libpcap's kernel ring per interface, in bytes (see `OpenCaptureOptions`). Default 16 MiB. */
   bufferBytes?: number;
   /** Live: decoded packets queued before new ones are dropped. Default 10,000. */
   queueSize?: number;
@@ -117,7 +118,30 @@ export function createPacketHitSource(
     windowMs: options.dedupeWindowMs ?? 3000,
     clock,
   });
-  const capture: Capture = live
+  const stats: PacketSourceStats = {
+    capture: createCaptureStats(),
+    notInSpan: 0,
+    filteredOut: 0,
+    duplicates: 0,
+    hits: 0,
+  };
+  // Runs synchronously on every decoded packet (in the libpcap callback when live): only hits
+  // are queued, so noise costs no queue slot and no promise.
+  const toHit = (packet: DecodedPacket): KnockHit | undefined => {
+    packetTimeMs = packet.timeMs;
+    if (!isCandidate(packet)) {
+      stats.notInSpan++;
+    } else if (ethfilter !== undefined && !matchEthFilter(ethfilter, packet)) {
+      stats.filteredOut++;
+    } else if (dedupe.isDuplicate(packet)) {
+      stats.duplicates++;
+    } else {
+      stats.hits++;
+      return packetToHit(packet);
+    }
+    return undefined;
+  };
+  const capture: Capture<KnockHit> = live
     ? openCapture({
         interfaces: options.interfaces,
         filter: bpfFilter,
@@ -128,44 +152,21 @@ export function createPacketHitSource(
         clock,
         logger,
         onReject: options.onReject,
+        map: toHit,
       })
     : replayPcap(options.file, {
         signal: options.signal,
         logger,
         onReject: options.onReject,
+        map: toHit,
       });
-  const stats: PacketSourceStats = {
-    capture: capture.stats,
-    notInSpan: 0,
-    filteredOut: 0,
-    duplicates: 0,
-    hits: 0,
-  };
+  stats.capture = capture.stats;
 
-  async function* hits(): AsyncGenerator<KnockHit, void, undefined> {
-    for await (const packet of capture) {
-      packetTimeMs = packet.timeMs;
-      if (!isCandidate(packet)) {
-        stats.notInSpan++;
-      } else if (
-        ethfilter !== undefined &&
-        !matchEthFilter(ethfilter, packet)
-      ) {
-        stats.filteredOut++;
-      } else if (dedupe.isDuplicate(packet)) {
-        stats.duplicates++;
-      } else {
-        stats.hits++;
-        yield packetToHit(packet);
-      }
-    }
-  }
-  let iterator: AsyncGenerator<KnockHit, void, undefined> | undefined;
   return {
     stats,
     bpfFilter,
     [Symbol.asyncIterator]: (): AsyncIterator<KnockHit> =>
-      (iterator ??= hits()),
+      capture[Symbol.asyncIterator](),
     async close(): Promise<void> {
       await capture.close();
     },

@@ -23,7 +23,7 @@ import {
 } from "./parse-pcap-file.ts";
 
 /** Options of `replayPcap`. */
-export interface ReplayPcapOptions {
+export interface ReplayPcapOptions<T = DecodedPacket> {
   /** Stops reading; the iteration ends. */
   signal?: AbortSignal;
   logger?: Logger;
@@ -31,6 +31,8 @@ export interface ReplayPcapOptions {
   onReject?: FrameRejectHandler;
   /** Bytes read at a time. Default 1 MiB. */
   chunkBytes?: number;
+  /** As `OpenCaptureOptions.map`: what to yield for each packet, or undefined to skip it. */
+  map?: (packet: DecodedPacket) => T | undefined;
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -43,10 +45,10 @@ const CHUNK_BYTES = 1 << 20;
  * type `decodeFrame` cannot read) or, later, `PCAP_FILE_CORRUPT` (an impossible record length).
  * A last record cut short (a capture killed mid-write) ends the replay with a warning.
  */
-export function replayPcap(
+export function replayPcap<T = DecodedPacket>(
   file: string,
-  options: ReplayPcapOptions = {},
-): Capture {
+  options: ReplayPcapOptions<T> = {},
+): Capture<T> {
   const logger = options.logger ?? noopLogger;
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   if (!Number.isInteger(chunkBytes) || chunkBytes < PCAP_HEADER_BYTES) {
@@ -57,9 +59,11 @@ export function replayPcap(
   const stats = createCaptureStats();
   const linkTypes = new Map<string, LinkType>();
   let closed = false;
-  let iterator: AsyncGenerator<DecodedPacket, void, undefined> | undefined;
+  let iterator: AsyncGenerator<T, void, undefined> | undefined;
+  const map =
+    options.map ?? ((packet: DecodedPacket): T => packet as unknown as T);
 
-  async function* packets(): AsyncGenerator<DecodedPacket, void, undefined> {
+  async function* packets(): AsyncGenerator<T, void, undefined> {
     let handle;
     try {
       handle = await open(file, "r");
@@ -109,7 +113,7 @@ export function replayPcap(
     counter: ReturnType<typeof createFrameCounter>,
     name: string,
     log: Logger,
-  ): AsyncGenerator<DecodedPacket, void, undefined> {
+  ): AsyncGenerator<T, void, undefined> {
     let recordNo = 0;
     for (;;) {
       if (closed || options.signal?.aborted === true) return;
@@ -135,15 +139,16 @@ export function replayPcap(
         r.originalLength > r.capturedLength,
       );
       reader.skip(need);
-      if (packet !== undefined) yield packet;
+      if (packet === undefined) continue;
+      const item = map(packet);
+      if (item !== undefined) yield item;
     }
   }
 
   return {
     stats,
     linkTypes,
-    [Symbol.asyncIterator]: (): AsyncIterator<DecodedPacket> =>
-      (iterator ??= packets()),
+    [Symbol.asyncIterator]: (): AsyncIterator<T> => (iterator ??= packets()),
     async close(): Promise<void> {
       closed = true;
       await iterator?.return();

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createSynDedupe } from "./syn-dedupe.ts";
 
@@ -55,22 +56,54 @@ describe("createSynDedupe", () => {
     ]).toEqual([false, false]);
   });
 
-  it("keeps at most 2 × maxEntries entries under a flood", () => {
+  it("holds at most `capacity` entries under a flood, and still catches a retransmit", () => {
     const c = clock();
-    const d = createSynDedupe({ windowMs: 3000, clock: c, maxEntries: 1000 });
-    let most = 0;
-    for (let i = 0; i < 100_000; i++) {
-      d.isDuplicate(syn(i));
-      most = Math.max(most, d.size);
-    }
-    expect(most).toBe(2000);
+    const d = createSynDedupe({ windowMs: 3000, clock: c, capacity: 1000 });
+    for (let i = 0; i < 100_000; i++) d.isDuplicate(syn(i));
+    expect(d.size).toBeLessThanOrEqual(1024);
+    expect(d.isDuplicate(syn(100_000))).toBe(false);
+    expect(d.isDuplicate(syn(100_000))).toBe(true);
+  });
+
+  it("catches retransmits among many sources (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.tuple(fc.nat(0xffffffff), fc.nat(65535), fc.nat(65535)),
+          {
+            minLength: 1,
+            maxLength: 2000,
+            selector: (t) => t.join(" "),
+          },
+        ),
+        (keys) => {
+          const c = clock();
+          const d = createSynDedupe({ windowMs: 3000, clock: c });
+          const packets = keys.map(([seq, sp, dp], i) =>
+            syn(seq, sp, dp, `10.0.${i >> 8}.${i & 255}`),
+          );
+          for (const p of packets) expect(d.isDuplicate(p)).toBe(false);
+          c.t += 1000;
+          for (const p of packets) expect(d.isDuplicate(p)).toBe(true);
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
+  it("a clock that goes back does not make duplicates", () => {
+    const c = clock();
+    const d = createSynDedupe({ clock: c });
+    d.isDuplicate(syn(1));
+    c.t -= 10_000;
+    expect(d.isDuplicate(syn(1))).toBe(false);
   });
 
   it("refuses a bad window or size", () => {
     expect(() => createSynDedupe({ clock: clock(), windowMs: 0 })).toThrow(
       RangeError,
     );
-    expect(() => createSynDedupe({ clock: clock(), maxEntries: 0.5 })).toThrow(
+    expect(() => createSynDedupe({ clock: clock(), capacity: 0.5 })).toThrow(
       RangeError,
     );
   });

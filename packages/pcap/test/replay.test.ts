@@ -282,6 +282,22 @@ describe("replayPcap", () => {
     ]);
   });
 
+  it("map chooses what to yield", async () => {
+    const file = tempFile(
+      pcapFile({
+        linkType: 1,
+        records: [1, 2, 3, 4].map((p) => ({ timeMs: 0, frame: syn(p) })),
+      }),
+    );
+    const got: string[] = [];
+    const capture = replayPcap(file, {
+      map: (p) => (p.dstPort % 2 === 0 ? `port ${p.dstPort}` : undefined),
+    });
+    for await (const s of capture) got.push(s);
+    expect(got).toEqual(["port 2", "port 4"]);
+    expect(capture.stats.decoded).toBe(4);
+  });
+
   it("an empty file of records replays nothing", async () => {
     expect(
       await collect(tempFile(pcapFile({ linkType: 1, records: [] }))),
