@@ -269,9 +269,9 @@ async function live() {
       [100_000, 16],
       [200_000, 16],
       [0, 16],
-      [200_000, 64],
       [50_000, 64],
       [100_000, 64],
+      [200_000, 64],
     ];
     for (const [rate, bufferMiB] of plan) {
       const count = rate === 0 ? 200_000 : Math.max(20_000, rate * 2);
