@@ -17,7 +17,8 @@ import type {
   CompiledEthFilter,
   CompileEthFilterOptions,
 } from "./ethfilter.ts";
-import { compileEthFilter, matchEthFilter } from "./ethfilter.ts";
+import { compileEthFilter } from "./ethfilter.ts";
+import { matchEthFilter } from "./match-ethfilter.ts";
 
 const BASE = "knock = IP,PORT,CHECKSUM\nportspan = 1024-2047\nkey = s3cr3t\n";
 

@@ -1,8 +1,8 @@
 /**
  * `<ethfilter NAME>` blocks (spec: daemon.md §1, config.md; prototype manual "Network Mode
  * Operation"): packet properties named as in Perl's NetPacket, each tested against every
- * captured packet. Pure: compiled once at start-up, matched per packet without allocation on the
- * fast paths.
+ * captured packet. Pure: compiled once at start-up (here), matched per packet without allocation
+ * on the fast paths (match-ethfilter.ts).
  *
  * Matching rules:
  * - `flags` is a mask: TCP flag names (`FIN SYN RST PSH ACK URG ECE CWR`, any case) or numbers
@@ -22,8 +22,8 @@ import type { Diagnostic, LocatedText } from "@portknock/config";
 import type { EthFilterConfig } from "@portknock/config";
 import { quoteValue, sortDiagnostics } from "@portknock/config";
 import { findBacktrackingHazard, normalizeIp } from "@portknock/logsource";
-import type { DecodedPacket } from "./decode-frame.ts";
 import type { EthFilterCode } from "./errors.ts";
+import { literalTexts, parseFlags } from "./parse-ethfilter-value.ts";
 import { IP_PROTOCOLS, TCP_FLAGS } from "./tcp-flags.ts";
 
 /** The properties an `<ethfilter>` may test (NetPacket::IP/IPv6/TCP/UDP names). */
@@ -87,102 +87,6 @@ export interface CompileEthFilterOptions {
 export interface CompileEthFilterResult {
   filter?: CompiledEthFilter;
   diagnostics: Diagnostic<EthFilterCode>[];
-}
-
-const NUMERIC = new Set<EthFilterProperty>([
-  "proto",
-  "src_port",
-  "dest_port",
-  "ttl",
-  "tos",
-  "len",
-  "id",
-  "winsize",
-]);
-
-const IPV4_LITERAL =
-  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const IPV6_LITERAL = /^[0-9a-fA-F:]*:[0-9a-fA-F:]*$/;
-
-/** The text of property `p` of `packet`, or undefined when the packet has none. */
-function propertyText(
-  p: EthFilterTest["property"],
-  packet: DecodedPacket,
-): string | undefined {
-  switch (p) {
-    case "proto":
-      return String(packet.protocol);
-    case "src_ip":
-      return packet.srcIp;
-    case "dest_ip":
-      return packet.dstIp;
-    case "src_port":
-      return String(packet.srcPort);
-    case "dest_port":
-      return String(packet.dstPort);
-    case "ttl":
-      return String(packet.ttl);
-    case "tos":
-      return String(packet.tos);
-    case "len":
-      return String(packet.length);
-    case "id":
-      return packet.id === undefined ? undefined : String(packet.id);
-    case "winsize":
-      return packet.window === undefined ? undefined : String(packet.window);
-  }
-}
-
-/**
- * Whether `packet` passes `filter` (all properties; rules in the module comment). Never throws.
- */
-export function matchEthFilter(
-  filter: CompiledEthFilter,
-  packet: DecodedPacket,
-): boolean {
-  const mask = filter.flagsMask;
-  if (mask !== undefined && ((packet.tcpFlags ?? 0) & mask) === 0) return false;
-  for (const t of filter.tests) {
-    const text = propertyText(t.property, packet);
-    if (text === undefined) return false;
-    if (t.exact !== undefined ? !t.exact.has(text) : !t.regex.test(text)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** The exact texts of a `|`-list of literals, or undefined when VALUE is a real regex. */
-function literalTexts(
-  property: EthFilterProperty,
-  value: string,
-): Set<string> | undefined {
-  const tokens = value.split("|");
-  const numeric = NUMERIC.has(property);
-  for (const t of tokens) {
-    const literal = numeric
-      ? /^\d+$/.test(t)
-      : IPV4_LITERAL.test(t) || IPV6_LITERAL.test(t);
-    if (!literal) return undefined;
-  }
-  return new Set(tokens);
-}
-
-/** The mask of a `flags` value, or the first term that is not a flag. */
-function parseFlags(value: string): { mask: number } | { bad: string } {
-  let mask = 0;
-  for (const raw of value.split("|")) {
-    const term = raw.trim();
-    const bit = TCP_FLAGS[term.toUpperCase()];
-    if (bit !== undefined) {
-      mask |= bit;
-    } else if (/^(?:\d+|0x[0-9a-f]+)$/i.test(term) && Number(term) <= 0xff) {
-      mask |= Number(term);
-    } else {
-      return { bad: term };
-    }
-  }
-  return { mask };
 }
 
 /**

@@ -31,11 +31,8 @@ export type {
   CompileEthFilterOptions,
   CompileEthFilterResult,
 } from "./ethfilter.ts";
-export {
-  ETHFILTER_PROPERTIES,
-  compileEthFilter,
-  matchEthFilter,
-} from "./ethfilter.ts";
+export { ETHFILTER_PROPERTIES, compileEthFilter } from "./ethfilter.ts";
+export { matchEthFilter } from "./match-ethfilter.ts";
 export type { PortRange, BpfFilterOptions } from "./bpf-filter.ts";
 export { buildBpfFilter, mergePortRanges } from "./bpf-filter.ts";
 export type { SpanMatcher } from "./span-match.ts";

@@ -10,7 +10,7 @@ import type { PortRange } from "./bpf-filter.ts";
 import { buildBpfFilter } from "./bpf-filter.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
 import type { CompiledEthFilter } from "./ethfilter.ts";
-import { matchEthFilter } from "./ethfilter.ts";
+import { matchEthFilter } from "./match-ethfilter.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats } from "./frame-counter.ts";
 import type { Capture } from "./open-capture.ts";
