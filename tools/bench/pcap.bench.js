@@ -12,9 +12,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { bench } from "./harness.js";
 
-// Until tools/bench lists "@portknock/pcap": "workspace:^", fall back to the built package.
-const DIST = new URL("../../packages/pcap/dist/index.js", import.meta.url);
-const P = await import("@portknock/pcap").catch(() => import(DIST.href));
+const P = await import("@portknock/pcap");
 const CAP = createRequire(
   new URL("../../packages/pcap/package.json", import.meta.url),
 ).resolve("cap");
