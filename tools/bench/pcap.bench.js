@@ -13,6 +13,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { bench } from "./harness.js";
 
 const P = await import("@portknock/pcap");
+// The capture child runs in a network namespace outside the workspace: it imports the build.
+const DIST = new URL("../../packages/pcap/dist/index.js", import.meta.url);
 const CAP = createRequire(
   new URL("../../packages/pcap/package.json", import.meta.url),
 ).resolve("cap");
