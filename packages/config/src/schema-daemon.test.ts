@@ -84,6 +84,11 @@ describe("parseDaemonConfig: values", () => {
 
   it("reads integers and reports bad or out-of-range ones", () => {
     expect(ok(BASE + "snapshotsize = 9000\n").snapshotSize).toBe(9000);
+    expect(ok(BASE + "snapshotsize = 128\n").snapshotSize).toBe(128);
+    // Too small for an IPv6 SYN's headers: refused rather than losing knocks silently.
+    expect(errors(daemon(BASE + "snapshotsize = 96\n"))).toEqual([
+      ["CONFIG_BAD_INTEGER", 4],
+    ]);
     expect(
       errors(daemon(BASE + "snapshotsize = big\nmaxsources = 0\n")),
     ).toEqual([

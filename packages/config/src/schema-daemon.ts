@@ -78,7 +78,9 @@ function readNetworkMode(r: SectionReader<Val>, sink: Sink): NetworkModeKeys {
   }
   return {
     interfaces: iface ? iface.text.split(/\s+/).filter(Boolean) : ["lo"],
-    snapshotSize: r.int("snapshotsize", 1500, 64, 262_144),
+    // 128: the headers of an IPv6 SYN behind a VLAN tag or a cooked header must fit, or knocks
+    // would be lost without a word (@portknock/pcap decodes from the captured bytes only).
+    snapshotSize: r.int("snapshotsize", 1500, 128, 262_144),
     ...(use?.text ? { useethfilter: use.text } : {}),
     ethfilters,
   };
