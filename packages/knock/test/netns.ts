@@ -3,61 +3,17 @@
  * namespace with only `lo`, so its packets meet nobody else's. Outside CI a missing capability
  * skips with a printed reason; in CI (CI=true) it fails, because CI must run these tests.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
 import { onTestFinished } from "vitest";
 
-/** Why root-only tests cannot run here, or undefined when they can. */
-export function rootTestsUnavailable(
-  tools: readonly string[] = ["ip", "tcpdump"],
-): string | undefined {
-  if (process.getuid?.() !== 0)
-    return "needs root (network namespaces, packet capture)";
-  for (const tool of tools) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
-      return `needs ${tool} (apt-get install ${tool === "ip" ? "iproute2" : tool})`;
-    }
-  }
-  return undefined;
-}
-
-/** Skips (locally) or fails (in CI) when root tests cannot run; returns whether to skip. */
-export function gateRootTests(tools?: readonly string[]): {
-  skip: boolean;
-  reason: string;
-} {
-  const reason = rootTestsUnavailable(tools);
-  if (reason != null && process.env.CI) {
-    throw new Error(
-      `CI must run the root-only tests, but this machine ${reason}`,
-    );
-  }
-  if (reason != null) console.warn(`skipping root-only tests: ${reason}`);
-  return { skip: reason != null, reason: reason ?? "" };
-}
-
-function run(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
-  if (r.status !== 0)
-    throw new Error(
-      `${argv.join(" ")} failed: ${r.stderr || r.error?.message}`,
-    );
-  return r.stdout;
-}
-
-/** A fresh namespace with `lo` up; deleted when the test finishes. */
-export function createNetns(): {
-  name: string;
-  exec: (argv: string[]) => string;
-} {
-  const name = `pk-${randomBytes(4).toString("hex")}`;
-  run(["ip", "netns", "add", name]);
-  onTestFinished(() => {
-    spawnSync("ip", ["netns", "del", name]);
-  });
-  run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"]);
-  return { name, exec: (argv) => run(["ip", "netns", "exec", name, ...argv]) };
-}
+// The namespace core is shared by every package's root-only tests.
+export {
+  createNetns,
+  execIn,
+  gateRootTests,
+  rootTestsUnavailable,
+} from "@portknock/test-utils";
+export type { Netns } from "@portknock/test-utils";
 
 /** One captured packet. */
 export interface Captured {
@@ -140,23 +96,6 @@ function parseTcpdump(text: string): Captured[] {
     });
   }
   return out;
-}
-
-/** Runs a command inside the namespace and resolves with its exit code and output. */
-export function execIn(
-  ns: string,
-  argv: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("ip", ["netns", "exec", ns, ...argv], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /** tcpdump -vv on `lo` (checksums verified); `stop()` resolves with its text output. */

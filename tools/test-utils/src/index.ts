@@ -1,0 +1,7 @@
+export {
+  rootTestsUnavailable,
+  gateRootTests,
+  createNetns,
+  execIn,
+} from "./netns.ts";
+export type { Netns } from "./netns.ts";
