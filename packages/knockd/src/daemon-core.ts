@@ -17,6 +17,8 @@ export interface DaemonCounters {
   rejections: Record<string, number>;
   queue: QueueCounters;
   knocksAccepted: number;
+  /** Kernel retransmits dropped (by the queues; the network mode adds the capture's). */
+  retransmitsDropped: number;
   actionsRun: number;
   actionsFailed: number;
   actionsRefused: number;
@@ -82,7 +84,12 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
     handleHit(hit: KnockHit): HitOutcome {
       linesSeen++;
       hits++;
-      const outcome = queues.push(hit.srcIp, hit.dstPort, hit.timeMs);
+      const outcome = queues.push(
+        hit.srcIp,
+        hit.dstPort,
+        hit.timeMs,
+        hit.srcPort ?? -1,
+      );
       if (debug) {
         logger.debug({
           event: `hit.${outcome.kind}`,
@@ -150,6 +157,7 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
           decodeFailures: { ...queues.counters.decodeFailures },
         },
         knocksAccepted: queues.counters.knocksAccepted,
+        retransmitsDropped: queues.counters.retransmitsDropped,
         actionsRun: e.actionsRun,
         actionsFailed: e.actionsFailed,
         actionsRefused: e.actionsRefused,

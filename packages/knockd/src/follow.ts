@@ -6,7 +6,8 @@
  */
 import type { Logger } from "@portknock/config";
 import { splitCommandLine } from "@portknock/engine";
-import type { KnockHit, LogLine } from "@portknock/logsource";
+import type { LogLine } from "@portknock/logsource";
+import type { PacketHitSource } from "@portknock/pcap";
 import { createPacketHitSource } from "@portknock/pcap";
 import { followLog, runLogCommand } from "@portknock/logsource";
 import type { Instance } from "./instance.ts";
@@ -38,7 +39,7 @@ function sourceKey(i: Instance): string {
 
 type Opened =
   | { kind: "lines"; lines: AsyncIterable<LogLine> }
-  | { kind: "hits"; hits: AsyncIterable<KnockHit> }
+  | { kind: "hits"; hits: PacketHitSource }
   | { kind: "error"; code: string; message: string };
 
 function openSource(
@@ -102,11 +103,16 @@ export async function followSource(o: FollowOptions): Promise<number> {
   let sourceAbort = new AbortController();
   let reloading: Promise<void> = Promise.resolve();
 
-  const counters = (): object => ({
-    event: "counters",
-    ...instance.core.counters(),
-    retransmitsDropped: pipeline.retransmits,
-  });
+  let capture: { readonly stats: { readonly duplicates: number } } | undefined;
+  const counters = (): object => {
+    const c = instance.core.counters();
+    return {
+      event: "counters",
+      ...c,
+      retransmitsDropped:
+        c.retransmitsDropped + (capture?.stats.duplicates ?? 0),
+    };
+  };
   const onHup = (): void => {
     reloading = reloading.then(async () => {
       logger.info(
@@ -178,6 +184,7 @@ export async function followSource(o: FollowOptions): Promise<number> {
       }
       try {
         if (opened.kind === "hits") {
+          capture = opened.hits;
           for await (const hit of opened.hits) {
             instance.core.handleHit(hit);
             backoffMs = 500;

@@ -61,6 +61,8 @@ export async function startInstance(
     config: loaded.knock,
     knockTimeoutMs: loaded.config.knockTimeoutMs,
     maxSources: loaded.config.maxSources,
+    // Network mode drops SYN retransmits by sequence number before the queues.
+    retransmitWindowMs: loaded.network != null ? 0 : 3000,
   });
   const sealed =
     loaded.knock.format === "sealed"

@@ -29,8 +29,12 @@ describe("per-source queues (daemon.md §2)", () => {
       kind: "accepted",
       knock: { values },
     });
-    expect(q.size).toBe(0);
     expect(q.counters.knocksAccepted).toBe(1);
+    // The queue starts over: the knock's ports are not decoded again with new ones.
+    expect(q.push("192.0.2.1", ports[0]!, 2000)).toEqual({
+      kind: "queued",
+      queued: 1,
+    });
   });
 
   it("slides past leading noise from the same source", () => {
@@ -121,5 +125,74 @@ describe("per-source queues (daemon.md §2)", () => {
     expect(() =>
       createKnockQueues({ config, knockTimeoutMs: 1, maxSources: 0 }),
     ).toThrow(RangeError);
+  });
+
+  describe("kernel retransmits (daemon.md §1)", () => {
+    it("drops a hit equal in (source, source port, port) within 3 s", () => {
+      const q = queues();
+      expect(q.push("192.0.2.1", 1000, 0, 40000).kind).toBe("queued");
+      expect(q.push("192.0.2.1", 1000, 2999, 40000).kind).toBe("retransmit");
+      expect(q.counters.retransmitsDropped).toBe(1);
+      // Not equal: another source port, another port, another source.
+      expect(q.push("192.0.2.1", 1000, 1000, 40001)).toEqual({
+        kind: "queued",
+        queued: 2,
+      });
+      expect(q.push("192.0.2.1", 1001, 1000, 40000).kind).toBe("queued");
+      expect(q.push("192.0.2.2", 1000, 1000, 40000).kind).toBe("queued");
+      expect(q.counters.retransmitsDropped).toBe(1);
+      expect(q.counters.hitsQueued).toBe(4);
+    });
+
+    it("counts the same hit again once 3 s have passed, or when the clock went back", () => {
+      const q = queues();
+      q.push("192.0.2.1", 1000, 10_000, 40000);
+      expect(q.push("192.0.2.1", 1000, 13_000, 40000).kind).toBe("queued");
+      const back = queues();
+      back.push("192.0.2.1", 1000, 10_000, 40000);
+      expect(back.push("192.0.2.1", 1000, 9_000, 40000).kind).toBe("queued");
+    });
+
+    it("never drops hits without a source port, nor with the window off", () => {
+      const q = queues();
+      q.push("192.0.2.1", 1000, 0);
+      expect(q.push("192.0.2.1", 1000, 1).kind).toBe("queued");
+      const off = createKnockQueues({
+        config,
+        knockTimeoutMs: 30_000,
+        maxSources: 10,
+        retransmitWindowMs: 0,
+      });
+      off.push("192.0.2.1", 1000, 0, 40000);
+      expect(off.push("192.0.2.1", 1000, 1, 40000).kind).toBe("queued");
+      expect(() =>
+        createKnockQueues({
+          config,
+          knockTimeoutMs: 1,
+          maxSources: 1,
+          retransmitWindowMs: -1,
+        }),
+      ).toThrow(RangeError);
+    });
+
+    it("accepts a knock whose every SYN was logged twice, late copies included", () => {
+      const q = queues();
+      const ports = knock();
+      const outcomes = [];
+      for (let i = 0; i < ports.length; i++) {
+        outcomes.push(q.push("192.0.2.1", ports[i]!, i, 50000 + i));
+        // the retransmit of the port before this one arrives after it
+        if (i > 0)
+          outcomes.push(q.push("192.0.2.1", ports[i - 1]!, i, 50000 + i - 1));
+      }
+      // The last copy comes after the knock was accepted and its queue cleared: still caught.
+      expect(outcomes.filter((o) => o.kind === "retransmit")).toHaveLength(
+        ports.length - 1,
+      );
+      expect(outcomes.at(-2)).toMatchObject({
+        kind: "accepted",
+        knock: { values },
+      });
+    });
   });
 });

@@ -19,6 +19,8 @@ import { createSourceTable } from "./source-table.ts";
 export type HitOutcome =
   | { kind: "outside-span" }
   | { kind: "queued"; queued: number }
+  /** The same (source, source port, port) within the retransmit window: a kernel retransmit. */
+  | { kind: "retransmit" }
   | { kind: "rejected"; code: DecodeCode | SealedRefusal }
   | { kind: "replay" }
   | { kind: "accepted"; knock: Knock | SealedKnock };
@@ -30,6 +32,7 @@ export interface QueueCounters {
   decodeFailures: Partial<Record<DecodeCode, number>>;
   knocksAccepted: number;
   replaysDropped: number;
+  retransmitsDropped: number;
   sourcesEvicted: number;
   sourcesExpired: number;
 }
@@ -41,12 +44,26 @@ export interface KnockQueuesOptions {
   knockTimeoutMs: number;
   /** Most sources with a queue at once. */
   maxSources: number;
+  /**
+   * A hit equal in (source, source port, port) to one of the source's queued hits less than this
+   * many ms old is a kernel retransmit, dropped (daemon.md §1). Default 3000; 0 turns it off (the
+   * network mode drops retransmits by sequence number before the queues).
+   */
+  retransmitWindowMs?: number;
 }
 
 /** The queues of all sources. */
 export interface KnockQueues {
-  /** Adds one hit (`timeMs`: when it was seen) and returns what became of it. */
-  push(source: string, port: number, timeMs: number): HitOutcome;
+  /**
+   * Adds one hit (`timeMs`: when it was seen; `srcPort`: its source port, -1 when unknown, which
+   * is never a retransmit) and returns what became of it.
+   */
+  push(
+    source: string,
+    port: number,
+    timeMs: number,
+    srcPort?: number,
+  ): HitOutcome;
   /** Drops queues and replay entries older than the timeout at `nowMs`. */
   expire(nowMs: number): void;
   /** Number of sources with a queue. */
@@ -57,6 +74,12 @@ export interface KnockQueues {
 /** Creates the per-source queues for one compiled knock configuration. */
 export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   const { config, knockTimeoutMs, maxSources } = options;
+  const retransmitMs = options.retransmitWindowMs ?? 3000;
+  if (!(retransmitMs >= 0)) {
+    throw new RangeError(
+      `retransmitWindowMs must be >= 0, got ${retransmitMs}`,
+    );
+  }
   if (!(knockTimeoutMs > 0)) {
     throw new RangeError(`knockTimeoutMs must be > 0, got ${knockTimeoutMs}`);
   }
@@ -76,9 +99,17 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     { length: n + 1 },
     (_, queued) => Object.freeze({ kind: "queued", queued }),
   );
-  // Each source's window is stored twice over (a ring of n written at i and i+n), so the last n
-  // ports are always one contiguous subarray of the table's windows.
-  const table = createSourceTable(maxSources, 2 * n);
+  const RETRANSMIT: HitOutcome = Object.freeze({ kind: "retransmit" });
+  // Each source's slot is a ring of n entries of three ints: a port, its source port (-1:
+  // unknown) and its time (ms, as int32: only differences are used). One entry is one cache
+  // line. The retransmit test reads the queued entries, the decoder a copy of the last c ports.
+  const table = createSourceTable(maxSources, 3 * n);
+  // Ports queued since the source's last accepted knock (its decodable window); `table.counts`
+  // counts the ring's entries, kept after an acceptance so the retransmit of a knock's last
+  // port is still recognised.
+  const fresh = new Int32Array(maxSources);
+  const scratch = new Int32Array(n);
+  const views = Array.from({ length: n + 1 }, (_, c) => scratch.subarray(0, c));
   const accepted = new Map<string, number>(); // wire hex → time accepted (in time order)
   const counters: QueueCounters = {
     hitsOutsideSpan: 0,
@@ -86,6 +117,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     decodeFailures: {},
     knocksAccepted: 0,
     replaysDropped: 0,
+    retransmitsDropped: 0,
     sourcesEvicted: 0,
     sourcesExpired: 0,
   };
@@ -106,36 +138,83 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     }
   }
 
-  function push(source: string, port: number, timeMs: number): HitOutcome {
+  /** Whether `slot` has `port` from `srcPort` queued less than `retransmitMs` before `t`. */
+  function isRetransmit(
+    slot: number,
+    port: number,
+    srcPort: number,
+    t: number,
+  ): boolean {
+    const windows = table.windows;
+    const base = slot * 3 * n;
+    const count = table.counts[slot]!;
+    let i = table.heads[slot]!;
+    for (let k = 0; k < count; k++) {
+      i = i === 0 ? n - 1 : i - 1;
+      const e = base + 3 * i;
+      if (
+        windows[e] === port &&
+        windows[e + 1] === srcPort &&
+        ((t - windows[e + 2]!) | 0) >>> 0 < retransmitMs
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function push(
+    source: string,
+    port: number,
+    timeMs: number,
+    srcPort = -1,
+  ): HitOutcome {
     if (!(port >= 0 && port <= 65535) || inSpan[port]! < 0) {
       counters.hitsOutsideSpan++;
       return OUTSIDE;
     }
     expire(timeMs);
+    const t = timeMs | 0;
     let slot = table.find(source);
     if (slot < 0) {
       const inserted = table.insert(source);
       slot = inserted.slot;
       if (inserted.evicted) counters.sourcesEvicted++;
+      fresh[slot] = 0;
     } else {
+      if (
+        srcPort >= 0 &&
+        retransmitMs > 0 &&
+        isRetransmit(slot, port, srcPort, t)
+      ) {
+        counters.retransmitsDropped++;
+        return RETRANSMIT;
+      }
       table.touch(slot);
     }
     const windows = table.windows;
-    const base = slot * 2 * n;
+    const base = slot * 3 * n;
     const head = table.heads[slot]!;
-    windows[base + head] = port;
-    windows[base + head + n] = port;
+    const e = base + 3 * head;
+    windows[e] = port;
+    windows[e + 1] = srcPort;
+    windows[e + 2] = t;
     const next = head + 1 === n ? 0 : head + 1;
     table.heads[slot] = next;
     table.lastMs[slot] = timeMs;
-    const count = Math.min(table.counts[slot]! + 1, n);
-    table.counts[slot] = count;
+    table.counts[slot] = Math.min(table.counts[slot]! + 1, n);
+    const count = Math.min(fresh[slot]! + 1, n);
+    fresh[slot] = count;
     counters.hitsQueued++;
     let result: ReturnType<typeof decodeKnock> | undefined;
     for (const c of lengths) {
       if (count < c) break;
-      const end = base + next + n;
-      result = decodeKnock(config, windows.subarray(end - c, end));
+      // The last c ports, oldest first.
+      for (let k = 0, i = next - c < 0 ? next - c + n : next - c; k < c; k++) {
+        scratch[k] = windows[base + 3 * i]!;
+        i = i + 1 === n ? 0 : i + 1;
+      }
+      result = decodeKnock(config, views[c]!);
       if (result.ok) break;
     }
     if (result == null) return QUEUED[count]!;
@@ -144,7 +223,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
         (counters.decodeFailures[result.code] ?? 0) + 1;
       return { kind: "rejected", code: result.code };
     }
-    table.remove(slot);
+    fresh[slot] = 0; // the queue starts over (its entries still catch retransmits)
     // compat: the same wire bytes twice within knocktimeout are a replay. sealed knocks carry a
     // random nonce; the daemon's sealed checks keep (and persist) their replay cache instead.
     if (config.format !== "sealed") {

@@ -1,18 +1,17 @@
 /**
- * File mode's pipeline (daemon.md §1–2): log lines → `<logformat>` → retransmit filter → queues.
- * A bad line is a counted, rate-limited rejection naming its origin; nothing a line contains can
+ * File mode's pipeline (daemon.md §1–2): log lines → `<logformat>` → queues (which drop kernel
+ * retransmits). A bad line is a counted, rate-limited rejection naming its origin; nothing a line contains can
  * stop the loop.
  */
 import type { Logger } from "@portknock/config";
-import type { Clock, LogLine, RetransmitFilter } from "@portknock/logsource";
-import { createRetransmitFilter, parseLogRecord } from "@portknock/logsource";
+import type { Clock, LogLine } from "@portknock/logsource";
+import { parseLogRecord } from "@portknock/logsource";
 import type { Instance } from "./instance.ts";
 import { createRateLimitedWarn } from "./rate-limit.ts";
 
 /** Feeds lines to whichever instance is current (SIGHUP swaps it). */
 export interface LinePipeline {
   handle(line: LogLine): void;
-  readonly retransmits: number;
 }
 
 /** Creates the pipeline; `current()` returns the instance lines go to. */
@@ -21,14 +20,7 @@ export function createLinePipeline(
   clock: Clock,
   logger: Logger,
 ): LinePipeline {
-  // Sized like the queues: a flood of distinct sources can push an entry out early (a retransmit
-  // then counts twice, which the queues tolerate), but memory stays bounded by maxsources.
-  const filter: RetransmitFilter = createRetransmitFilter({
-    clock,
-    maxEntries: Math.max(65_536, current().loaded.config.maxSources),
-  });
   const warn = createRateLimitedWarn(logger);
-  let retransmits = 0;
   return {
     handle(line: LogLine): void {
       const instance = current();
@@ -57,15 +49,7 @@ export function createLinePipeline(
         );
         return;
       }
-      if (filter.isDuplicate(r.hit)) {
-        retransmits++;
-        instance.core.countSeen("LOG_RETRANSMIT");
-        return;
-      }
       instance.core.handleHit(r.hit);
-    },
-    get retransmits(): number {
-      return retransmits;
     },
   };
 }

@@ -190,6 +190,8 @@ export async function main(
               replay: true,
               format: instance.format!,
               clock: systemClock,
+              // The queues drop kernel retransmits, in memory bounded by maxsources.
+              retransmitWindowMs: 0,
               logger,
             });
       try {
@@ -223,7 +225,7 @@ export async function main(
         ...base,
         linesSeen: stats.seen,
         rejections: { ...lineRejections, ...base.rejections },
-        retransmitsDropped: stats.duplicates,
+        retransmitsDropped: base.retransmitsDropped + stats.duplicates,
         sources: instance.core.sources(),
         // How fast the pipeline went, and the most memory the process used: for sizing.
         elapsedMs: Math.round(elapsedMs),

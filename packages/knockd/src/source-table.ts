@@ -23,7 +23,7 @@ export interface SourceTable {
   /** The least recently used slot, or -1 when empty. */
   oldest(): number;
   readonly size: number;
-  /** Per-slot data. Views may be replaced when the table grows: read them after `insert`. */
+  /** Per-slot data. */
   readonly windows: Int32Array;
   readonly heads: Int32Array;
   readonly counts: Int32Array;
@@ -62,14 +62,16 @@ export function createSourceTable(
   capacity: number,
   width: number,
 ): SourceTable {
-  let slots = Math.min(capacity, 1024);
-  let windows = new Int32Array(slots * width);
-  let heads = new Int32Array(slots);
-  let counts = new Int32Array(slots);
-  let lastMs = new Float64Array(slots);
-  let older = new Int32Array(slots);
-  let newer = new Int32Array(slots);
-  let v4 = new Float64Array(slots); // the IPv4 number of a slot, or -1 for an IPv6 slot
+  // Allocated for `capacity` up front: zero-filled typed arrays are mapped lazily by the OS, so
+  // only the slots in use take memory, and the table never copies itself while growing (growth
+  // by doubling left the old arrays as garbage at the worst moment, a flood).
+  const windows = new Int32Array(capacity * width);
+  const heads = new Int32Array(capacity);
+  const counts = new Int32Array(capacity);
+  const lastMs = new Float64Array(capacity);
+  const older = new Int32Array(capacity);
+  const newer = new Int32Array(capacity);
+  const v4 = new Float64Array(capacity); // the IPv4 number of a slot, or -1 for an IPv6 slot
   const v6Keys: Array<string | undefined> = [];
   const v6 = new Map<string, number>();
   let used = 0; // slots handed out so far (the rest of the arrays is unused)
@@ -96,28 +98,6 @@ export function createSourceTable(
     while (t < n * 2) t *= 2;
     return t;
   }
-
-  const grow = (): void => {
-    const next = Math.min(slots * 2, capacity);
-    const g32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(next * (a.length / slots));
-      b.set(a);
-      return b;
-    };
-    windows = g32(windows);
-    heads = g32(heads);
-    counts = g32(counts);
-    older = g32(older);
-    newer = g32(newer);
-    const g64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(next);
-      b.set(a);
-      return b;
-    };
-    lastMs = g64(lastMs);
-    v4 = g64(v4);
-    slots = next;
-  };
 
   const findV4 = (ip: number): number => {
     const key = ip | 0;
@@ -176,7 +156,6 @@ export function createSourceTable(
       if (free.length > 0) {
         slot = free.pop()!;
       } else if (used < capacity) {
-        if (used === slots) grow();
         slot = used++;
       } else {
         slot = head;

@@ -45,14 +45,17 @@ export type LogHitSourceOptions = LogInput & {
   pollIntervalMs?: number;
   /** `runLogCommand`'s restart delays. */
   backoff?: Backoff;
-  /** Identical hits within this many ms count once. Default 3000. */
+  /**
+   * Identical hits within this many ms count once. Default 3000. `0` turns the filter off, for
+   * consumers that drop retransmits themselves (knockd does it in its per-source queues).
+   */
   retransmitWindowMs?: number;
   /**
    * Most hits the retransmit filter remembers (memory bound under a flood of distinct sources;
    * past it, old entries are retired early). Default 1,000,000.
    */
   retransmitMaxEntries?: number;
-  /** `readLogFile`'s chunk size for `replay`. Default 256 KiB (smaller strings die young). */
+  /** `readLogFile`'s read size for `replay`. Default 1 MiB. */
   replayChunkBytes?: number;
   /** `followLog`: called once the start position is fixed. */
   onReady?: () => void;
@@ -100,13 +103,16 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
   const lines = openLines(options, signal, logger);
-  const filter = createRetransmitFilter({
-    clock,
-    windowMs: options.retransmitWindowMs,
-    ...(options.retransmitMaxEntries !== undefined
-      ? { maxEntries: options.retransmitMaxEntries }
-      : {}),
-  });
+  const filter =
+    options.retransmitWindowMs === 0
+      ? undefined
+      : createRetransmitFilter({
+          clock,
+          windowMs: options.retransmitWindowMs,
+          ...(options.retransmitMaxEntries !== undefined
+            ? { maxEntries: options.retransmitMaxEntries }
+            : {}),
+        });
   const limiter = createRateLimiter({
     clock,
     intervalMs: REJECT_LOG_INTERVAL_MS,
@@ -157,16 +163,18 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
 
   let prefixFile = "";
   let prefix = ":"; // `${prefixFile}:`, rebuilt only when the file changes
+  // The lines of one batch were read at the same time: one clock reading per batch.
+  let batchMs = 0;
   const decode = (text: string, file: string, lineNo: number): void => {
     if (file !== prefixFile) {
       prefixFile = file;
       prefix = `${file}:`;
     }
-    const r = decodeLogLine(text, format, prefix, lineNo, 0, clock);
+    const r = decodeLogLine(text, format, prefix, lineNo, batchMs, undefined);
     if (r === undefined) return;
     if ("code" in r) {
       rejectLine({ text, file, lineNo }, r.code, r.message);
-    } else if (filter.isDuplicate(r)) {
+    } else if (filter?.isDuplicate(r) === true) {
       stats.duplicates++;
     } else {
       stats.hits++;
@@ -177,6 +185,7 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   const take = (batch: LineBatch): void => {
     out.length = 0; // the previous batch's hits were all handed out
     index = 0;
+    batchMs = clock.now();
     if (!isTextBatch(batch)) {
       stats.lines += batch.length;
       for (const line of batch) decode(line.text, line.file, line.lineNo);
@@ -295,7 +304,7 @@ function openLines(
   if (options.replay === true) {
     return readLogFile(options.path, {
       signal,
-      chunkBytes: options.replayChunkBytes ?? 256 * 1024,
+      chunkBytes: options.replayChunkBytes ?? 1024 * 1024,
     });
   }
   return followLog(options.path, {

@@ -13,7 +13,7 @@ import type { LogLine } from "./types.ts";
 export interface ReadLogFileOptions {
   /** Stops reading: the iteration ends after the lines already read. */
   signal?: AbortSignal;
-  /** Bytes read at a time. Default 1 MiB. */
+  /** Bytes read at a time (lines are handed out in texts of at most ~64 KiB). Default 1 MiB. */
   chunkBytes?: number;
 }
 
@@ -34,14 +34,28 @@ export function readLogFile(
   return lines;
 }
 
-/** The file's lines, one array per chunk read. */
+/**
+ * Most bytes per text batch. V8 keeps a string of up to 128 KiB in the young generation, where it
+ * dies cheaply; a bigger one goes to the large-object space (old generation, freed only by a full
+ * collection) or, past about 1 MiB, becomes an external string that Node frees only when V8 feels
+ * memory pressure (measured on a 250 MB log: 64 KiB texts 79 ms and 49 MiB peak RSS; 256 KiB 293 ms;
+ * 2 MiB 152 ms and 128 MiB).
+ */
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * The file's lines: read `chunkBytes` at a time, handed out in texts of at most `chunkBytes` and
+ * 64 KiB (longer lines whole).
+ */
 function readBatches(
   path: string,
   options: ReadLogFileOptions,
 ): AsyncIterator<TextBatch> {
   const { signal } = options;
-  let buf = Buffer.allocUnsafe(options.chunkBytes ?? 1024 * 1024);
-  let carry = 0; // bytes of an unfinished line at the start of `buf`
+  let buf = Buffer.allocUnsafe(Math.max(options.chunkBytes ?? 1024 * 1024, 1));
+  const batchBytes = Math.min(buf.length, BATCH_BYTES);
+  let start = 0; // the first byte not handed out yet
+  let filled = 0; // bytes of `buf` read
   let handle: FileHandle | undefined;
   let eof = false;
   let closed = false;
@@ -54,47 +68,54 @@ function readBatches(
     await h?.close();
   };
 
-  /** The lines in `buf[0, end)` (separated by `\n`) as a batch. */
-  const batchOf = (end: number): TextBatch => {
-    const bytes = buf.subarray(0, end);
-    // Pure ASCII (most logs) decodes ~10× faster as latin1, with the same result.
+  /** The lines in `buf[start, end)` (separated by `\n`) as a batch; `start` moves past `skip`. */
+  const batchOf = (end: number, skip: number): TextBatch => {
+    const bytes = buf.subarray(start, end);
+    start = end + skip;
     return {
       file: path,
       text: bytes.toString(isAscii(bytes) ? "latin1" : "utf8"),
     };
   };
 
+  /** The next batch of whole lines already read, if any. */
+  const cut = (): TextBatch | undefined => {
+    if (start >= filled) return undefined;
+    const limit = Math.min(start + batchBytes, filled);
+    let nl = buf.lastIndexOf(10, limit - 1);
+    if (nl < start) nl = buf.indexOf(10, limit); // a line longer than a batch
+    if (nl < 0 || nl >= filled) return undefined;
+    return batchOf(nl, 1);
+  };
+
   /** Reads until at least one line is complete or the file ends. */
   const fill = async (): Promise<TextBatch | undefined> => {
     handle ??= await open(path, "r");
-    let batch: TextBatch | undefined;
+    let batch = cut();
     while (batch === undefined && !eof && !closed) {
-      if (carry === buf.length) {
+      if (start > 0) {
+        buf.copy(buf, 0, start, filled); // keep the unfinished line
+        filled -= start;
+        start = 0;
+      }
+      if (filled === buf.length) {
         const bigger = Buffer.allocUnsafe(buf.length * 2); // a line longer than the buffer
-        buf.copy(bigger, 0, 0, carry);
+        buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
       const { bytesRead } = await handle.read(
         buf,
-        carry,
-        buf.length - carry,
+        filled,
+        buf.length - filled,
         null,
       );
-      const filled = carry + bytesRead;
       if (bytesRead === 0) {
         eof = true;
-        if (carry > 0) batch = batchOf(carry); // a last line without a newline
-        carry = 0;
+        if (filled > start) batch = batchOf(filled, 0); // a last line without a newline
         break;
       }
-      const last = buf.lastIndexOf(10, filled - 1);
-      if (last < 0) {
-        carry = filled;
-        continue;
-      }
-      batch = batchOf(last);
-      carry = filled - last - 1;
-      buf.copy(buf, 0, last + 1, filled);
+      filled += bytesRead;
+      batch = cut();
     }
     if (eof) await close();
     return batch;
@@ -102,10 +123,13 @@ function readBatches(
 
   return {
     async next(): Promise<IteratorResult<TextBatch>> {
-      if (closed || signal?.aborted) {
+      if (signal?.aborted) {
         await close();
         return done;
       }
+      const ready = cut(); // lines already read need no await on the file
+      if (ready !== undefined) return { value: ready, done: false };
+      if (closed) return done;
       try {
         const batch = await fill();
         return batch === undefined ? done : { value: batch, done: false };
