@@ -45,17 +45,22 @@ const BATCH_BYTES = 64 * 1024;
 
 /**
  * The file's lines: read `chunkBytes` at a time, handed out in texts of at most `chunkBytes` and
- * 64 KiB (longer lines whole).
+ * 64 KiB (longer lines whole). The next chunk is read while the consumer works on this one (two
+ * buffers; the unfinished line is copied in front of the new chunk, into room kept for it).
  */
 function readBatches(
   path: string,
   options: ReadLogFileOptions,
 ): AsyncIterator<TextBatch> {
   const { signal } = options;
-  let buf = Buffer.allocUnsafe(Math.max(options.chunkBytes ?? 1024 * 1024, 1));
-  const batchBytes = Math.min(buf.length, BATCH_BYTES);
-  let start = 0; // the first byte not handed out yet
-  let filled = 0; // bytes of `buf` read
+  const chunk = Math.max(options.chunkBytes ?? 1024 * 1024, 1);
+  const batchBytes = Math.min(chunk, BATCH_BYTES);
+  const room = batchBytes; // kept in front of each chunk for an unfinished line
+  let buf = Buffer.allocUnsafe(room + chunk);
+  let spare = Buffer.allocUnsafe(room + chunk);
+  let start = room; // the first byte of `buf` not handed out yet
+  let filled = room; // the end of what `buf` holds
+  let ahead: Promise<number> | undefined; // the read into `spare`
   let handle: FileHandle | undefined;
   let eof = false;
   let closed = false;
@@ -65,6 +70,8 @@ function readBatches(
     closed = true;
     const h = handle;
     handle = undefined;
+    await ahead?.catch(() => 0); // never close under a read in flight
+    ahead = undefined;
     await h?.close();
   };
 
@@ -88,33 +95,49 @@ function readBatches(
     return batchOf(nl, 1);
   };
 
+  const readAhead = (h: FileHandle): void => {
+    const target = spare;
+    ahead = h.read(target, room, chunk, null).then((r) => r.bytesRead);
+  };
+
+  /** Takes the chunk read ahead (starting the next read): false at the end of the file. */
+  const advance = async (): Promise<boolean> => {
+    handle ??= await open(path, "r");
+    if (ahead === undefined) readAhead(handle);
+    const bytesRead = await ahead!;
+    ahead = undefined;
+    if (bytesRead === 0) return false;
+    const carry = filled - start;
+    if (carry <= room) {
+      buf.copy(spare, room - carry, start, filled);
+      const old = buf;
+      buf = spare;
+      spare = old;
+      start = room - carry;
+      filled = room + bytesRead;
+    } else {
+      // An unfinished line longer than the room: one buffer with both (rare).
+      const joined = Buffer.allocUnsafe(room + carry + bytesRead);
+      buf.copy(joined, room, start, filled);
+      spare.copy(joined, room + carry, room, room + bytesRead);
+      if (buf.length === room + chunk) spare = buf; // keep a chunk-sized spare
+      buf = joined;
+      start = room;
+      filled = room + carry + bytesRead;
+    }
+    if (!closed) readAhead(handle);
+    return true;
+  };
+
   /** Reads until at least one line is complete or the file ends. */
   const fill = async (): Promise<TextBatch | undefined> => {
-    handle ??= await open(path, "r");
     let batch = cut();
     while (batch === undefined && !eof && !closed) {
-      if (start > 0) {
-        buf.copy(buf, 0, start, filled); // keep the unfinished line
-        filled -= start;
-        start = 0;
-      }
-      if (filled === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2); // a line longer than the buffer
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const { bytesRead } = await handle.read(
-        buf,
-        filled,
-        buf.length - filled,
-        null,
-      );
-      if (bytesRead === 0) {
+      if (!(await advance())) {
         eof = true;
         if (filled > start) batch = batchOf(filled, 0); // a last line without a newline
         break;
       }
-      filled += bytesRead;
       batch = cut();
     }
     if (eof) await close();
