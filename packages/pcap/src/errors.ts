@@ -55,7 +55,7 @@ export type EthFilterCode =
 
 /** Codes of `PcapError`. */
 export type PcapErrorCode =
-  /** The native `cap` module could not be loaded (not built, or libpcap missing). */
+  /** This package's libpcap addon could not be loaded (not built, or libpcap missing). */
   | "PCAP_UNAVAILABLE"
   /** libpcap could not open the interface or compile the filter (permissions, bad name, …). */
   | "PCAP_OPEN_FAILED"

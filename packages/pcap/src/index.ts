@@ -1,6 +1,6 @@
 /**
  * `@portknock/pcap`: network mode's packet source (spec: daemon.md §1): libpcap capture through
- * `cap`, frame decoding, BPF span filters, `<ethfilter>` blocks, SYN retransmit dedupe and
+ * this package's own Node-API addon, frame decoding, BPF span filters, `<ethfilter>` blocks, SYN retransmit dedupe and
  * classic pcap file replay. The pure half (`decodeFrame`, `compileEthFilter`, `buildBpfFilter`,
  * `parsePcapHeader`, …) needs no native module. Documentation is at each definition.
  */
@@ -41,6 +41,7 @@ export type { SynDedupe, SynDedupeOptions } from "./syn-dedupe.ts";
 export { createSynDedupe } from "./syn-dedupe.ts";
 export type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 export type { OpenCaptureOptions, Capture } from "./open-capture.ts";
+export type { PcapStats, PcapInterfaceStats } from "./pcap-stats.ts";
 export { openCapture } from "./open-capture.ts";
 export type {
   PcapFileHeader,

@@ -1,6 +1,6 @@
 /**
- * Link-layer header types: the names this package uses, the numbers of pcap files (LINKTYPE_*,
- * tcpdump.org/linktypes.html) and the strings `cap`'s `open()` returns.
+ * Link-layer header types: the names this package uses, and the numbers of pcap files
+ * (LINKTYPE_*, tcpdump.org/linktypes.html) and of live captures (libpcap's DLT_*).
  */
 
 /** A link type `decodeFrame` understands. */
@@ -57,7 +57,10 @@ export function linkTypeFromNumber(value: number): LinkType | undefined {
 }
 
 /**
- * The link type of the string `cap`'s `open()` returns (`ETHERNET`, `LINKTYPE_LINUX_SLL`, `RAW`,
+ * @deprecated Live captures no longer go through `cap`; use `linkTypeFromNumber` with the DLT
+ * number. Kept for callers of 0.x.
+ *
+ * The link type of the string `cap`'s `open()` returned (`ETHERNET`, `LINKTYPE_LINUX_SLL`, `RAW`,
  * `NULL`, or `Unknown linktype N` for the rest), or undefined when this package does not decode
  * it (802.11 radiotap, NFLOG, …).
  */

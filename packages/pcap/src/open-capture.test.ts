@@ -24,5 +24,8 @@ describe("openCapture option checks (before any native call)", () => {
     expect(() =>
       openCapture({ interfaces: ["lo"], filter: "", bufferBytes: 1.5 }),
     ).toThrow(RangeError);
+    expect(() =>
+      openCapture({ interfaces: ["lo"], filter: "", bufferTimeoutMs: 0 }),
+    ).toThrow(RangeError);
   });
 });

@@ -1,23 +1,24 @@
 /**
- * The live half of network mode (spec: daemon.md §1): libpcap captures (through `cap`) on one or
- * more interfaces with a BPF filter, merged into one stream of decoded packets. `cap` calls back
- * once per packet on the main loop with the bytes in one reused buffer, so each frame is decoded
- * at once and only the small decoded packet is queued; the queue is bounded (the newest packets
- * are dropped and counted when the consumer lags). `cap` has no `pcap_stats`: drops inside the
- * kernel cannot be counted here.
+ * The live half of network mode (spec: daemon.md §1): libpcap captures (through this package's
+ * own addon) on one or more interfaces with a BPF filter, merged into one stream of decoded
+ * packets. The addon delivers packets in batches, one JavaScript call per batch; each frame is
+ * decoded at once and only the small decoded packet is queued. The queue is bounded (the newest
+ * packets are dropped and counted when the consumer lags); packets the kernel ring had no room
+ * for are counted by libpcap (`pcapStats()`).
  */
 import type { Logger } from "@portknock/config";
 import { noopLogger } from "@portknock/config";
 import type { Clock } from "@portknock/logsource";
 import { createBoundedQueue } from "./bounded-queue.ts";
-import type { CapHandle } from "./cap-binding.ts";
-import { abandonHandle, loadCap } from "./cap-binding.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
-import { PcapError } from "./errors.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats, createFrameCounter } from "./frame-counter.ts";
 import type { LinkType } from "./link-type.ts";
-import { linkTypeFromCap } from "./link-type.ts";
+import type { LiveInterface } from "./live-interface.ts";
+import { openInterface } from "./live-interface.ts";
+import { loadNative } from "./native-binding.ts";
+import type { PcapInterfaceStats, PcapStats } from "./pcap-stats.ts";
+import { sumPcapStats } from "./pcap-stats.ts";
 
 /** Options of `openCapture`. */
 export interface OpenCaptureOptions<T = DecodedPacket> {
@@ -25,26 +26,43 @@ export interface OpenCaptureOptions<T = DecodedPacket> {
   interfaces: readonly string[];
   /** libpcap filter expression (`buildBpfFilter`); `""` captures everything. */
   filter: string;
-  /** Bytes of each frame kept (`snapshotsize`). Default 1500; 64–262144. */
+  /**
+   * Bytes of each frame kept (`snapshotsize`): libpcap's snap length. Default 1500; 64–262144.
+   * Longer frames are cut (and counted in `stats.truncated`); decoding needs only the headers.
+   */
   snapshotSize?: number;
   /**
-   * libpcap's kernel ring per interface, in bytes (all of it resident). Default 16 MiB. `cap`
-   * forces a 65535-byte snap length and immediate mode, so libpcap uses TPACKET_V2 with one
-   * 128 KiB slot per packet: the ring holds `bufferBytes / 128 KiB` packets (16 MiB: 128) while
-   * JavaScript is busy; more arriving meanwhile are lost in the kernel, uncounted.
+   * libpcap's kernel ring per interface, in bytes (allocated at open and resident). Default
+   * 16 MiB. With the default timeout batching, Linux packs frames into it (TPACKET_V3): a
+   * 54-byte SYN takes ~128 bytes, so 16 MiB holds ~130,000 of them while JavaScript is busy. In
+   * immediate mode each frame takes a fixed slot of about `snapshotSize` + 80 bytes (TPACKET_V2).
+   * Packets arriving when it is full are lost in the kernel and counted in `pcapStats().dropped`.
    */
   bufferBytes?: number;
+  /** Put the interfaces into promiscuous mode (frames for other hosts). Default false. */
+  promiscuous?: boolean;
+  /**
+   * libpcap's immediate mode: each packet wakes the process at once (lowest latency, the most
+   * wake-ups, and a fixed ring slot per packet). Default false: packets are delivered in
+   * batches, at the latest `bufferTimeoutMs` after they arrived.
+   */
+  immediate?: boolean;
+  /** Without immediate mode: the longest a packet waits for its batch, in ms. Default 10; 1–1000. */
+  bufferTimeoutMs?: number;
   /** Decoded packets waiting for the consumer before new ones are dropped. Default 10,000. */
   queueSize?: number;
   /** Closes the capture; the iteration ends after the packets already queued. */
   signal?: AbortSignal;
-  /** Packet times and the rejection-log rate limit. Default `Date.now`. */
+  /**
+   * Packet times (read once per batch) and the rejection-log rate limit. Default: each packet's
+   * libpcap timestamp (the kernel's receive time) and `Date.now`.
+   */
   clock?: Clock;
   logger?: Logger;
   /** Called for every rejected frame (after counting). */
   onReject?: FrameRejectHandler;
   /**
-   * Runs on each decoded packet inside the libpcap callback, before queueing: what to queue, or
+   * Runs on each decoded packet inside the addon's batch callback, before queueing: what to queue, or
    * undefined to drop the packet there (no queue slot, no promise). Default: the packet itself.
    * If it throws, the capture closes and the iteration rejects with that error.
    */
@@ -53,8 +71,14 @@ export interface OpenCaptureOptions<T = DecodedPacket> {
 
 /** Decoded packets (or what `map` made of them) from interfaces or a file; iterate once. */
 export interface Capture<T = DecodedPacket> extends AsyncIterable<T> {
-  /** Live counters (summed over interfaces). */
+  /** Live counters (summed over interfaces) of what reached JavaScript. */
   readonly stats: CaptureStats;
+  /**
+   * libpcap's own counters (`pcap_stats`) per interface and summed: packets the kernel filter
+   * passed and those the kernel ring had to drop. Readable after `close()` (the final values);
+   * all zero for a replay.
+   */
+  pcapStats(): PcapStats;
   /** The link type of each interface (or of the file). */
   readonly linkTypes: ReadonlyMap<string, LinkType>;
   /** Stops capturing (idempotent); the iteration ends after the packets already queued. */
@@ -62,6 +86,8 @@ export interface Capture<T = DecodedPacket> extends AsyncIterable<T> {
 }
 
 const systemClock: Clock = { now: () => Date.now() };
+// The batch buffer the addon fills per interface: ~4,000 SYNs of 54 bytes, ~650 full frames.
+const BATCH_BYTES = 1 << 20;
 
 function checkInt(
   name: string,
@@ -95,12 +121,13 @@ function checkInterfaces(interfaces: readonly string[]): void {
 }
 
 /**
- * Opens a capture on every interface of `options.interfaces` with `options.filter` (one `cap`
+ * Opens a capture on every interface of `options.interfaces` with `options.filter` (one libpcap
  * handle each; packets are merged in arrival order). Packets are numbered per interface, every
- * callback counting: origins are `pcap IFACE #N`. Throws `PcapError` `PCAP_UNAVAILABLE` (no
- * `cap`) or `PCAP_OPEN_FAILED` (libpcap refused the interface or the filter, missing privilege,
- * or a link type `decodeFrame` cannot read), with every handle already opened closed again;
- * `TypeError`/`RangeError` for bad options.
+ * frame libpcap delivers counting: origins are `pcap IFACE #N`. Throws `PcapError`
+ * `PCAP_UNAVAILABLE` (the addon is not built) or `PCAP_OPEN_FAILED` (libpcap refused the
+ * interface or the filter, missing privilege, or a link type `decodeFrame` cannot read), with
+ * every handle already opened closed again; `TypeError`/`RangeError` for bad options. A read
+ * error later rejects the iteration with `PCAP_READ_FAILED`.
  */
 export function openCapture<T = DecodedPacket>(
   options: OpenCaptureOptions<T>,
@@ -129,80 +156,84 @@ export function openCapture<T = DecodedPacket>(
     1,
     10_000_000,
   );
+  const bufferTimeoutMs = checkInt(
+    "bufferTimeoutMs",
+    options.bufferTimeoutMs ?? 10,
+    1,
+    1000,
+  );
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
   const stats = createCaptureStats();
   const linkTypes = new Map<string, LinkType>();
-  const handles: CapHandle[] = [];
+  const handles = new Map<string, LiveInterface>();
+  const finalStats: Record<string, PcapInterfaceStats> = {};
   let closed = false;
 
   const closeHandles = (): void => {
-    for (const h of handles.splice(0)) {
-      h.removeAllListeners("packet");
+    for (const [iface, h] of handles) {
       h.close();
+      finalStats[iface] = h.stats();
     }
+    handles.clear();
   };
   const queue = createBoundedQueue<T>(queueSize, () => {
     void capture.close();
   });
   const map =
     options.map ?? ((packet: DecodedPacket): T => packet as unknown as T);
+  const onPacket = (packet: DecodedPacket): boolean => {
+    if (closed) return false;
+    const item = map(packet); // a throw is caught by the interface: onError
+    if (item !== undefined && !queue.push(item)) stats.dropped = queue.dropped;
+    return !closed;
+  };
+  const onError = (error: Error): void => {
+    queue.fail(error);
+    void capture.close();
+  };
 
-  const cap = loadCap();
+  const native = loadNative();
   for (const iface of options.interfaces) {
-    const handle = cap.createHandle();
-    const buffer = Buffer.alloc(snapshotSize);
-    let linkName: string;
+    let opened: LiveInterface;
     try {
-      linkName = handle.open(iface, options.filter, bufferBytes, buffer);
+      opened = openInterface({
+        native,
+        iface,
+        filter: options.filter,
+        snapshotSize,
+        bufferBytes,
+        promiscuous: options.promiscuous ?? false,
+        immediate: options.immediate ?? false,
+        bufferTimeoutMs,
+        batchBytes: BATCH_BYTES,
+        clock: options.clock,
+        makeCounter: (linkType) =>
+          createFrameCounter({
+            stats,
+            linkType,
+            originPrefix: `pcap ${iface}`,
+            iface,
+            where: iface,
+            logger,
+            clock,
+            onReject: options.onReject,
+          }),
+        onPacket,
+        onError,
+      });
     } catch (error) {
-      abandonHandle(handle);
       closeHandles();
-      throw new PcapError(
-        "PCAP_OPEN_FAILED",
-        `cannot capture on ${JSON.stringify(iface)} with filter ${JSON.stringify(options.filter).slice(0, 200)}: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
+      throw error;
+    }
+    handles.set(iface, opened);
+    linkTypes.set(iface, opened.linkType);
+    if (opened.warning !== undefined) {
+      logger.warn(
+        { event: "source.warning", source: `pcap ${iface}` },
+        `libpcap: ${opened.warning}`,
       );
     }
-    handles.push(handle);
-    const linkType = linkTypeFromCap(linkName);
-    if (linkType === undefined) {
-      closeHandles();
-      throw new PcapError(
-        "PCAP_OPEN_FAILED",
-        `cannot decode the frames of ${JSON.stringify(iface)}: link type ${JSON.stringify(linkName)} is not supported (Ethernet, Linux cooked, raw IP and BSD loopback are)`,
-      );
-    }
-    linkTypes.set(iface, linkType);
-    const counter = createFrameCounter({
-      stats,
-      linkType,
-      originPrefix: `pcap ${iface}`,
-      iface,
-      where: iface,
-      logger,
-      clock,
-      onReject: options.onReject,
-    });
-    handle.on("packet", (length: number, truncated: boolean) => {
-      const packet = counter.take(
-        buffer.subarray(0, length),
-        clock.now(),
-        truncated,
-      );
-      if (packet === undefined || closed) return;
-      let item: T | undefined;
-      try {
-        item = map(packet);
-      } catch (error) {
-        // Never let an exception escape into cap's native callback.
-        queue.fail(error instanceof Error ? error : new Error(String(error)));
-        void capture.close();
-        return;
-      }
-      if (item !== undefined && !queue.push(item))
-        stats.dropped = queue.dropped;
-    });
   }
   logger.debug(
     {
@@ -219,6 +250,11 @@ export function openCapture<T = DecodedPacket>(
   const capture: Capture<T> = {
     stats,
     linkTypes,
+    pcapStats(): PcapStats {
+      const current: Record<string, PcapInterfaceStats> = { ...finalStats };
+      for (const [iface, h] of handles) current[iface] = h.stats();
+      return sumPcapStats(current);
+    },
     [Symbol.asyncIterator]: (): AsyncIterator<T> => queue,
     close(): Promise<void> {
       if (closed) return Promise.resolve();

@@ -15,6 +15,7 @@ import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats } from "./frame-counter.ts";
 import type { Capture } from "./open-capture.ts";
 import { openCapture } from "./open-capture.ts";
+import type { PcapStats } from "./pcap-stats.ts";
 import { replayPcap } from "./replay-pcap.ts";
 import { createSpanMatcher } from "./span-match.ts";
 import { createSynDedupe } from "./syn-dedupe.ts";
@@ -34,17 +35,26 @@ export type PacketHitSourceOptions = PacketInput & {
   protocol: "tcp" | "udp";
   /** The `useethfilter` block, compiled (`compileEthFilter`). */
   ethfilter?: CompiledEthFilter;
-  /** Live: bytes kept per frame (`snapshotsize`). Default 1500. */
+  /** Live: bytes kept per frame (`snapshotsize`, libpcap's snap length). Default 1500. */
   snapshotSize?: number;
   /** Live: libpcap's kernel ring per interface, in bytes (see `OpenCaptureOptions`). Default 16 MiB. */
   bufferBytes?: number;
+  /** Live: promiscuous mode. Default false. */
+  promiscuous?: boolean;
+  /** Live: libpcap's immediate mode instead of batches (see `OpenCaptureOptions`). Default false. */
+  immediate?: boolean;
+  /** Live: the longest a packet waits for its batch, in ms. Default 10. */
+  bufferTimeoutMs?: number;
   /** Live: decoded packets queued before new ones are dropped. Default 10,000. */
   queueSize?: number;
   /** Live: most span ranges written into the BPF expression (see `buildBpfFilter`). */
   maxBpfRanges?: number;
   /** Stops the source; the iteration ends. */
   signal?: AbortSignal;
-  /** Live: hit times, the dedupe window and the log rate limit. Default `Date.now`. Replays use the file's times. */
+  /**
+   * Live: hit times, the dedupe window and the log rate limit. Default: hit times are libpcap's
+   * packet timestamps, the rest `Date.now`. Replays use the file's times.
+   */
   clock?: Clock;
   logger?: Logger;
   onReject?: FrameRejectHandler;
@@ -69,6 +79,12 @@ export interface PacketSourceStats {
 /** A hit source: iterate it once; `close` stops it (idempotent). */
 export interface PacketHitSource extends AsyncIterable<KnockHit> {
   readonly stats: PacketSourceStats;
+  /**
+   * libpcap's counters (`pcap_stats`), summed and per interface: `received` (passed the kernel
+   * filter), `dropped` (the kernel ring was full: lost before JavaScript saw them), `ifDropped`
+   * (the interface dropped them). The final values after `close()`; all zero for a replay.
+   */
+  pcapStats(): PcapStats;
   /** The libpcap filter expression used (live), or that a live capture would use (replay). */
   readonly bpfFilter: string;
   close(): Promise<void>;
@@ -147,9 +163,12 @@ export function createPacketHitSource(
         filter: bpfFilter,
         snapshotSize: options.snapshotSize,
         bufferBytes: options.bufferBytes,
+        promiscuous: options.promiscuous,
+        immediate: options.immediate,
+        bufferTimeoutMs: options.bufferTimeoutMs,
         queueSize: options.queueSize,
         signal: options.signal,
-        clock,
+        clock: options.clock,
         logger,
         onReject: options.onReject,
         map: toHit,
@@ -165,6 +184,7 @@ export function createPacketHitSource(
   return {
     stats,
     bpfFilter,
+    pcapStats: (): PcapStats => capture.pcapStats(),
     [Symbol.asyncIterator]: (): AsyncIterator<KnockHit> =>
       capture[Symbol.asyncIterator](),
     async close(): Promise<void> {

@@ -13,6 +13,8 @@ import type { FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats, createFrameCounter } from "./frame-counter.ts";
 import type { LinkType } from "./link-type.ts";
 import type { Capture } from "./open-capture.ts";
+import type { PcapStats } from "./pcap-stats.ts";
+import { emptyPcapStats } from "./pcap-stats.ts";
 import type { PcapFileHeader } from "./parse-pcap-file.ts";
 import {
   PCAP_HEADER_BYTES,
@@ -148,6 +150,8 @@ export function replayPcap<T = DecodedPacket>(
   return {
     stats,
     linkTypes,
+    // A file has no kernel ring: nothing is received or dropped by libpcap.
+    pcapStats: (): PcapStats => emptyPcapStats(),
     [Symbol.asyncIterator]: (): AsyncIterator<T> => (iterator ??= packets()),
     async close(): Promise<void> {
       closed = true;

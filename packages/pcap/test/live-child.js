@@ -1,15 +1,17 @@
 // Runs inside a test network namespace (spawned by live.test.ts through `ip netns exec`): opens a
 // packet hit source from the built package, performs the plan's steps (real connects and
-// datagrams through the kernel, raw frames injected with cap's send), waits until a hit has
+// datagrams through the kernel, raw frames injected with the addon's send), waits until a hit has
 // arrived for every marker port (packets on `lo` are captured in order, so a marker's hit means
 // every earlier packet has been through the filter), then prints hits and counters as JSON.
 import dgram from "node:dgram";
-import { createRequire } from "node:module";
 import net from "node:net";
 
 const pcap = await import(new URL("../dist/index.js", import.meta.url).href);
-const require = createRequire(import.meta.url);
-const { Cap } = require("cap");
+// The addon's injection (pcap_inject) is not part of the package's API: the test reaches it
+// through the built module.
+const { loadNative } = await import(
+  new URL("../dist/native-binding.js", import.meta.url).href
+);
 
 const plan = JSON.parse(process.argv[2]);
 const MARKER_TIMEOUT_MS = 5000;
@@ -66,17 +68,25 @@ function udpSend({ host, port }) {
   });
 }
 
-// Never let a closed Cap be collected (cap 0.2.1 leaves its uv_poll handle in libuv's list:
-// see src/cap-binding.ts).
-const senders = [];
-
 function inject({ iface, hex, times }) {
-  const c = new Cap();
-  senders.push(c);
-  c.open(iface, "ether proto 0x88b5", 1 << 20, Buffer.alloc(1514));
+  const { Capture } = loadNative();
+  const sender = new Capture(
+    iface,
+    "ether proto 0x88b5",
+    {
+      snaplen: 128,
+      bufferBytes: 1 << 20,
+      promiscuous: false,
+      immediate: true,
+      timeoutMs: 100,
+      batchBytes: 65_536,
+      inbound: true,
+    },
+    () => {},
+  );
   const frame = Buffer.from(hex, "hex");
-  for (let i = 0; i < (times ?? 1); i++) c.send(frame, frame.length);
-  c.close();
+  sender.send(frame, frame.length, times ?? 1);
+  sender.close();
 }
 
 const source = pcap.createPacketHitSource({
@@ -118,6 +128,7 @@ process.stdout.write(
     bpfFilter: source.bpfFilter,
     hits,
     stats: source.stats,
+    pcap: source.pcapStats(),
     timedOut,
   }),
 );

@@ -2,8 +2,9 @@
  * Live capture on real packets (issue #7): inside a fresh network namespace, the built package
  * captures on `lo` (and a veth, and `any`) while the kernel sends real SYNs and datagrams
  * (`net.connect` to closed ports, a real TCP session, `dgram`), and frames are injected with
- * cap's `send`. `stats.capture.seen` counts every libpcap callback, so it proves that what the
- * kernel filter should drop never reaches JavaScript.
+ * the addon's `send` (pcap_inject). `stats.capture.seen` counts every frame libpcap delivers, so
+ * it proves that what the kernel filter should drop never reaches JavaScript; libpcap's own
+ * `received` counter agrees.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import type { KnockHit } from "@portknock/logsource";
 import { buildBpfFilter } from "../src/bpf-filter.ts";
 import { createPacketHitSource } from "../src/packet-hit-source.ts";
 import type { PacketSourceStats } from "../src/packet-hit-source.ts";
+import type { PcapStats } from "../src/pcap-stats.ts";
 import { tcpFrame, toHex } from "./frames.ts";
 import {
   createNetns,
@@ -46,6 +48,7 @@ interface ChildResult {
   bpfFilter: string;
   hits: KnockHit[];
   stats: PacketSourceStats;
+  pcap: PcapStats;
   timedOut: boolean;
 }
 
@@ -127,6 +130,12 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
       filteredOut: 0,
       duplicates: 1,
       hits: 5,
+    });
+    expect(live.pcap).toEqual({
+      received: 6,
+      dropped: 0,
+      ifDropped: 0,
+      interfaces: { lo: { received: 6, dropped: 0, ifDropped: 0 } },
     });
 
     await writer.stop();
@@ -243,6 +252,12 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
     ]);
     expect(byIface("lo")).toEqual([["127.0.0.1", MARKER, "tcp", "pcap lo #1"]]);
     expect(r.stats.capture.seen).toBe(3);
+    expect(Object.keys(r.pcap.interfaces)).toEqual(["lo", "pk0"]);
+    expect(r.pcap).toMatchObject({
+      received: 3,
+      dropped: 0,
+      interfaces: { lo: { received: 1 }, pk0: { received: 2 } },
+    });
   });
 
   it("`any` (Linux cooked frames) sees IPv4 and IPv6 SYNs once each", async () => {
