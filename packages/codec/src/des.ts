@@ -3,13 +3,26 @@
  * provider, which a library cannot require). forge's `des.Algorithm` exposes the block function
  * over 32-bit word pairs; we use it directly, with the key schedule expanded once.
  */
-import forge from "node-forge";
+import { createRequire } from "node:module";
+import type forgeModule from "node-forge";
 import type { BlockCipher } from "./block-cipher.ts";
 import { readU32, writeU32 } from "./block-cipher.ts";
 
+type Forge = typeof forgeModule;
+let forge: Forge | undefined;
+
+/**
+ * node-forge, loaded on first use: it takes ~30 ms to load, which every knockd start paid
+ * whatever the cipher (Blowfish and IDEA are ours, only DES needs it).
+ */
+function loadForge(): Forge {
+  forge ??= createRequire(import.meta.url)("node-forge") as Forge;
+  return forge;
+}
+
 // forge's typings do not describe `des.Algorithm`; this is the part of it we rely on.
 interface ForgeDesAlgorithm {
-  initialize(options: { key: forge.util.ByteStringBuffer }): void;
+  initialize(options: { key: forgeModule.util.ByteStringBuffer }): void;
   mode: {
     cipher: {
       encrypt(input: number[], output: number[]): void;
@@ -29,6 +42,7 @@ export function createDes(key: Uint8Array): BlockCipher {
   if (key.length !== 8) {
     throw new RangeError(`DES key must be 8 bytes, got ${key.length}`);
   }
+  const forge = loadForge();
   const des = (forge as unknown as { des: ForgeDesModule }).des;
   const modes = (forge.cipher as unknown as ForgeCipherModes).modes;
   const alg = new des.Algorithm("DES-ECB", modes.ecb);

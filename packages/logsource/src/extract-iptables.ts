@@ -220,15 +220,19 @@ function isKernelTag(s: string, c: number): boolean {
  * `IPTABLES_REGEX_SOURCES` would capture: each field from the first record (left to right)
  * where its regex matches. Lines without `IN=` are rejected by one `indexOf`. When the whole
  * record matches at the first place a record may start (the usual case), one sticky regex gives
- * every field; otherwise the fields are looked for record by record.
+ * every field; otherwise the fields are looked for record by record. `firstIn`: where the line's
+ * first `IN=` is, when the caller already knows.
  */
-export function extractIptables(line: string, out: Extracted): void {
+export function extractIptables(
+  line: string,
+  out: Extracted,
+  firstIn: number = line.indexOf("IN="),
+): void {
   out.required = false;
   out.ipclient = out.port = out.ipserver = undefined;
   out.iface = out.protocol = out.srcport = undefined;
   out.portValue = out.srcportValue = -1;
   out.ipclientIsV4 = out.ipserverIsV4 = false;
-  const firstIn = line.indexOf("IN=");
   if (firstIn < 0) return;
   const c = line.indexOf(": ");
   const inHead = c < 0 || firstIn < c; // before any tag

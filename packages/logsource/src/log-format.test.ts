@@ -113,6 +113,13 @@ describe("built-in formats", () => {
     expect(format?.builtin).toBeUndefined();
     expect(builtinLogFormat("iptables").builtin).toBe("iptables");
     expect(builtinLogFormat("iptables")).toBe(builtinLogFormat("iptables"));
+    // The built-in regexes, compiled without the checks, are the ones the checks pass.
+    const { builtin: _b, ...built } = builtinLogFormat("iptables");
+    const { builtin: _c, ...checked } = format!;
+    expect(Object.keys(built).sort()).toEqual(Object.keys(checked).sort());
+    for (const [key, regex] of Object.entries(checked)) {
+      expect(String(built[key as keyof typeof built])).toBe(String(regex));
+    }
   });
 
   it("refuses an unknown built-in name", () => {

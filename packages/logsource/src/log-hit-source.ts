@@ -165,12 +165,25 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   let prefix = ":"; // `${prefixFile}:`, rebuilt only when the file changes
   // The lines of one batch were read at the same time: one clock reading per batch.
   let batchMs = 0;
-  const decode = (text: string, file: string, lineNo: number): void => {
+  const decode = (
+    text: string,
+    file: string,
+    lineNo: number,
+    firstIn = -2,
+  ): void => {
     if (file !== prefixFile) {
       prefixFile = file;
       prefix = `${file}:`;
     }
-    const r = decodeLogLine(text, format, prefix, lineNo, batchMs, undefined);
+    const r = decodeLogLine(
+      text,
+      format,
+      prefix,
+      lineNo,
+      batchMs,
+      undefined,
+      firstIn,
+    );
     if (r === undefined) return;
     if ("code" in r) {
       rejectLine({ text, file, lineNo }, r.code, r.message);
@@ -200,7 +213,12 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     for (let nl = text.indexOf("\n"); ; nl = text.indexOf("\n", start)) {
       const end = nl < 0 ? text.length : nl;
       if (next >= 0 && next < end) {
-        decode(lineText(text, start, end), file, textLineNo);
+        decode(
+          lineText(text, start, end),
+          file,
+          textLineNo,
+          needle === "" ? -2 : next - start,
+        );
         next = text.indexOf(needle, end + 1);
       }
       textLineNo++;

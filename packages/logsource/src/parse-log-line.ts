@@ -103,7 +103,7 @@ function reject(code: RejectCode, message: string): Rejection {
  * The allocation-light body of `parseLogLine`: the hit, a `Rejection` (a shared object, valid
  * until the next call) or undefined for a skipped line. The hit's origin is `origin` when
  * `lineNo` < 0, else `origin + lineNo` (pass `file + ":"`), built only for hits; the time is
- * `clock.now()` when a clock is given.
+ * `clock.now()` when a clock is given. `firstIn`: where the first `IN=` of `text` is, when known.
  */
 export function decodeLogLine(
   text: string,
@@ -112,11 +112,13 @@ export function decodeLogLine(
   lineNo: number,
   timeMs: number,
   clock: Clock | undefined,
+  firstIn = -2,
 ): KnockHit | Rejection | undefined {
   if (text.length > MAX_RECORD_CHARS) return undefined;
   const ex = scratch;
-  if (format.builtin === "iptables") extractIptables(text, ex);
-  else extractByRegex(text, format, ex);
+  if (format.builtin === "iptables") {
+    extractIptables(text, ex, firstIn === -2 ? text.indexOf("IN=") : firstIn);
+  } else extractByRegex(text, format, ex);
   if (!ex.required) return undefined;
   const { ipclient, port } = ex;
   if (ipclient === undefined || port === undefined) {
@@ -163,16 +165,83 @@ export function decodeLogLine(
       );
     }
   }
-  return {
+  if (lineNo < 0) {
+    return {
+      srcIp,
+      dstPort,
+      protocol: lowerProtocol(ex.protocol),
+      iface: ex.iface === "" ? undefined : ex.iface,
+      dstIp,
+      srcPort,
+      timeMs: clock === undefined ? timeMs : clock.now(),
+      origin,
+    };
+  }
+  return new LineHit(
     srcIp,
     dstPort,
-    protocol: lowerProtocol(ex.protocol),
-    iface: ex.iface === "" ? undefined : ex.iface,
+    lowerProtocol(ex.protocol),
+    ex.iface === "" ? undefined : ex.iface,
     dstIp,
     srcPort,
-    timeMs: clock === undefined ? timeMs : clock.now(),
-    origin: lineNo < 0 ? origin : origin + lineNo,
-  };
+    clock === undefined ? timeMs : clock.now(),
+    origin,
+    lineNo,
+  );
+}
+
+/**
+ * A hit read from a numbered line, whose `origin` (`file:line`) is built when first read: most
+ * hits are never logged, and making the string was a fifth of the cost of a hit. `toJSON` gives
+ * the plain hit.
+ */
+class LineHit implements KnockHit {
+  srcIp: string;
+  dstPort: number;
+  protocol: string | undefined;
+  iface: string | undefined;
+  dstIp: string | undefined;
+  srcPort: number | undefined;
+  timeMs: number;
+  #origin: string | undefined;
+  readonly #prefix: string;
+  readonly #lineNo: number;
+  constructor(
+    srcIp: string,
+    dstPort: number,
+    protocol: string | undefined,
+    iface: string | undefined,
+    dstIp: string | undefined,
+    srcPort: number | undefined,
+    timeMs: number,
+    prefix: string,
+    lineNo: number,
+  ) {
+    this.srcIp = srcIp;
+    this.dstPort = dstPort;
+    this.protocol = protocol;
+    this.iface = iface;
+    this.dstIp = dstIp;
+    this.srcPort = srcPort;
+    this.timeMs = timeMs;
+    this.#prefix = prefix;
+    this.#lineNo = lineNo;
+  }
+  get origin(): string {
+    return (this.#origin ??= this.#prefix + this.#lineNo);
+  }
+  toJSON(): KnockHit {
+    return {
+      srcIp: this.srcIp,
+      dstPort: this.dstPort,
+      protocol: this.protocol,
+      iface: this.iface,
+      dstIp: this.dstIp,
+      srcPort: this.srcPort,
+      timeMs: this.timeMs,
+      origin: this.origin,
+    };
+  }
 }
 
 function toResult(r: KnockHit | Rejection | undefined): ParseLogLineResult {
