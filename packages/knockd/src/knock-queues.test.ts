@@ -83,6 +83,19 @@ describe("per-source queues (daemon.md §2)", () => {
     expect(q.counters.sourcesExpired).toBe(1);
   });
 
+  it("drops a queue idle for knocktimeout also between two sweeps", () => {
+    const q = queues();
+    const ports = knock();
+    ports.slice(0, 10).forEach((p) => q.push("192.0.2.1", p, 0));
+    q.push("192.0.2.9", 1000, 29_500); // a sweep runs now: .1 is not idle long enough yet
+    expect(q.counters.sourcesExpired).toBe(0);
+    // 600 ms later (no sweep yet), .1 has been idle for 30.1 s: its ports are gone.
+    const late = ports.slice(10).map((p) => q.push("192.0.2.1", p, 30_100));
+    expect(late.some((o) => o.kind === "accepted")).toBe(false);
+    expect(q.counters.sourcesExpired).toBe(1);
+    expect(late[0]).toEqual({ kind: "queued", queued: 1 });
+  });
+
   it("drops the same wire bytes a second time within the timeout (replay)", () => {
     const q = queues();
     const ports = knock();

@@ -122,7 +122,14 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     sourcesExpired: 0,
   };
 
+  // The sweep from the least recently used end runs at most once per SWEEP_MS of hit time (the
+  // oldest slot is cold in the cache: reading it on every hit cost ~80 ns); a source found idle
+  // past the timeout in between is dropped when it is looked up, so expiry stays exact.
+  const SWEEP_MS = 1000;
+  let lastSweep = -Infinity;
+
   function expire(nowMs: number): void {
+    lastSweep = nowMs;
     for (
       let o = table.oldest();
       o >= 0 && nowMs - table.lastMs[o]! >= knockTimeoutMs;
@@ -173,9 +180,14 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       counters.hitsOutsideSpan++;
       return OUTSIDE;
     }
-    expire(timeMs);
+    if (timeMs - lastSweep >= SWEEP_MS || timeMs < lastSweep) expire(timeMs);
     const t = timeMs | 0;
     let slot = table.find(source);
+    if (slot >= 0 && timeMs - table.lastMs[slot]! >= knockTimeoutMs) {
+      table.remove(slot); // idle past the timeout, not swept yet
+      counters.sourcesExpired++;
+      slot = -1;
+    }
     if (slot < 0) {
       const inserted = table.insert(source);
       slot = inserted.slot;
@@ -228,10 +240,12 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     // random nonce; the daemon's sealed checks keep (and persist) their replay cache instead.
     if (config.format !== "sealed") {
       const wire = Buffer.from(result.knock.wire).toString("hex");
-      if (accepted.has(wire)) {
+      const before = accepted.get(wire);
+      if (before !== undefined && timeMs - before < knockTimeoutMs) {
         counters.replaysDropped++;
         return { kind: "replay" };
       }
+      accepted.delete(wire); // re-inserted last: the map stays in time order
       accepted.set(wire, timeMs);
     }
     counters.knocksAccepted++;

@@ -99,6 +99,17 @@ export function createSourceTable(
     return t;
   }
 
+  // `insert` follows a failed `find` of the same source: parse its address once.
+  let parsedSource: string | undefined;
+  let parsedIp = -1;
+  const ipOf = (source: string): number => {
+    if (source !== parsedSource) {
+      parsedIp = ipv4Number(source);
+      parsedSource = source;
+    }
+    return parsedIp;
+  };
+
   const findV4 = (ip: number): number => {
     const key = ip | 0;
     for (let i = hash(ip); ; i = (i + 1) & mask) {
@@ -146,7 +157,7 @@ export function createSourceTable(
 
   const table: SourceTable = {
     find(source: string): number {
-      const ip = ipv4Number(source);
+      const ip = ipOf(source);
       if (ip >= 0) return findV4(ip);
       return v6.get(source) ?? NONE;
     },
@@ -163,7 +174,7 @@ export function createSourceTable(
         free.pop();
         evicted = true;
       }
-      const ip = ipv4Number(source);
+      const ip = ipOf(source);
       v4[slot] = ip;
       if (ip >= 0) {
         let i = hash(ip);
