@@ -1,25 +1,33 @@
 // Network mode throughput (issue #7). In-process: decodeFrame, the span rule, an ethfilter and the
 // SYN dedupe over synthetic Ethernet frames (packets/s on one core). Live, when root: a capture
 // process on `lo` of a throw-away network namespace (createPacketHitSource, the BPF filter of a
-// 32768-port span) while a second process injects prebuilt SYN frames with cap's send at a target
-// rate; loss = sent − seen (cap has no pcap_stats), CPU from process.cpuUsage of the capture.
-// Run: pnpm build && node tools/bench/run.js pcap
+// 32768-port span) while a second process floods the span with SYNs from 262,144 spoofed sources
+// (the addon's pcap_inject, paced in 1 ms steps) and sends one valid knock (compat profile, 9
+// SYNs from 198.51.100.7) half-way through. Per rate: sent, what libpcap received and dropped
+// (pcap_stats), what reached JavaScript, whether the knock decoded, and the capture process's CPU.
+// Run: pnpm build && node tools/bench/run.js pcap   (live rows need root)
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  compileKnockConfigOrThrow,
+  decodeKnock,
+  encodeKnock,
+} from "@portknock/codec";
 import { bench } from "./harness.js";
 
 const P = await import("@portknock/pcap");
-// The capture child runs in a network namespace outside the workspace: it imports the build.
+// The children run in a network namespace outside the workspace: they import the build.
 const DIST = new URL("../../packages/pcap/dist/index.js", import.meta.url);
-const CAP = createRequire(
-  new URL("../../packages/pcap/package.json", import.meta.url),
-).resolve("cap");
+const NATIVE = new URL(
+  "../../packages/pcap/dist/native-binding.js",
+  import.meta.url,
+);
 
 const SPAN = [[1024, 33791]];
+const KNOCKER = "198.51.100.7";
 
 /** An Ethernet/IPv4 (or IPv6) TCP frame, checksums zero. */
 function frame({ v6 = false, src, dstPort, srcPort, seq, flags = 0x02 }) {
@@ -124,24 +132,40 @@ function inProcess() {
   return results;
 }
 
-// The capture side, inside the namespace: "start" snapshots counters, "stop" prints deltas.
-const CAPTURE_CHILD = (bufferMiB) => `
+// The capture side, inside the namespace: "start" snapshots counters; "stop" waits until every
+// packet the kernel took is either delivered or counted as dropped, then prints the deltas.
+const CAPTURE_CHILD = ({ bufferMiB, immediate }) => `
 const P = await import(${JSON.stringify(DIST.href)});
 const src = P.createPacketHitSource({ interfaces: ["lo"], ranges: ${JSON.stringify(SPAN)},
-  protocol: "tcp", bufferBytes: ${bufferMiB} << 20 });
-(async () => { for await (const _ of src) {} })();
+  protocol: "tcp", bufferBytes: ${bufferMiB} << 20, immediate: ${immediate} });
+const knock = [];
+(async () => { for await (const h of src) if (h.srcIp === ${JSON.stringify(KNOCKER)}) knock.push(h.dstPort); })();
 let start;
 const snap = () => ({ seen: src.stats.capture.seen, hits: src.stats.hits,
-  dropped: src.stats.capture.dropped, cpu: process.cpuUsage(), t: performance.now() });
+  queueDropped: src.stats.capture.dropped, pcap: src.pcapStats(), cpu: process.cpuUsage(),
+  t: performance.now() });
+const delta = (a, b) => ({ seen: b.seen - a.seen, hits: b.hits - a.hits,
+  queueDropped: b.queueDropped - a.queueDropped, received: b.pcap.received - a.pcap.received,
+  dropped: b.pcap.dropped - a.pcap.dropped, ifDropped: b.pcap.ifDropped - a.pcap.ifDropped,
+  cpuMs: (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000, ms: b.t - a.t });
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", async (d) => {
   for (const cmd of d.split("\\n")) {
     if (cmd === "start") { start = snap(); process.stdout.write("started\\n"); }
-    if (cmd === "stop") {
-      const end = snap();
-      process.stdout.write(JSON.stringify({ seen: end.seen - start.seen, hits: end.hits - start.hits,
-        dropped: end.dropped - start.dropped,
-        cpuMs: (end.cpu.user - start.cpu.user + end.cpu.system - start.cpu.system) / 1000 }) + "\\n");
+    if (cmd.startsWith("stop ")) {
+      const sent = Number(cmd.slice(5));
+      let end = snap();
+      // Drained: the kernel took everything it will take, and each packet is seen or dropped.
+      for (let i = 0; i < 300; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        const next = snap();
+        const d = delta(start, next);
+        const settled = d.received === delta(start, end).received &&
+          d.seen + d.dropped >= d.received;
+        end = next;
+        if (settled && (d.received >= sent || i >= 50)) break;
+      }
+      process.stdout.write(JSON.stringify({ ...delta(start, end), knock }) + "\\n");
       await src.close(); process.exit(0);
     }
   }
@@ -149,35 +173,50 @@ process.stdin.on("data", async (d) => {
 process.stdout.write("ready\\n");
 `;
 
-// The sender: prebuilt distinct SYN frames, paced by a busy loop (rate 0 = as fast as possible).
-const SENDER_CHILD = (count, rate) => `
-import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
-const { Cap } = createRequire(import.meta.url)(${JSON.stringify(CAP)});
-const c = new Cap();
-c.open("lo", "ether proto 0x88b5", 1 << 20, Buffer.alloc(1514));
-const frames = [];
-for (let i = 0; i < 65536; i++) {
-  const f = Buffer.alloc(54);
-  f.writeUInt16BE(0x0800, 12);
-  f[14] = 0x45; f.writeUInt16BE(40, 16); f[22] = 64; f[23] = 6;
-  f.writeUInt32BE((0x0a000000 | i) >>> 0, 26); f.writeUInt32BE(0x7f000001, 30);
-  f.writeUInt16BE(32768 + (i % 28000), 34); f.writeUInt16BE(1024 + (i % 32768), 36);
-  f.writeUInt32BE((i * 40503) >>> 0, 38); f[46] = 0x50; f[47] = 0x02; f.writeUInt16BE(64240, 48);
-  frames.push(f);
+// The sender: 262,144 distinct prebuilt SYNs into the span (spoofed 10.0.0.0/14 sources), sent
+// with the addon's pcap_inject at a target rate (0 = as fast as it can), and the knock's SYNs
+// half-way through. Paced per 1 ms: a sender that sleeps when it is ahead.
+const SENDER_CHILD = (count, rate, knockPorts) => `
+const { loadNative } = await import(${JSON.stringify(NATIVE.href)});
+const { Capture } = loadNative();
+const c = new Capture("lo", "ether proto 0x88b5", { snaplen: 64, bufferBytes: 1 << 20,
+  promiscuous: false, immediate: true, timeoutMs: 100, batchBytes: 65536, batchPackets: 1024, inbound: true }, () => {});
+const F = 54, N = 1 << 18;
+function syn(b, o, src, srcPort, dstPort, seq) {
+  b[o + 12] = 8; b[o + 14] = 0x45; b[o + 17] = 40; b[o + 22] = 64; b[o + 23] = 6;
+  b[o + 26] = src >>> 24; b[o + 27] = (src >>> 16) & 255; b[o + 28] = (src >>> 8) & 255; b[o + 29] = src & 255;
+  b[o + 30] = 127; b[o + 33] = 1;
+  b[o + 34] = srcPort >> 8; b[o + 35] = srcPort & 255; b[o + 36] = dstPort >> 8; b[o + 37] = dstPort & 255;
+  b[o + 38] = seq >>> 24; b[o + 39] = (seq >>> 16) & 255; b[o + 40] = (seq >>> 8) & 255; b[o + 41] = seq & 255;
+  b[o + 46] = 0x50; b[o + 47] = 0x02; b[o + 48] = 0xfa; b[o + 49] = 0xf0;
 }
-const N = ${count}, R = ${rate};
+const frames = new Uint8Array(N * F);
+for (let i = 0; i < N; i++)
+  syn(frames, i * F, (0x0a000000 | i) >>> 0, 1024 + (i % 60000), 1024 + ((i * 7919) % 32768), (i * 40503) >>> 0);
+const ports = ${JSON.stringify(knockPorts)};
+const knock = new Uint8Array(ports.length * F);
+ports.forEach((port, i) => syn(knock, i * F, 0xc6336407, 40000, port, 1000 + i)); // 198.51.100.7
+const total = ${count}, R = ${rate};
 const tick = new Int32Array(new SharedArrayBuffer(4));
+let sent = 0, knocked = false;
+const sendNoise = (n) => {
+  while (n > 0) {
+    const at = sent % N, k = Math.min(n, N - at, 4096);
+    const m = c.send(frames.subarray(at * F), F, k);
+    sent += m; n -= m;
+    if (m < k) break; // ENOBUFS: try again on the next step
+  }
+};
 const t0 = performance.now();
-let sent = 0;
-while (sent < N) {
-  const due = R > 0 ? Math.min(N, Math.floor(((performance.now() - t0) * R) / 1000)) : N;
-  while (sent < due) { c.send(frames[sent & 65535], 54); sent++; }
-  if (R > 0) Atomics.wait(tick, 0, 0, 1); // sleep ~1 ms: a sender that leaves the CPU alone
+while (sent < total) {
+  const due = R > 0 ? Math.min(total, Math.floor(((performance.now() - t0) * R) / 1000)) : total;
+  if (!knocked && sent >= total / 2) { c.send(knock, F, ports.length); knocked = true; }
+  sendNoise(Math.min(due - sent, R > 0 ? Infinity : 4096));
+  if (R > 0 && sent >= due) Atomics.wait(tick, 0, 0, 1);
 }
 const ms = performance.now() - t0;
 c.close();
-process.stdout.write(JSON.stringify({ sent, ms }));
+process.stdout.write(JSON.stringify({ sent: sent + ports.length, ms }));
 `;
 
 function lines(child) {
@@ -197,15 +236,27 @@ function lines(child) {
 }
 
 // Capture and sender on separate cores when possible, as on a server where knockd does not share
-// a core with the traffic's source (the kernel's receive work runs on the sender's core).
+// a core with the traffic's source. On lo the kernel's receive work (BPF filter, copy into the
+// capture's ring) runs in the sender's context, on the sender's core.
 const PIN =
   spawnSync("sh", ["-c", "command -v taskset"]).status === 0 &&
   availableParallelism() >= 2;
 const pinned = (cpu, argv) =>
   PIN ? ["taskset", "-c", String(cpu), ...argv] : argv;
 
-async function liveRun(ns, count, rate, bufferMiB) {
-  const capture = spawn(
+const KNOCK_SETTINGS = {
+  knock: "CLIENT,PORT,FLAG0,CHECKSUM",
+  portspan: "1024-33791",
+  encrypt: true,
+  key: "password",
+  cipher: "Blowfish",
+  iv: false,
+  padding: "right",
+};
+const KNOCK_VALUES = { CLIENT: KNOCKER, PORT: 22, FLAG0: 1 };
+
+async function liveRun(ns, count, rate, capture, knockPorts) {
+  const child = spawn(
     "ip",
     [
       "netns",
@@ -215,15 +266,15 @@ async function liveRun(ns, count, rate, bufferMiB) {
         process.execPath,
         "--input-type=module",
         "-e",
-        CAPTURE_CHILD(bufferMiB),
+        CAPTURE_CHILD(capture),
       ]),
     ],
-    { stdio: ["pipe", "pipe", "ignore"] },
+    { stdio: ["pipe", "pipe", "inherit"] },
   );
-  const next = lines(capture);
+  const next = lines(child);
   if ((await next()) !== "ready") throw new Error("capture did not start");
   await sleep(100);
-  capture.stdin.write("start\n");
+  child.stdin.write("start\n");
   await next();
   const s = spawnSync(
     "ip",
@@ -235,18 +286,19 @@ async function liveRun(ns, count, rate, bufferMiB) {
         process.execPath,
         "--input-type=module",
         "-e",
-        SENDER_CHILD(count, rate),
+        SENDER_CHILD(count, rate, knockPorts),
       ]),
     ],
-    { encoding: "utf8" },
+    { encoding: "utf8", maxBuffer: 1 << 20 },
   );
   if (s.status !== 0) throw new Error(`sender failed: ${s.stderr}`);
   const { sent, ms } = JSON.parse(s.stdout);
-  await sleep(500); // let the capture drain its ring
-  capture.stdin.write("stop\n");
+  child.stdin.write(`stop ${sent}\n`);
   const r = JSON.parse(await next());
   return { sent, sendMs: ms, ...r };
 }
+
+const fmt = (n) => Math.round(n).toLocaleString("en-US");
 
 async function live() {
   if (process.getuid?.() !== 0)
@@ -257,51 +309,58 @@ async function live() {
       results: [],
       note: "live measure skipped: cannot create a network namespace",
     };
+  const config = compileKnockConfigOrThrow(KNOCK_SETTINGS);
+  const knockPorts = encodeKnock(config, KNOCK_VALUES).ports;
   try {
     spawnSync("ip", ["netns", "exec", ns, "ip", "link", "set", "lo", "up"]);
     const results = [];
     const rows = [];
-    let lossFree = 0;
+    const batched = { bufferMiB: 16, immediate: false };
     const plan = [
-      [10_000, 16],
-      [25_000, 16],
-      [50_000, 16],
-      [100_000, 16],
-      [200_000, 16],
-      [0, 16],
-      [50_000, 64],
-      [100_000, 64],
-      [200_000, 64],
+      [50_000, batched],
+      [100_000, batched],
+      [200_000, batched],
+      [300_000, batched],
+      [400_000, batched],
+      [0, batched],
+      [200_000, { bufferMiB: 4, immediate: false }],
+      [200_000, { bufferMiB: 16, immediate: true }],
+      [0, { bufferMiB: 16, immediate: true }],
     ];
-    for (const [rate, bufferMiB] of plan) {
-      const count = rate === 0 ? 200_000 : Math.max(20_000, rate * 2);
+    const seconds = Number(process.env.PCAP_BENCH_SECONDS ?? 2);
+    for (const [rate, capture] of plan) {
+      const count = Math.round((rate === 0 ? 500_000 : rate) * seconds);
       const runs = [];
       for (let k = 0; k < 2; k++)
-        runs.push(await liveRun(ns, count, rate, bufferMiB));
-      runs.sort((a, b) => b.seen - a.seen);
-      const best = runs[0];
-      const offered = (best.sent * 1000) / best.sendMs;
-      const seenRate = (best.seen * 1000) / best.sendMs;
-      const loss = runs.map((r) => (100 * (r.sent - r.seen)) / r.sent);
-      const cpuPct = (100 * best.cpuMs) / best.sendMs;
-      if (loss.every((l) => l === 0) && bufferMiB === 16)
-        lossFree = Math.max(lossFree, offered);
-      const label = `${rate === 0 ? "unpaced" : `${rate / 1000}k/s`}, ${bufferMiB} MiB ring`;
+        runs.push(await liveRun(ns, count, rate, capture, knockPorts));
+      const label = `${rate === 0 ? "unpaced" : `${rate / 1000}k/s`}, ${capture.bufferMiB} MiB, ${capture.immediate ? "immediate" : "batched"}`;
       results.push({
-        name: `live lo, offered ${label} (${Math.round(offered / 1000)}k/s): seen/s`,
-        opsPerSec: seenRate,
-        medianOpsPerSec: (runs[1].seen * 1000) / runs[1].sendMs,
+        name: `live lo, ${label}: packets/s reaching JavaScript`,
+        opsPerSec: Math.max(...runs.map((r) => (r.seen * 1000) / r.sendMs)),
+        medianOpsPerSec: Math.min(
+          ...runs.map((r) => (r.seen * 1000) / r.sendMs),
+        ),
       });
-      rows.push(
-        `  ${label.padEnd(21)} offered ${Math.round(offered).toLocaleString("en-US").padStart(8)}/s  loss ${loss.map((l) => l.toFixed(2) + "%").join(", ")}  capture CPU ${cpuPct.toFixed(0)}% of a core = ${((cpuPct * 10_000) / Math.max(1, offered)).toFixed(1)}% per 10,000 pkt/s  (queue drops ${best.dropped})`,
-      );
+      for (const r of runs) {
+        const offered = (r.sent * 1000) / r.sendMs;
+        const cpuPct = (100 * r.cpuMs) / r.sendMs;
+        const decoded = decodeKnock(config, r.knock);
+        const accepted =
+          decoded.ok &&
+          JSON.stringify(decoded.knock.values) === JSON.stringify(KNOCK_VALUES);
+        const lost = r.sent - r.seen;
+        rows.push(
+          `| ${label} | ${fmt(offered)} | ${fmt(r.sent)} | ${fmt(r.received)} | ${fmt(r.seen)} | ${fmt(r.dropped)} | ${fmt(r.ifDropped)} | ${((100 * lost) / r.sent).toFixed(2)}% | ${r.queueDropped} | ${accepted ? "yes" : `NO (${r.knock.length} of ${knockPorts.length} ports)`} | ${cpuPct.toFixed(0)}% | ${((cpuPct * 10_000) / offered).toFixed(2)}% |`,
+        );
+      }
     }
     return {
       results,
       note: [
-        `live lo (sender: cap.send of prebuilt IPv4 SYNs from another process, paced in 1 ms batches; ${PIN ? "sender on CPU 0, capture on CPU 1" : "not pinned to cores"}; 2 runs per rate):`,
+        `live lo (sender: the addon's pcap_inject of 54-byte IPv4 SYNs from 262,144 spoofed sources into the span, paced per 1 ms, ${seconds} s per run; one compat knock of ${knockPorts.length} SYNs half-way; ${PIN ? "sender pinned to CPU 0, capture to CPU 1" : "not pinned to cores"}; 2 runs per row):`,
+        "| capture | offered pkt/s | sent | pcap received | seen by JS | pcap dropped | pcap ifDropped | loss (sent − seen) | queue drops | knock accepted | capture CPU (% of a core) | CPU % per 10k pkt/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...rows,
-        `  highest rate with no loss in both runs (default 16 MiB ring): ${lossFree > 0 ? Math.round(lossFree).toLocaleString("en-US") + " pkt/s" : "none of those tried"}`,
       ].join("\n"),
     };
   } finally {

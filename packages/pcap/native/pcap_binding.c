@@ -59,6 +59,7 @@ typedef struct capture {
   size_t batch_used;
   uint32_t batch_count;
   size_t max_record;   /* header + snaplen, padded */
+  uint32_t batch_packets; /* most records per batch */
   uint64_t stat_base[3];     /* received, dropped, ifDropped: 64-bit totals */
   uint32_t stat_last[3];     /* libpcap's last 32-bit values */
   uint64_t stat_sampled_ms;
@@ -293,6 +294,8 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       /* Ask only for as many packets as surely fit: a packet libpcap has handed over cannot be
        * given back. */
       size_t room = (c->batch_bytes - c->batch_used) / c->max_record;
+      if (room > c->batch_packets - c->batch_count)
+        room = c->batch_packets - c->batch_count;
       if (room == 0) break;
       int want = room > 1000000 ? 1000000 : (int)room;
       int n = pcap_dispatch(c->pcap, want, on_packet, (u_char *)c);
@@ -367,12 +370,13 @@ static napi_value capture_new(napi_env env, napi_callback_info info) {
   if (t != napi_function)
     return throw_pcap(env, "PCAP_NATIVE", "onBatch must be a function");
 
-  uint32_t snaplen, buffer_bytes, timeout_ms, batch_bytes;
+  uint32_t snaplen, buffer_bytes, timeout_ms, batch_bytes, batch_packets;
   int promisc, immediate, inbound;
   if (!get_uint32_prop(env, argv[2], "snaplen", 65535, &snaplen) ||
       !get_uint32_prop(env, argv[2], "bufferBytes", 2u << 20, &buffer_bytes) ||
       !get_uint32_prop(env, argv[2], "timeoutMs", 100, &timeout_ms) ||
       !get_uint32_prop(env, argv[2], "batchBytes", 1u << 20, &batch_bytes) ||
+      !get_uint32_prop(env, argv[2], "batchPackets", 4096, &batch_packets) ||
       !get_bool_prop(env, argv[2], "promiscuous", 0, &promisc) ||
       !get_bool_prop(env, argv[2], "immediate", 0, &immediate) ||
       !get_bool_prop(env, argv[2], "inbound", 0, &inbound))
@@ -381,6 +385,7 @@ static napi_value capture_new(napi_env env, napi_callback_info info) {
     return throw_pcap(env, "PCAP_NATIVE", "snaplen out of range");
   size_t max_record = RECORD_HEADER_BYTES + ((snaplen + 3u) & ~3u);
   if (batch_bytes < max_record) batch_bytes = (uint32_t)max_record;
+  if (batch_packets < 1) batch_packets = 1;
 
   char *device = get_string(env, argv[0]);
   if (device == NULL) return NULL;
@@ -399,6 +404,7 @@ static napi_value capture_new(napi_env env, napi_callback_info info) {
   c->env = env;
   c->state = STATE_OPEN;
   c->max_record = max_record;
+  c->batch_packets = batch_packets;
   const char *code = NULL;
   errbuf[0] = '\0';
   message[0] = '\0';

@@ -24,6 +24,7 @@ export interface OpenInterfaceOptions {
   immediate: boolean;
   bufferTimeoutMs: number;
   batchBytes: number;
+  batchPackets: number;
   /** Packet times: `clock.now()` once per batch; undefined: libpcap's timestamp of each packet. */
   clock: Clock | undefined;
   /** The counter (decoding, numbering, rejections) for frames of this link type. */
@@ -108,6 +109,7 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
         immediate: options.immediate,
         timeoutMs: options.bufferTimeoutMs,
         batchBytes: options.batchBytes,
+        batchPackets: options.batchPackets,
         inbound: true,
       },
       onBatch,

@@ -21,6 +21,8 @@ export interface NativeCaptureOptions {
   timeoutMs: number;
   /** The batch buffer JavaScript reads, in bytes. */
   batchBytes: number;
+  /** The most packets in one batch (one JavaScript call). */
+  batchPackets: number;
   /** Only packets this host receives (pcap_setdirection + Linux PACKET_IGNORE_OUTGOING). */
   inbound: boolean;
 }

@@ -86,8 +86,10 @@ export interface Capture<T = DecodedPacket> extends AsyncIterable<T> {
 }
 
 const systemClock: Clock = { now: () => Date.now() };
-// The batch buffer the addon fills per interface: ~4,000 SYNs of 54 bytes, ~650 full frames.
+// The batch the addon fills per interface and per JavaScript call: at most 4,096 packets (a
+// 54-byte SYN takes 72 bytes in it) or 1 MiB (~650 frames of 1500 bytes).
 const BATCH_BYTES = 1 << 20;
+const BATCH_PACKETS = 4096;
 
 function checkInt(
   name: string,
@@ -207,6 +209,9 @@ export function openCapture<T = DecodedPacket>(
         immediate: options.immediate ?? false,
         bufferTimeoutMs,
         batchBytes: BATCH_BYTES,
+        // A batch is decoded in one call, before the consumer can run: at most half the queue,
+        // so that a consumer that keeps up between batches never loses a packet to the queue.
+        batchPackets: Math.max(1, Math.min(BATCH_PACKETS, queueSize >> 1)),
         clock: options.clock,
         makeCounter: (linkType) =>
           createFrameCounter({

@@ -52,6 +52,7 @@ const NATIVE: NativeCaptureOptions = {
   immediate: true,
   timeoutMs: 10,
   batchBytes: 65_536,
+  batchPackets: 1024,
   inbound: true,
 };
 

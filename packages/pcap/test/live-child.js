@@ -80,6 +80,7 @@ function inject({ iface, hex, times }) {
       immediate: true,
       timeoutMs: 100,
       batchBytes: 65_536,
+      batchPackets: 1024,
       inbound: true,
     },
     () => {},

@@ -36,6 +36,7 @@ const nativeOptions = {
   immediate: true,
   timeoutMs: 10,
   batchBytes: 65_536,
+  batchPackets: 1024,
   inbound: true,
 };
 
