@@ -276,7 +276,14 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   if (c->state != STATE_OPEN) return;
   if (status < 0) {
-    snprintf(c->error, sizeof c->error, "poll failed: %s", uv_strerror(status));
+    /* Usually the interface went away: libpcap's own read says so best. */
+    c->batch_used = 0;
+    c->batch_count = 0;
+    if (pcap_dispatch(c->pcap, 1, on_packet, (u_char *)c) < 0)
+      snprintf(c->error, sizeof c->error, "%s", pcap_geterr(c->pcap));
+    else
+      snprintf(c->error, sizeof c->error, "poll failed: %s",
+               uv_strerror(status));
     uv_poll_stop(&c->poll);
     deliver(c, -1, 0, c->error);
     return;
