@@ -103,7 +103,7 @@ export async function followSource(o: FollowOptions): Promise<number> {
   let sourceAbort = new AbortController();
   let reloading: Promise<void> = Promise.resolve();
 
-  let capture: { readonly stats: { readonly duplicates: number } } | undefined;
+  let capture: PacketHitSource | undefined;
   const counters = (): object => {
     const c = instance.core.counters();
     return {
@@ -111,6 +111,15 @@ export async function followSource(o: FollowOptions): Promise<number> {
       ...c,
       retransmitsDropped:
         c.retransmitsDropped + (capture?.stats.duplicates ?? 0),
+      // network mode: frames seen and lost in JavaScript, and libpcap's own counters (packets
+      // the kernel filter passed, and those lost because the ring was full or by the interface).
+      ...(capture != null && {
+        capture: {
+          seen: capture.stats.capture.seen,
+          droppedInQueue: capture.stats.capture.dropped,
+          pcap: capture.pcapStats(),
+        },
+      }),
     };
   };
   const onHup = (): void => {

@@ -74,6 +74,7 @@ describe.skipIf(gate.skip)(
         const d = await spawnDaemonIn(ns.name, [
           "-conf",
           daemonConf(dir, rec.path, TCPLO),
+          "-logjson",
         ]);
         // Noise: SYNs into the span from another local source while the knock runs.
         const noise = spawnIn(ns.name, [
@@ -106,6 +107,27 @@ describe.skipIf(gate.skip)(
         await waitFor(() => rec.lines().length === 1, "the action", 15_000);
         expect(rec.lines()).toEqual(["127.0.0.1 22 1"]);
         await noise.stop();
+        // SIGUSR1: the capture's counters, libpcap's own among them.
+        const from = d.stderr().length;
+        d.child.kill("SIGUSR1");
+        const counters = JSON.parse(
+          await d.waitForLine(/"event":"counters"/, 10_000, from),
+        ) as {
+          knocksAccepted: number;
+          capture: {
+            seen: number;
+            droppedInQueue: number;
+            pcap: { received: number; dropped: number; ifDropped: number };
+          };
+        };
+        expect(counters.knocksAccepted).toBe(1);
+        // 61 noise SYNs and the knock's passed the kernel filter, none lost.
+        expect(counters.capture.seen).toBeGreaterThan(61);
+        expect(counters.capture.pcap.received).toBeGreaterThanOrEqual(
+          counters.capture.seen,
+        );
+        expect(counters.capture.pcap.dropped).toBe(0);
+        expect(counters.capture.droppedInQueue).toBe(0);
         expect(await d.stop()).toBe(0);
         expect(d.stderr()).toMatch(/ready/);
       },
