@@ -361,13 +361,173 @@ static napi_value set_prop_int(napi_env env, napi_value obj, const char *name,
   return obj;
 }
 
-/* Opens everything up to pcap_activate + filter; on failure throws and frees. */
+typedef struct open_options {
+  uint32_t snaplen, buffer_bytes, timeout_ms, batch_bytes, batch_packets;
+  int promisc, immediate, inbound;
+} open_options;
+
+/* Reads the options object; 0 (exception pending) when a value has the wrong type. */
+static int read_options(napi_env env, napi_value obj, open_options *o) {
+  if (!get_uint32_prop(env, obj, "snaplen", 65535, &o->snaplen) ||
+      !get_uint32_prop(env, obj, "bufferBytes", 2u << 20, &o->buffer_bytes) ||
+      !get_uint32_prop(env, obj, "timeoutMs", 100, &o->timeout_ms) ||
+      !get_uint32_prop(env, obj, "batchBytes", 1u << 20, &o->batch_bytes) ||
+      !get_uint32_prop(env, obj, "batchPackets", 4096, &o->batch_packets) ||
+      !get_bool_prop(env, obj, "promiscuous", 0, &o->promisc) ||
+      !get_bool_prop(env, obj, "immediate", 0, &o->immediate) ||
+      !get_bool_prop(env, obj, "inbound", 0, &o->inbound)) {
+    throw_pcap(env, "PCAP_NATIVE", "bad option type");
+    return 0;
+  }
+  if (o->snaplen < 16 || o->snaplen > 262144) {
+    throw_pcap(env, "PCAP_NATIVE", "snaplen out of range");
+    return 0;
+  }
+  if (o->batch_packets < 1) o->batch_packets = 1;
+  return 1;
+}
+
+/* Why an open failed: a code for JavaScript and libpcap's text. */
+typedef struct open_error {
+  const char *code;
+  char message[PCAP_ERRBUF_SIZE + 256];
+} open_error;
+
+static int fail_open(open_error *e, const char *code, const char *text) {
+  e->code = code;
+  snprintf(e->message, sizeof e->message, "%s", text);
+  return -1;
+}
+
+/* pcap_activate's failure: a code and libpcap's most precise text. */
+static int fail_activate(open_error *e, pcap_t *p, int status) {
+  const char *detail = pcap_geterr(p);
+  int precise = status == PCAP_ERROR || status == PCAP_ERROR_NO_SUCH_DEVICE ||
+                status == PCAP_ERROR_PERM_DENIED ||
+                status == PCAP_ERROR_PROMISC_PERM_DENIED;
+  const char *code = status == PCAP_ERROR_NO_SUCH_DEVICE ? "PCAP_NO_SUCH_DEVICE"
+                     : status == PCAP_ERROR_PERM_DENIED ||
+                             status == PCAP_ERROR_PROMISC_PERM_DENIED
+                         ? "PCAP_PERM_DENIED"
+                         : "PCAP_ACTIVATE";
+  /* For those codes libpcap leaves a more precise text in pcap_geterr. */
+  return fail_open(e, code,
+                   precise && detail[0] != '\0' ? detail
+                                                : pcap_statustostr(status));
+}
+
+/* Only packets this host receives. libpcap skips the others in user space; on Linux the kernel
+ * is told too (PACKET_IGNORE_OUTGOING, Linux 4.20+), so the copy of every packet sent on `lo`
+ * neither takes ring space nor counts in pcap_stats. (A kernel filter `inbound and ...` would do
+ * the same, but libpcap re-checks the first packets after pcap_setfilter in user space, where
+ * `inbound` cannot be evaluated, and loses them.) */
+static void receive_only(pcap_t *p) {
+  pcap_setdirection(p, PCAP_D_IN);
+#ifdef __linux__
+  int one = 1;
+  setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+             sizeof one);
+#endif
+}
+
+/* pcap_create … pcap_setnonblock into c->pcap; returns the selectable fd, or -1 with `e` set.
+ * pcap_activate's warning, if any, goes into `warning` (else it is left empty). */
+static int open_pcap(capture *c, const char *device, const char *filter,
+                     const open_options *o, open_error *e, char *warning,
+                     size_t warning_size) {
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  c->pcap = pcap_create(device, errbuf);
+  if (c->pcap == NULL) return fail_open(e, "PCAP_CREATE", errbuf);
+  if (pcap_set_snaplen(c->pcap, (int)o->snaplen) != 0 ||
+      pcap_set_buffer_size(c->pcap, (int)o->buffer_bytes) != 0 ||
+      pcap_set_promisc(c->pcap, o->promisc) != 0 ||
+      pcap_set_timeout(c->pcap, (int)o->timeout_ms) != 0 ||
+      pcap_set_immediate_mode(c->pcap, o->immediate) != 0)
+    return fail_open(e, "PCAP_CREATE", pcap_geterr(c->pcap));
+  int status = pcap_activate(c->pcap);
+  if (status < 0) return fail_activate(e, c->pcap, status);
+  if (status > 0) {
+    const char *detail =
+        status == PCAP_WARNING_TSTAMP_TYPE_NOTSUP ? "" : pcap_geterr(c->pcap);
+    snprintf(warning, warning_size, "%s%s%s", pcap_statustostr(status),
+             detail[0] != '\0' ? ": " : "", detail);
+  }
+  struct bpf_program program;
+  if (pcap_compile(c->pcap, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+    return fail_open(e, "PCAP_FILTER", pcap_geterr(c->pcap));
+  int set = pcap_setfilter(c->pcap, &program);
+  pcap_freecode(&program);
+  if (set != 0) return fail_open(e, "PCAP_FILTER", pcap_geterr(c->pcap));
+  if (o->inbound) receive_only(c->pcap);
+  if (pcap_setnonblock(c->pcap, 1, errbuf) != 0)
+    return fail_open(e, "PCAP_ACTIVATE", errbuf);
+  int fd = pcap_get_selectable_fd(c->pcap);
+  if (fd < 0) return fail_open(e, "PCAP_ACTIVATE", "no selectable descriptor");
+  return fd;
+}
+
+/* The JavaScript side: the batch buffer, the callback, the async context, the poll watcher on
+ * Node's loop, the teardown hook and the wrap. Returns 0, or -1 with `e` set. */
+static int attach(napi_env env, napi_value self, napi_value callback,
+                  capture *c, int fd, uint32_t batch_bytes, napi_value *batch,
+                  open_error *e) {
+  napi_value name, resource;
+  void *batch_data = NULL;
+  uv_loop_t *loop = NULL;
+  if (napi_create_arraybuffer(env, batch_bytes, &batch_data, batch) !=
+          napi_ok ||
+      napi_create_reference(env, *batch, 1, &c->batch_ref) != napi_ok ||
+      napi_create_reference(env, callback, 1, &c->callback) != napi_ok ||
+      napi_create_string_utf8(env, "portknock.pcap", NAPI_AUTO_LENGTH,
+                              &name) != napi_ok ||
+      napi_create_object(env, &resource) != napi_ok ||
+      napi_async_init(env, resource, name, &c->async_context) != napi_ok)
+    return fail_open(e, "PCAP_NATIVE", "cannot set up the capture's buffers");
+  c->batch = batch_data;
+  c->batch_bytes = batch_bytes;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      uv_poll_init(loop, &c->poll, fd) != 0)
+    return fail_open(e, "PCAP_NATIVE", "cannot watch the capture descriptor");
+  c->poll.data = c;
+  c->polling = 1;
+  c->stat_sampled_ms = uv_now(loop);
+  /* napi_wrap last: once it succeeds, the finalizer owns the struct. */
+  if (uv_poll_start(&c->poll, UV_READABLE, on_readable) != 0 ||
+      napi_add_async_cleanup_hook(env, on_env_teardown, c, &c->cleanup_hook) !=
+          napi_ok ||
+      napi_wrap(env, self, c, finalize_capture, NULL, NULL) != napi_ok)
+    return fail_open(e, "PCAP_NATIVE", "cannot start watching the capture");
+  return 0;
+}
+
+/* Undoes a failed open (nothing wrapped yet) and throws its error. */
+static napi_value abandon(napi_env env, capture *c, const open_error *e) {
+  c->finalized = 1; /* there is no JavaScript object to wait for */
+  if (c->polling) {
+    close_capture(c); /* frees it in the poll's close callback */
+  } else {
+    release_js(c);
+    if (c->pcap != NULL) pcap_close(c->pcap);
+    free(c);
+  }
+  napi_value error, msg, code;
+  if (napi_create_string_utf8(env, e->message, NAPI_AUTO_LENGTH, &msg) ==
+          napi_ok &&
+      napi_create_string_utf8(env, e->code, NAPI_AUTO_LENGTH, &code) ==
+          napi_ok &&
+      napi_create_error(env, code, msg, &error) == napi_ok)
+    napi_throw(env, error);
+  return NULL;
+}
+
+/* new Capture(device, filter, options, onBatch): opens and starts delivering, or throws an Error
+ * whose `code` says which step failed (PCAP_CREATE, PCAP_NO_SUCH_DEVICE, PCAP_PERM_DENIED,
+ * PCAP_ACTIVATE, PCAP_FILTER, PCAP_NATIVE) with libpcap's text; nothing stays open then. */
 static napi_value capture_new(napi_env env, napi_callback_info info) {
   size_t argc = 4;
-  napi_value argv[4], self;
+  napi_value argv[4], self, batch;
   napi_valuetype t;
-  char errbuf[PCAP_ERRBUF_SIZE];
-  char message[PCAP_ERRBUF_SIZE + 256];
+  open_options o;
   CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   if (argc < 4) return throw_pcap(env, "PCAP_NATIVE", "expected 4 arguments");
   CHECK(napi_typeof(env, argv[2], &t));
@@ -376,168 +536,32 @@ static napi_value capture_new(napi_env env, napi_callback_info info) {
   CHECK(napi_typeof(env, argv[3], &t));
   if (t != napi_function)
     return throw_pcap(env, "PCAP_NATIVE", "onBatch must be a function");
-
-  uint32_t snaplen, buffer_bytes, timeout_ms, batch_bytes, batch_packets;
-  int promisc, immediate, inbound;
-  if (!get_uint32_prop(env, argv[2], "snaplen", 65535, &snaplen) ||
-      !get_uint32_prop(env, argv[2], "bufferBytes", 2u << 20, &buffer_bytes) ||
-      !get_uint32_prop(env, argv[2], "timeoutMs", 100, &timeout_ms) ||
-      !get_uint32_prop(env, argv[2], "batchBytes", 1u << 20, &batch_bytes) ||
-      !get_uint32_prop(env, argv[2], "batchPackets", 4096, &batch_packets) ||
-      !get_bool_prop(env, argv[2], "promiscuous", 0, &promisc) ||
-      !get_bool_prop(env, argv[2], "immediate", 0, &immediate) ||
-      !get_bool_prop(env, argv[2], "inbound", 0, &inbound))
-    return throw_pcap(env, "PCAP_NATIVE", "bad option type");
-  if (snaplen < 16 || snaplen > 262144)
-    return throw_pcap(env, "PCAP_NATIVE", "snaplen out of range");
-  size_t max_record = RECORD_HEADER_BYTES + ((snaplen + 3u) & ~3u);
-  if (batch_bytes < max_record) batch_bytes = (uint32_t)max_record;
-  if (batch_packets < 1) batch_packets = 1;
+  if (!read_options(env, argv[2], &o)) return NULL;
+  size_t max_record = RECORD_HEADER_BYTES + ((o.snaplen + 3u) & ~3u);
+  if (o.batch_bytes < max_record) o.batch_bytes = (uint32_t)max_record;
 
   char *device = get_string(env, argv[0]);
-  if (device == NULL) return NULL;
-  char *filter = get_string(env, argv[1]);
-  if (filter == NULL) {
-    free(device);
-    return NULL;
-  }
-
-  capture *c = calloc(1, sizeof *c);
+  char *filter = device == NULL ? NULL : get_string(env, argv[1]);
+  capture *c = filter == NULL ? NULL : calloc(1, sizeof *c);
   if (c == NULL) {
     free(device);
     free(filter);
-    return throw_pcap(env, "PCAP_NATIVE", "out of memory");
+    if (filter != NULL) throw_pcap(env, "PCAP_NATIVE", "out of memory");
+    return NULL;
   }
   c->env = env;
   c->state = STATE_OPEN;
   c->max_record = max_record;
-  c->batch_packets = batch_packets;
-  const char *code = NULL;
-  errbuf[0] = '\0';
-  message[0] = '\0';
-
-  c->pcap = pcap_create(device, errbuf);
-  if (c->pcap == NULL) {
-    code = "PCAP_CREATE";
-    snprintf(message, sizeof message, "%s", errbuf);
-    goto fail;
-  }
-  if (pcap_set_snaplen(c->pcap, (int)snaplen) != 0 ||
-      pcap_set_buffer_size(c->pcap, (int)buffer_bytes) != 0 ||
-      pcap_set_promisc(c->pcap, promisc) != 0 ||
-      pcap_set_timeout(c->pcap, (int)timeout_ms) != 0 ||
-      pcap_set_immediate_mode(c->pcap, immediate) != 0) {
-    code = "PCAP_CREATE";
-    snprintf(message, sizeof message, "cannot set capture options: %s",
-             pcap_geterr(c->pcap));
-    goto fail;
-  }
-  int status = pcap_activate(c->pcap);
-  const char *warning = NULL;
-  char warning_text[PCAP_ERRBUF_SIZE + 64];
-  if (status < 0) {
-    code = status == PCAP_ERROR_NO_SUCH_DEVICE     ? "PCAP_NO_SUCH_DEVICE"
-           : status == PCAP_ERROR_PERM_DENIED ||
-                   status == PCAP_ERROR_PROMISC_PERM_DENIED
-               ? "PCAP_PERM_DENIED"
-               : "PCAP_ACTIVATE";
-    const char *detail = pcap_geterr(c->pcap);
-    /* For these codes libpcap leaves a more precise text in pcap_geterr. */
-    if ((status == PCAP_ERROR || status == PCAP_ERROR_NO_SUCH_DEVICE ||
-         status == PCAP_ERROR_PERM_DENIED ||
-         status == PCAP_ERROR_PROMISC_PERM_DENIED) &&
-        detail[0] != '\0')
-      snprintf(message, sizeof message, "%s", detail);
-    else
-      snprintf(message, sizeof message, "%s", pcap_statustostr(status));
-    goto fail;
-  }
-  if (status > 0) {
-    const char *detail = pcap_geterr(c->pcap);
-    snprintf(warning_text, sizeof warning_text, "%s%s%s",
-             pcap_statustostr(status),
-             status != PCAP_WARNING_TSTAMP_TYPE_NOTSUP && detail[0] != '\0'
-                 ? ": "
-                 : "",
-             status != PCAP_WARNING_TSTAMP_TYPE_NOTSUP ? detail : "");
-    warning = warning_text;
-  }
-  struct bpf_program program;
-  if (pcap_compile(c->pcap, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    code = "PCAP_FILTER";
-    snprintf(message, sizeof message, "%s", pcap_geterr(c->pcap));
-    goto fail;
-  }
-  int set = pcap_setfilter(c->pcap, &program);
-  pcap_freecode(&program);
-  if (set != 0) {
-    code = "PCAP_FILTER";
-    snprintf(message, sizeof message, "%s", pcap_geterr(c->pcap));
-    goto fail;
-  }
-  if (inbound) {
-    /* Only packets this host receives. libpcap skips the others in user space; on Linux the
-     * kernel is told too (PACKET_IGNORE_OUTGOING, Linux 4.20+), so the copy of every packet sent
-     * on `lo` neither takes ring space nor counts in pcap_stats. (A kernel filter `inbound and
-     * ...` would do the same, but libpcap re-checks the first packets after pcap_setfilter in
-     * user space, where `inbound` cannot be evaluated, and loses them.) */
-    pcap_setdirection(c->pcap, PCAP_D_IN);
-#ifdef __linux__
-    int one = 1;
-    setsockopt(pcap_fileno(c->pcap), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
-               sizeof one);
-#endif
-  }
-  if (pcap_setnonblock(c->pcap, 1, errbuf) != 0) {
-    code = "PCAP_ACTIVATE";
-    snprintf(message, sizeof message, "%s", errbuf);
-    goto fail;
-  }
-  int fd = pcap_get_selectable_fd(c->pcap);
-  if (fd < 0) {
-    code = "PCAP_ACTIVATE";
-    snprintf(message, sizeof message, "%s has no selectable descriptor",
-             device);
-    goto fail;
-  }
+  c->batch_packets = o.batch_packets;
+  open_error e = {NULL, ""};
+  char warning[PCAP_ERRBUF_SIZE + 64] = "";
+  int fd = open_pcap(c, device, filter, &o, &e, warning, sizeof warning);
+  free(device);
+  free(filter);
+  if (fd < 0) return abandon(env, c, &e);
   sample_stats(c);
-
-  /* JavaScript side: the batch buffer, the callback, the async context. */
-  napi_value batch, name, resource;
-  void *batch_data = NULL;
-  if (napi_create_arraybuffer(env, batch_bytes, &batch_data, &batch) !=
-          napi_ok ||
-      napi_create_reference(env, batch, 1, &c->batch_ref) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &c->callback) != napi_ok ||
-      napi_create_string_utf8(env, "portknock.pcap", NAPI_AUTO_LENGTH,
-                              &name) != napi_ok ||
-      napi_create_object(env, &resource) != napi_ok ||
-      napi_async_init(env, resource, name, &c->async_context) != napi_ok) {
-    code = "PCAP_NATIVE";
-    snprintf(message, sizeof message, "cannot set up the capture's buffers");
-    goto fail;
-  }
-  c->batch = batch_data;
-  c->batch_bytes = batch_bytes;
-
-  uv_loop_t *loop = NULL;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
-      uv_poll_init(loop, &c->poll, fd) != 0) {
-    code = "PCAP_NATIVE";
-    snprintf(message, sizeof message, "cannot watch the capture descriptor");
-    goto fail;
-  }
-  c->poll.data = c;
-  c->polling = 1;
-  c->stat_sampled_ms = uv_now(loop);
-  if (uv_poll_start(&c->poll, UV_READABLE, on_readable) != 0 ||
-      napi_add_async_cleanup_hook(env, on_env_teardown, c, &c->cleanup_hook) !=
-          napi_ok ||
-      napi_wrap(env, self, c, finalize_capture, NULL, NULL) != napi_ok) {
-    code = "PCAP_NATIVE";
-    snprintf(message, sizeof message, "cannot start watching the capture");
-    goto fail;
-  }
+  if (attach(env, self, argv[3], c, fd, o.batch_bytes, &batch, &e) != 0)
+    return abandon(env, c, &e);
 
   int dlt = pcap_datalink(c->pcap);
   const char *dlt_name = pcap_datalink_val_to_name(dlt);
@@ -545,42 +569,13 @@ static napi_value capture_new(napi_env env, napi_callback_info info) {
       set_prop_string(env, self, "linkName", dlt_name ? dlt_name : "") ==
           NULL ||
       set_prop_int(env, self, "snaplen", pcap_snapshot(c->pcap)) == NULL ||
-      (warning != NULL &&
+      (warning[0] != '\0' &&
        set_prop_string(env, self, "warning", warning) == NULL) ||
       napi_set_named_property(env, self, "batch", batch) != napi_ok) {
-    /* The object is wrapped: the finalizer frees it; close now. */
-    close_capture(c);
-    free(device);
-    free(filter);
+    close_capture(c); /* wrapped: the finalizer frees it */
     return NULL;
   }
-  free(device);
-  free(filter);
   return self;
-
-fail:
-  free(device);
-  free(filter);
-  c->finalized = 1; /* there is no JavaScript object to wait for */
-  if (c->polling) {
-    /* Only reachable before napi_wrap succeeded. */
-    c->state = STATE_OPEN;
-    close_capture(c);
-  } else {
-    release_js(c);
-    if (c->pcap != NULL) pcap_close(c->pcap);
-    free(c);
-  }
-  {
-    napi_value error, msg, code_value;
-    if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) ==
-            napi_ok &&
-        napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) ==
-            napi_ok &&
-        napi_create_error(env, code_value, msg, &error) == napi_ok)
-      napi_throw(env, error);
-  }
-  return NULL;
 }
 
 static napi_value capture_close(napi_env env, napi_callback_info info) {
