@@ -19,6 +19,8 @@ interface RawSocket {
     after: (error: Error | null, bytes: number) => void,
   ): void;
   on(event: "error", listener: (error: Error) => void): void;
+  on(event: "close", listener: () => void): void;
+  pauseRecv(): RawSocket;
   close(): void;
 }
 interface RawSocketModule {
@@ -36,6 +38,15 @@ export interface RawSendOptions {
   delayMs: number;
   signal?: AbortSignal;
 }
+
+/**
+ * Sockets being used. raw-socket's native wrapper is weak (its libuv poll does not keep the
+ * JavaScript object alive): while we wait for a send, the socket, its queued request and our
+ * pending promise form a cycle nothing else reaches, and a garbage collection then destroys the
+ * socket, stops its poll and leaves the process with nothing to wait for (it exited 13, unsettled
+ * top-level await, in 1 run of 8). Holding the socket here until it is closed prevents that.
+ */
+const inUse = new Set<RawSocket>();
 
 /** Sends one SYN per port, in order; resolves with what was sent. */
 export async function sendKnockRaw(
@@ -60,8 +71,21 @@ export async function sendKnockRaw(
       { code: "RAW_SOCKET_DENIED" },
     );
   }
+  inUse.add(socket);
   const report: SendReport = { sent: 0, failures: [] };
-  socket.on("error", () => {});
+  // We never read: a raw TCP socket would otherwise be handed a copy of every TCP packet the host
+  // receives (the RSTs the knock provokes among them).
+  socket.pauseRecv();
+  // raw-socket closes the socket on an error, and a send still queued then never calls back:
+  // end the wait for it with the error (the process would otherwise exit with nothing pending).
+  let failed: ((error: Error) => void) | undefined;
+  let broken: Error | undefined;
+  const fail = (error: Error): void => {
+    broken ??= error;
+    failed?.(error);
+  };
+  socket.on("error", fail);
+  socket.on("close", () => fail(new Error("the raw socket closed")));
   try {
     for (const [i, port] of ports.entries()) {
       o.signal?.throwIfAborted();
@@ -77,7 +101,11 @@ export async function sendKnockRaw(
         }),
       );
       await new Promise<void>((resolve) => {
-        socket.send(seg, 0, seg.length, o.address, (error) => {
+        let settled = false;
+        const done = (error: Error | null): void => {
+          if (settled) return;
+          settled = true;
+          failed = undefined;
           if (error)
             report.failures.push({
               port,
@@ -85,11 +113,15 @@ export async function sendKnockRaw(
             });
           else report.sent++;
           resolve();
-        });
+        };
+        if (broken !== undefined) return done(broken);
+        failed = done;
+        socket.send(seg, 0, seg.length, o.address, done);
       });
     }
   } finally {
     socket.close();
+    inUse.delete(socket);
   }
   return report;
 }
