@@ -106,7 +106,12 @@ describe.skipIf(gate.skip)(
         expect(r.code).toBe(0);
         await waitFor(() => rec.lines().length === 1, "the action", 15_000);
         expect(rec.lines()).toEqual(["127.0.0.1 22 1"]);
-        await noise.stop();
+        // The noise ends by itself once its 61 SYNs are out.
+        await waitFor(
+          () => noise.child.exitCode != null,
+          "the noise sender to finish",
+          10_000,
+        );
         // SIGUSR1: the capture's counters, libpcap's own among them.
         const from = d.stderr().length;
         d.child.kill("SIGUSR1");
