@@ -3,8 +3,7 @@
  * namespace with only `lo`, so its packets meet nobody else's. Outside CI a missing capability
  * skips with a printed reason; in CI (CI=true) it fails, because CI must run these tests.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { onTestFinished } from "vitest";
+import { spawnTcpdump } from "@portknock/test-utils";
 
 // The namespace core is shared by every package's root-only tests.
 export {
@@ -34,43 +33,20 @@ export async function startCapture(
   ns: string,
   filter: string,
 ): Promise<Capture> {
-  const child: ChildProcess = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      ns,
-      "tcpdump",
-      "-i",
-      "lo",
-      "-n",
-      "-l",
-      "--immediate-mode",
-      "-tt",
-      filter,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const dump = await spawnTcpdump(ns, [
+    "-i",
+    "lo",
+    "-n",
+    "-l",
+    "--immediate-mode",
+    "-tt",
+    filter,
+  ]);
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("listening on")) resolve();
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`tcpdump exited ${code}: ${err}`)),
-    );
-  });
-  onTestFinished(() => {
-    child.kill("SIGKILL");
-  });
+  dump.child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   return {
     async stop(): Promise<Captured[]> {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGINT");
-      await exited;
+      await dump.stop();
       return parseTcpdump(out);
     },
   };
@@ -103,43 +79,20 @@ export async function startVerboseCapture(
   ns: string,
   filter: string,
 ): Promise<{ stop(): Promise<string> }> {
-  const child = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      ns,
-      "tcpdump",
-      "-i",
-      "lo",
-      "-n",
-      "-l",
-      "-vv",
-      "--immediate-mode",
-      filter,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const dump = await spawnTcpdump(ns, [
+    "-i",
+    "lo",
+    "-n",
+    "-l",
+    "-vv",
+    "--immediate-mode",
+    filter,
+  ]);
   let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("listening on")) resolve();
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`tcpdump exited ${code}: ${err}`)),
-    );
-  });
-  onTestFinished(() => {
-    child.kill("SIGKILL");
-  });
+  dump.child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   return {
     async stop(): Promise<string> {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGINT");
-      await exited;
+      await dump.stop();
       // -vv prints the IP header on one line and TCP on the next: join them per packet.
       return out.replace(/\n\s+/g, " ");
     },

@@ -1,11 +1,9 @@
 /**
- * Test network namespaces and tcpdump for the tests that need root (copied and adapted from
- * packages/knock/test/netns.ts): each test gets its own namespace with only `lo`, so its packets
+ * Test network namespaces and tcpdump for the tests that need root: each test gets its own namespace with only `lo`, so its packets
  * meet nobody else's. Outside CI a missing capability skips with a printed reason; in CI
  * (CI=true) it fails, because CI must run these tests.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { onTestFinished } from "vitest";
+import { spawnTcpdump } from "@portknock/test-utils";
 
 // The namespace core is shared by every package's root-only tests.
 export {
@@ -32,43 +30,15 @@ export async function startPcapWriter(
   filter: string,
   file: string,
 ): Promise<PcapWriter> {
-  const child: ChildProcess = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      ns,
-      "tcpdump",
-      "-i",
-      iface,
-      "-n",
-      "--immediate-mode",
-      "-U",
-      "-w",
-      file,
-      filter,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("listening on")) resolve();
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`tcpdump exited ${code}: ${err}`)),
-    );
-  });
-  onTestFinished(() => {
-    child.kill("SIGKILL");
-  });
-  return {
-    async stop(): Promise<void> {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGINT");
-      await exited;
-    },
-  };
+  const dump = await spawnTcpdump(ns, [
+    "-i",
+    iface,
+    "-n",
+    "--immediate-mode",
+    "-U",
+    "-w",
+    file,
+    filter,
+  ]);
+  return { stop: () => dump.stop() };
 }

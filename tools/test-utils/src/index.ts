@@ -5,3 +5,5 @@ export {
   execIn,
 } from "./netns.ts";
 export type { Netns } from "./netns.ts";
+export { spawnTcpdump } from "./tcpdump.ts";
+export type { Tcpdump } from "./tcpdump.ts";
