@@ -47,3 +47,4 @@ export type {
   LogHitSource,
 } from "./log-hit-source.ts";
 export { createLogHitSource } from "./log-hit-source.ts";
+export type { HitColumns } from "./hit-columns.ts";

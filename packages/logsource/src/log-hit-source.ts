@@ -8,6 +8,10 @@ import { noopLogger } from "@portknock/config";
 import type { RejectCode } from "./errors.ts";
 import { followLog } from "./follow-log.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
+import type { HitColumns } from "./hit-columns.ts";
+import { FinishedColumns } from "./hit-columns.ts";
+import type { BlockReplay } from "./replay-blocks.ts";
+import { BlockColumns, createBlockReplay } from "./replay-blocks.ts";
 import { escapeInput } from "./log-text.ts";
 import { decodeLogLine } from "./parse-log-line.ts";
 import { createRateLimiter } from "./rate-limit.ts";
@@ -57,6 +61,13 @@ export type LogHitSourceOptions = LogInput & {
   retransmitMaxEntries?: number;
   /** `readLogFile`'s read size for `replay`. Default 1 MiB. */
   replayChunkBytes?: number;
+  /**
+   * `replay`, `nextColumns` only: worker threads that parse blocks of the file besides this one
+   * (`replay-blocks.ts`). Default 0. The file is read up to its size when the replay starts.
+   */
+  replayWorkers?: number;
+  /** `replay`, `nextColumns` only: bytes per block. Default 4 MiB. */
+  replayBlockBytes?: number;
   /** `followLog`: called once the start position is fixed. */
   onReady?: () => void;
 };
@@ -84,6 +95,12 @@ export interface LogHitSource extends AsyncIterable<KnockHit> {
    * the async iterator.
    */
   nextBatch(): Promise<readonly KnockHit[] | undefined>;
+  /**
+   * `nextBatch` in columns (see `HitColumns`): the same hits in the same order, most of them as
+   * numbers (an IPv4 source and two ports) and built only when asked for. The object is reused
+   * by the next call. Do not mix with `nextBatch` or the async iterator.
+   */
+  nextColumns(): Promise<HitColumns | undefined>;
   close(): Promise<void>;
 }
 
@@ -165,12 +182,13 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   let prefix = ":"; // `${prefixFile}:`, rebuilt only when the file changes
   // The lines of one batch were read at the same time: one clock reading per batch.
   let batchMs = 0;
+  /** The hit of one line, if any (rejections counted and logged, retransmits dropped). */
   const decode = (
     text: string,
     file: string,
     lineNo: number,
     firstIn = -2,
-  ): void => {
+  ): KnockHit | undefined => {
     if (file !== prefixFile) {
       prefixFile = file;
       prefix = `${file}:`;
@@ -184,15 +202,17 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       undefined,
       firstIn,
     );
-    if (r === undefined) return;
+    if (r === undefined) return undefined;
     if ("code" in r) {
       rejectLine({ text, file, lineNo }, r.code, r.message);
-    } else if (filter?.isDuplicate(r) === true) {
-      stats.duplicates++;
-    } else {
-      stats.hits++;
-      out.push(r);
+      return undefined;
     }
+    if (filter?.isDuplicate(r) === true) {
+      stats.duplicates++;
+      return undefined;
+    }
+    stats.hits++;
+    return r;
   };
   let textLineNo = 1; // text batches follow each other from line 1
   const take = (batch: LineBatch): void => {
@@ -201,7 +221,10 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     batchMs = clock.now();
     if (!isTextBatch(batch)) {
       stats.lines += batch.length;
-      for (const line of batch) decode(line.text, line.file, line.lineNo);
+      for (const line of batch) {
+        const hit = decode(line.text, line.file, line.lineNo);
+        if (hit !== undefined) out.push(hit);
+      }
       return;
     }
     const { text, file } = batch;
@@ -213,12 +236,13 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     for (let nl = text.indexOf("\n"); ; nl = text.indexOf("\n", start)) {
       const end = nl < 0 ? text.length : nl;
       if (next >= 0 && next < end) {
-        decode(
+        const hit = decode(
           lineText(text, start, end),
           file,
           textLineNo,
           needle === "" ? -2 : next - start,
         );
+        if (hit !== undefined) out.push(hit);
         next = text.indexOf(needle, end + 1);
       }
       textLineNo++;
@@ -227,8 +251,52 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       start = nl + 1;
     }
   };
+  // nextColumns: a replayed file in blocks (on every core), any other source as finished hits.
+  let finishedColumns: FinishedColumns | undefined;
+  let blockReplay: BlockReplay | undefined;
+  let linesBefore = 0; // lines of the blocks already handed on
+  const nextBlockColumns = async (
+    path: string,
+  ): Promise<HitColumns | undefined> => {
+    if (finished || signal.aborted) {
+      await finish();
+      return undefined;
+    }
+    blockReplay ??= createBlockReplay(
+      path,
+      format,
+      options.replayWorkers ?? 0,
+      options.replayBlockBytes,
+    );
+    const r = await blockReplay.next();
+    if (r === undefined) {
+      await finish();
+      return undefined;
+    }
+    const base = linesBefore;
+    linesBefore += r.lines;
+    stats.lines += r.lines;
+    batchMs = clock.now();
+    for (const j of r.rejections) {
+      rejectLine(
+        { text: j.text, file: path, lineNo: base + j.lineNo },
+        j.code,
+        j.message,
+      );
+    }
+    stats.hits += r.length;
+    return new BlockColumns(
+      r,
+      base,
+      batchMs,
+      blockReplay.fd,
+      `${path}:`,
+      format,
+    );
+  };
   const finish = async (): Promise<IteratorResult<KnockHit>> => {
     finished = true;
+    await blockReplay?.close();
     out.length = 0;
     index = 0;
     await batches?.return?.();
@@ -263,14 +331,9 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     return: finish,
   };
 
-  const nextBatch = async (): Promise<readonly KnockHit[] | undefined> => {
+  /** The next batch of lines, or undefined at the end (or once closed). */
+  const nextLineBatch = async (): Promise<LineBatch | undefined> => {
     batches ??= batchesOf(lines);
-    if (index < out.length) {
-      // Hand out what the iterator left of the current batch first.
-      const rest = out.slice(index);
-      index = out.length;
-      return rest;
-    }
     if (finished || signal.aborted) {
       await finish();
       return undefined;
@@ -289,14 +352,38 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       await finish();
       return undefined;
     }
-    take(r.value);
+    return r.value;
+  };
+
+  const nextBatch = async (): Promise<readonly KnockHit[] | undefined> => {
+    if (index < out.length) {
+      // Hand out what the iterator left of the current batch first.
+      const rest = out.slice(index);
+      index = out.length;
+      return rest;
+    }
+    const batch = await nextLineBatch();
+    if (batch === undefined) return undefined;
+    take(batch);
     index = out.length;
     return out;
+  };
+
+  const nextColumns = async (): Promise<HitColumns | undefined> => {
+    if ("path" in options && options.replay === true && index >= out.length) {
+      return nextBlockColumns(options.path);
+    }
+    const hits = await nextBatch();
+    if (hits === undefined) return undefined;
+    finishedColumns ??= new FinishedColumns();
+    finishedColumns.reset(hits, batchMs);
+    return finishedColumns;
   };
 
   return {
     stats,
     nextBatch,
+    nextColumns,
     [Symbol.asyncIterator]: (): AsyncIterator<KnockHit> => iterator,
     async close(): Promise<void> {
       controller.abort();

@@ -1,0 +1,284 @@
+/**
+ * One block of a replayed file, parsed (`replay-blocks.ts`): the lines that start in the block's
+ * byte range, as hits in columns (`hit-columns.ts`), finished hits for the slow lane, and the
+ * rejected lines. Reads the file (nothing else); runs on the main thread and in workers alike.
+ */
+import { isAscii } from "node:buffer";
+import { readSync } from "node:fs";
+import { lineText } from "./batch-source.ts";
+import type { RejectCode } from "./errors.ts";
+import { readIptablesV4 } from "./hit-columns.ts";
+import type { CompiledLogFormat } from "./log-format.ts";
+import { decodeLogLine } from "./parse-log-line.ts";
+
+/** Bytes per block. */
+export const BLOCK_BYTES: number = 1024 * 1024;
+/**
+ * Text decoded at a time: small strings that die young (64 KiB pieces made V8 grow the main
+ * thread's young generation to 16 MiB, 16 KiB ones to 8 MiB, at the same speed).
+ */
+const PIECE_BYTES = 16 * 1024;
+
+/** A slow-lane hit as it crosses threads: all but its time and origin. */
+export interface PlainHit {
+  srcIp: string;
+  dstPort: number;
+  protocol: string | undefined;
+  iface: string | undefined;
+  dstIp: string | undefined;
+  srcPort: number | undefined;
+}
+
+/** A rejected line of a block. */
+export interface BlockRejection {
+  /** In the block, from 1. */
+  lineNo: number;
+  code: RejectCode;
+  message: string;
+  text: string;
+}
+
+/** What one block holds. */
+export interface BlockResult {
+  block: number;
+  /** Lines that start in the block. */
+  lines: number;
+  /** Hits. */
+  length: number;
+  /** As in `HitColumns`: -1 for a slow-lane hit (in `finished`). */
+  v4: Float64Array;
+  dstPort: Int32Array;
+  srcPort: Int32Array;
+  /** The hit's line, from 1 at the block's first line. */
+  lineNo: Float64Array;
+  /** Where the hit's line is in the file (fast lane), to decode it again on demand. */
+  offset: Float64Array;
+  bytes: Int32Array;
+  /** Slow-lane hits: their index and the hit. */
+  finishedAt: number[];
+  finished: PlainHit[];
+  rejections: BlockRejection[];
+}
+
+/** Reads `length` bytes at `position` (fewer at the end of the file). */
+export function readAt(
+  fd: number,
+  buf: Buffer,
+  length: number,
+  position: number,
+): number {
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** A growable scratch buffer per thread. */
+let scratch = Buffer.allocUnsafe(0);
+
+/**
+ * Parses block `block` of the file open as `fd`, `size` bytes long, with blocks of
+ * `blockBytes`: the lines that start in `[block * blockBytes, (block + 1) * blockBytes)`.
+ */
+export function parseBlock(
+  fd: number,
+  size: number,
+  block: number,
+  blockBytes: number,
+  format: CompiledLogFormat,
+): BlockResult {
+  const start = block * blockBytes;
+  const limit = Math.min(start + blockBytes, size); // lines must start before it
+  const from = Math.max(start - 1, 0);
+  let want = Math.min(size, limit + PIECE_BYTES) - from;
+  if (scratch.length < want) scratch = Buffer.allocUnsafe(want);
+  let got = readAt(fd, scratch, want, from);
+  // The first line: at 0, or after the first newline at or after start - 1.
+  let first = 0;
+  if (start > 0) {
+    const nl = scratch.indexOf(10, 0);
+    first = nl < 0 || nl >= limit - from ? -1 : nl + 1;
+  }
+  const out = newResult(block);
+  if (first < 0 || from + first >= limit) return out;
+  // The end of the last line: the first newline at or after limit - 1 (or the end of file).
+  let end = scratch.indexOf(10, Math.max(first, limit - 1 - from));
+  while (end < 0 && from + got < size) {
+    // A line running past the margin: read on.
+    want = Math.min(size - from, got + PIECE_BYTES);
+    const bigger = Buffer.allocUnsafe(want);
+    scratch.copy(bigger, 0, 0, got);
+    scratch = bigger;
+    got += readAt(fd, scratch, want - got, from + got);
+    end = scratch.indexOf(10, Math.max(first, limit - 1 - from));
+  }
+  if (end < 0) end = got; // the last line of the file, without a newline
+  parseRange(scratch, from, first, end, format, out);
+  return out;
+}
+
+// Column sets for reuse: a block's columns come back once the block has been handed on (to the
+// thread that filled them), so a replay allocates a few sets in all. (Fresh arrays per block
+// left ~30 MiB of dead array buffers waiting for a full collection.)
+const pool: BlockResult[] = [];
+
+/** Gives `r`'s columns back for reuse by this thread. */
+export function recycle(r: BlockResult): void {
+  if (pool.length < 4) pool.push(r);
+}
+
+function newResult(block: number): BlockResult {
+  const n = 8192;
+  const r = pool.pop() ?? {
+    block,
+    lines: 0,
+    length: 0,
+    v4: new Float64Array(n),
+    dstPort: new Int32Array(n),
+    srcPort: new Int32Array(n),
+    lineNo: new Float64Array(n),
+    offset: new Float64Array(n),
+    bytes: new Int32Array(n),
+    finishedAt: [],
+    finished: [],
+    rejections: [],
+  };
+  r.block = block;
+  r.lines = 0;
+  r.length = 0;
+  r.finishedAt = [];
+  r.finished = [];
+  r.rejections = [];
+  return r;
+}
+
+/** The array buffers of `r`'s columns (moved, not copied, between threads). */
+export function columnBuffers(r: BlockResult): ArrayBuffer[] {
+  return [r.v4, r.dstPort, r.srcPort, r.lineNo, r.offset, r.bytes].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
+}
+
+function grown<T extends Float64Array | Int32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** Index of a new hit in `r` (the columns grown as needed). */
+function add(r: BlockResult): number {
+  const i = r.length++;
+  if (i === r.v4.length) {
+    const n = 2 * i;
+    r.v4 = grown(r.v4, n);
+    r.dstPort = grown(r.dstPort, n);
+    r.srcPort = grown(r.srcPort, n);
+    r.lineNo = grown(r.lineNo, n);
+    r.offset = grown(r.offset, n);
+    r.bytes = grown(r.bytes, n);
+  }
+  return i;
+}
+
+const fast = new Float64Array(3);
+
+/** Parses the lines of `buf[first, end)` (`buf[0]` is at `from` in the file) into `out`. */
+function parseRange(
+  buf: Buffer,
+  from: number,
+  first: number,
+  end: number,
+  format: CompiledLogFormat,
+  out: BlockResult,
+): void {
+  const builtin = format.builtin === "iptables";
+  const needle = builtin ? "IN=" : "";
+  let lineNo = 1;
+  let text = "";
+  for (let p = first; p < end || (p === end && p === first);) {
+    // A piece of at most PIECE_BYTES of whole lines (a longer line whole).
+    let stop = end;
+    if (end - p > PIECE_BYTES) {
+      stop = buf.lastIndexOf(10, p + PIECE_BYTES - 1);
+      if (stop < p) stop = buf.indexOf(10, p + PIECE_BYTES);
+      if (stop < 0 || stop > end) stop = end;
+    }
+    const bytes = buf.subarray(p, stop);
+    const ascii = isAscii(bytes);
+    // The previous text is let go first: a collection during this allocation finds it dead,
+    // so nothing survives it (surviving texts make V8 grow the young generation, and RSS).
+    text = "";
+    text = bytes.toString(ascii ? "latin1" : "utf8");
+    const base = from + p; // the file offset of text[0] (ASCII: of text[k] at base + k)
+    let start = 0;
+    let next = text.indexOf(needle);
+    let colon = -1;
+    for (let nl = text.indexOf("\n"); ; nl = text.indexOf("\n", start)) {
+      const e = nl < 0 ? text.length : nl;
+      if (next >= 0 && next < e) {
+        if (colon < start) {
+          colon = text.indexOf(": ", start);
+          if (colon < 0) colon = text.length;
+        }
+        if (
+          builtin &&
+          ascii &&
+          readIptablesV4(text, start, e, next, colon < e ? colon : -1, fast)
+        ) {
+          const i = add(out);
+          out.v4[i] = fast[0]!;
+          out.dstPort[i] = fast[1]!;
+          out.srcPort[i] = fast[2]!;
+          out.lineNo[i] = lineNo;
+          out.offset[i] = base + start;
+          out.bytes[i] = e - start;
+        } else {
+          slowLane(text, start, e, needle === "" ? -2 : next - start, lineNo);
+        }
+        next = text.indexOf(needle, e + 1);
+      }
+      lineNo++;
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+    p = stop + 1;
+  }
+  out.lines = lineNo - 1;
+
+  function slowLane(
+    text: string,
+    start: number,
+    e: number,
+    firstIn: number,
+    no: number,
+  ): void {
+    const line = lineText(text, start, e);
+    const r = decodeLogLine(line, format, "", no, 0, undefined, firstIn);
+    if (r === undefined) return;
+    if ("code" in r) {
+      out.rejections.push({
+        lineNo: no,
+        code: r.code,
+        message: r.message,
+        text: line,
+      });
+      return;
+    }
+    const i = add(out);
+    out.v4[i] = -1;
+    out.lineNo[i] = no;
+    out.offset[i] = -1;
+    out.finishedAt.push(i);
+    out.finished.push({
+      srcIp: r.srcIp,
+      dstPort: r.dstPort,
+      protocol: r.protocol,
+      iface: r.iface,
+      dstIp: r.dstIp,
+      srcPort: r.srcPort,
+    });
+  }
+}
