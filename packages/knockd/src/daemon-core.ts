@@ -5,7 +5,7 @@
  */
 import type { Logger } from "@portknock/config";
 import type { Engine } from "@portknock/engine";
-import type { KnockHit } from "@portknock/logsource";
+import type { HitColumns, KnockHit } from "@portknock/logsource";
 import type { Knock, SealedKnock } from "@portknock/codec";
 import type { HitOutcome, KnockQueues, QueueCounters } from "./knock-queues.ts";
 import type { SealedGuard } from "./sealed-guard.ts";
@@ -29,6 +29,11 @@ export interface DaemonCounters {
 export interface DaemonCore {
   /** Handles one hit; returns what became of it (for `-debug` and tests). */
   handleHit(hit: KnockHit): HitOutcome;
+  /**
+   * Handles a batch of hits in columns (`LogHitSource.nextColumns`), in order: the same as
+   * `handleHit` on each, but a hit is built only when it is logged or accepted.
+   */
+  handleColumns(columns: HitColumns): void;
   /** Counts a line or packet that produced no hit, and why (`reason` undefined: not relevant). */
   countSeen(reason?: string): void;
   /** Resolves when every accepted knock has gone through the engine. */
@@ -80,56 +85,80 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
     });
   }
 
-  return {
-    handleHit(hit: KnockHit): HitOutcome {
-      linesSeen++;
-      hits++;
-      const outcome = queues.push(
-        hit.srcIp,
-        hit.dstPort,
-        hit.timeMs,
-        hit.srcPort ?? -1,
-      );
-      if (debug) {
-        logger.debug({
-          event: `hit.${outcome.kind}`,
-          ip: hit.srcIp,
-          port: hit.dstPort,
-          source: hit.origin,
-          ...("code" in outcome ? { code: outcome.code } : {}),
-        });
-      }
-      if (outcome.kind === "accepted") {
-        const refusal =
-          sealed != null && "timeSeconds" in outcome.knock
-            ? sealed.check(outcome.knock, hit.srcIp)
-            : 0;
-        if (refusal === 0) accept(hit, outcome.knock);
-        else {
-          rejections[refusal] = (rejections[refusal] ?? 0) + 1;
-          logger.warn(
-            {
-              event: "knock.rejected",
-              code: refusal,
-              ip: hit.srcIp,
-              source: hit.origin,
-            },
-            "valid sealed knock refused by the daemon's checks",
-          );
-          return { kind: "rejected", code: refusal };
-        }
-      } else if (outcome.kind === "replay") {
+  /** Logs and acts on what became of `hit`. */
+  function settle(hit: KnockHit, outcome: HitOutcome): HitOutcome {
+    if (debug) {
+      logger.debug({
+        event: `hit.${outcome.kind}`,
+        ip: hit.srcIp,
+        port: hit.dstPort,
+        source: hit.origin,
+        ...("code" in outcome ? { code: outcome.code } : {}),
+      });
+    }
+    if (outcome.kind === "accepted") {
+      const refusal =
+        sealed != null && "timeSeconds" in outcome.knock
+          ? sealed.check(outcome.knock, hit.srcIp)
+          : 0;
+      if (refusal === 0) accept(hit, outcome.knock);
+      else {
+        rejections[refusal] = (rejections[refusal] ?? 0) + 1;
         logger.warn(
           {
             event: "knock.rejected",
-            code: "KNOCK_REPLAY",
+            code: refusal,
             ip: hit.srcIp,
             source: hit.origin,
           },
-          "same knock seen within knocktimeout: dropped",
+          "valid sealed knock refused by the daemon's checks",
         );
+        return { kind: "rejected", code: refusal };
       }
-      return outcome;
+    } else if (outcome.kind === "replay") {
+      logger.warn(
+        {
+          event: "knock.rejected",
+          code: "KNOCK_REPLAY",
+          ip: hit.srcIp,
+          source: hit.origin,
+        },
+        "same knock seen within knocktimeout: dropped",
+      );
+    }
+    return outcome;
+  }
+
+  function handleHit(hit: KnockHit): HitOutcome {
+    linesSeen++;
+    hits++;
+    const outcome = queues.push(
+      hit.srcIp,
+      hit.dstPort,
+      hit.timeMs,
+      hit.srcPort ?? -1,
+    );
+    return settle(hit, outcome);
+  }
+
+  return {
+    handleHit,
+    handleColumns(columns: HitColumns): void {
+      const { v4, dstPort, srcPort, timeMs } = columns;
+      for (let i = 0; i < columns.length; i++) {
+        const ip = v4[i]!;
+        if (ip < 0 || debug) {
+          handleHit(columns.hit(i));
+          continue;
+        }
+        linesSeen++;
+        hits++;
+        const outcome = queues.pushV4(ip, dstPort[i]!, timeMs, srcPort[i]);
+        // Only these are logged or acted on (without -debug).
+        if (outcome.kind === "accepted" || outcome.kind === "replay") {
+          settle(columns.hit(i), outcome);
+        }
+      }
     },
     countSeen(reason?: string): void {
       linesSeen++;

@@ -188,6 +188,41 @@ describe("per-source queues (daemon.md §2)", () => {
       ).toThrow(RangeError);
     });
 
+    it("packs port and source port exactly: edge ports, unknown and non-port source ports", () => {
+      const q = queues();
+      q.push("192.0.2.1", 1000, 0, 65535);
+      expect(q.push("192.0.2.1", 1000, 1, 65535).kind).toBe("retransmit");
+      expect(q.push("192.0.2.1", 1000, 1, 0).kind).toBe("queued");
+      expect(q.push("192.0.2.1", 1000, 2, 0).kind).toBe("retransmit");
+      // Not a port: unknown, never a retransmit.
+      for (const bad of [65536, 70000, -2, 1.5, Number.NaN]) {
+        q.push("192.0.2.9", 1001, 0, bad);
+        expect(q.push("192.0.2.9", 1001, 1, bad).kind).toBe("queued");
+      }
+      // Nor is a port that is not an integer in the span.
+      expect(q.push("192.0.2.9", 1000.5, 1).kind).toBe("outside-span");
+      // Times ~2^31 ms apart and more still compare by difference.
+      const t = 2 ** 31 - 1000;
+      q.push("192.0.2.3", 1002, t, 1);
+      expect(q.push("192.0.2.3", 1002, t + 2000, 1).kind).toBe("retransmit");
+      expect(q.push("192.0.2.3", 1002, t + 4000, 1).kind).toBe("queued");
+    });
+
+    it("pushV4 is push with the dotted quad's number", () => {
+      const q = queues();
+      const ports = knock();
+      const ip = 192 * 2 ** 24 + 2 * 256 + 1; // 192.0.2.1
+      ports.slice(0, -1).forEach((p, i) => q.pushV4(ip, p, i, 100 + i));
+      expect(q.push("192.0.2.1", ports.at(-1)!, 99, 99)).toMatchObject({
+        kind: "accepted",
+        knock: { values },
+      });
+      expect(q.pushV4(ip, ports[0]!, 100, 100).kind).toBe("retransmit");
+      expect(q.size).toBe(1);
+      expect(() => q.pushV4(2 ** 32, 1000, 0)).toThrow(RangeError);
+      expect(() => q.pushV4(-1, 1000, 0)).toThrow(RangeError);
+    });
+
     it("accepts a knock whose every SYN was logged twice, late copies included", () => {
       const q = queues();
       const ports = knock();

@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT, reloading on SIGHUP and logging counters on SIGUSR1.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import type { Diagnostic, Logger } from "@portknock/config";
@@ -193,17 +194,19 @@ export async function main(
               clock: systemClock,
               // The queues drop kernel retransmits, in memory bounded by maxsources.
               retransmitWindowMs: 0,
+              // Blocks of the file are parsed on the other cores too.
+              replayWorkers: Math.min(availableParallelism() - 1, 3),
               logger,
             });
       try {
-        if ("nextBatch" in source) {
-          // One promise per chunk of log text, not per hit.
+        if ("nextColumns" in source) {
+          // One promise per chunk of log text, and hits as numbers until one is accepted.
           for (
-            let hits = await source.nextBatch();
-            hits != null;
-            hits = await source.nextBatch()
+            let cols = await source.nextColumns();
+            cols != null;
+            cols = await source.nextColumns()
           ) {
-            for (const hit of hits) instance.core.handleHit(hit);
+            instance.core.handleColumns(cols);
           }
         } else {
           for await (const hit of source) instance.core.handleHit(hit);

@@ -14,8 +14,12 @@ const NONE = -1;
 export interface SourceTable {
   /** The slot of `source`, or -1. */
   find(source: string): number;
+  /** `find` for an IPv4 source given as its 32-bit number. */
+  findV4(ip: number): number;
   /** A slot for `source` (not present): a free one, or the least recently used one, evicted. */
   insert(source: string): { slot: number; evicted: boolean };
+  /** `insert` for an IPv4 source given as its 32-bit number. */
+  insertV4(ip: number): { slot: number; evicted: boolean };
   /** Frees `slot`. */
   remove(slot: number): void;
   /** Marks `slot` most recently used. */
@@ -155,42 +159,52 @@ export function createSourceTable(
     tail = slot;
   };
 
+  const insertKey = (
+    ip: number,
+    source: string | undefined,
+  ): { slot: number; evicted: boolean } => {
+    let evicted = false;
+    let slot: number;
+    if (free.length > 0) {
+      slot = free.pop()!;
+    } else if (used < capacity) {
+      slot = used++;
+    } else {
+      slot = head;
+      table.remove(slot);
+      free.pop();
+      evicted = true;
+    }
+    v4[slot] = ip;
+    if (ip >= 0) {
+      let i = hash(ip);
+      while (index[2 * i] !== 0) i = (i + 1) & mask;
+      index[2 * i] = slot + 1;
+      index[2 * i + 1] = ip | 0;
+    } else {
+      const key = flatCopy(source!);
+      v6.set(key, slot);
+      v6Keys[slot] = key;
+    }
+    heads[slot] = 0;
+    counts[slot] = 0;
+    append(slot);
+    size++;
+    return { slot, evicted };
+  };
+
   const table: SourceTable = {
     find(source: string): number {
       const ip = ipOf(source);
       if (ip >= 0) return findV4(ip);
       return v6.get(source) ?? NONE;
     },
+    findV4,
     insert(source: string): { slot: number; evicted: boolean } {
-      let evicted = false;
-      let slot: number;
-      if (free.length > 0) {
-        slot = free.pop()!;
-      } else if (used < capacity) {
-        slot = used++;
-      } else {
-        slot = head;
-        table.remove(slot);
-        free.pop();
-        evicted = true;
-      }
-      const ip = ipOf(source);
-      v4[slot] = ip;
-      if (ip >= 0) {
-        let i = hash(ip);
-        while (index[2 * i] !== 0) i = (i + 1) & mask;
-        index[2 * i] = slot + 1;
-        index[2 * i + 1] = ip | 0;
-      } else {
-        const key = flatCopy(source);
-        v6.set(key, slot);
-        v6Keys[slot] = key;
-      }
-      heads[slot] = 0;
-      counts[slot] = 0;
-      append(slot);
-      size++;
-      return { slot, evicted };
+      return insertKey(ipOf(source), source);
+    },
+    insertV4(ip: number): { slot: number; evicted: boolean } {
+      return insertKey(ip, undefined);
     },
     remove(slot: number): void {
       const ip = v4[slot]!;

@@ -185,6 +185,47 @@ describe("knockd -replay", () => {
     expect(r.stderr).toMatch(/KNOCK_REPLAY/);
   });
 
+  it("a log of several blocks: parsed on every core, same knocks, same line numbers", async () => {
+    const dir = tempDir();
+    const rec = recorder(dir);
+    const conf = daemonConfig(
+      dir,
+      `logfile = /nonexistent\n${ACTIONS(rec.path)}`,
+    );
+    const log = join(dir, "big.log");
+    const noiseUpTo = (bytes: number, from: number): string => {
+      let t = "";
+      for (let i = from; t.length < bytes; i++) {
+        t += `Nov 25 08:00:00 gw kernel: portknock IN=lo OUT= MAC= SRC=10.9.${(i >> 8) & 255}.${i & 255} DST=127.0.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=TCP SPT=1 DPT=${1024 + (i % 1000)} WINDOW=1 RES=0x00 SYN URGP=0\n`;
+      }
+      return t;
+    };
+    // The first knock straddles the first block boundary (1 MiB), the second comes 1.2 MiB on.
+    writeFileSync(log, noiseUpTo((1 << 20) - 1500, 0));
+    knockToLog(log, ["-client", "10.1.2.3", "-port", "22", "-flag0", "0"]);
+    appendFileSync(log, noiseUpTo(1.2 * (1 << 20), 9000));
+    knockToLog(log, ["-client", "10.1.2.4", "-port", "80", "-flag0", "0"]);
+    const lines = readFileSync(log, "latin1").split("\n").slice(0, -1);
+    const first = lines.findIndex((l) => l.includes("SRC=10.1.2.3 "));
+    const last = lines.findLastIndex((l) => l.includes("SRC=10.1.2.3 ")) + 1;
+    expect(lines.slice(0, first).join("\n").length).toBeLessThan(1 << 20);
+    expect(lines.slice(0, last).join("\n").length).toBeGreaterThan(1 << 20);
+    const r = await runMain(["-conf", conf, "-replay", log, "-logjson"]);
+    expect(r.code).toBe(0);
+    expect(rec.lines()).toEqual(["open 10.1.2.3 22"]);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      linesSeen: lines.length,
+      hits: lines.length,
+      knocksAccepted: 2,
+      actionsRun: 1,
+    });
+    const accepted = r.stderr
+      .split("\n")
+      .filter((l) => l.includes('"knock.accepted"'))
+      .map((l) => (JSON.parse(l) as { source: string }).source);
+    expect(accepted[0]).toBe(`${log}:${last}`);
+  });
+
   it("an unreadable replay file is a runtime failure", async () => {
     const dir = tempDir();
     const conf = daemonConfig(
