@@ -13,7 +13,16 @@ import type {
 } from "@portknock/codec";
 import { decodeKnock, knockPortCounts } from "@portknock/codec";
 import type { SealedRefusal } from "./sealed-guard.ts";
-import { createSourceTable, ipv4Number } from "./source-table.ts";
+import {
+  COUNT,
+  createSourceTable,
+  FRESH,
+  HEAD,
+  ipv4Number,
+  META_INTS,
+  TIME,
+  TIME_STRIDE,
+} from "./source-table.ts";
 
 /** What became of one hit. */
 export type HitOutcome =
@@ -116,10 +125,10 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   // keep 65,536 queues of 18 ports 4.7 MiB smaller. The retransmit test reads the queued
   // entries, the decoder a copy of the last c ports.
   const table = createSourceTable(maxSources, 2 * n);
-  // Ports queued since the source's last accepted knock (its decodable window); `table.counts`
-  // counts the ring's entries, kept after an acceptance so the retransmit of a knock's last
-  // port is still recognised.
-  const fresh = new Int32Array(maxSources);
+  // A slot's FRESH: ports queued since the source's last accepted knock (its decodable window);
+  // COUNT counts the ring's entries, kept after an acceptance so the retransmit of a knock's
+  // last port is still recognised.
+  const { meta, times, windows } = table;
   const scratch = new Int32Array(n);
   const views = Array.from({ length: n + 1 }, (_, c) => scratch.subarray(0, c));
   const accepted = new Map<string, number>(); // wire hex → time accepted (in time order)
@@ -144,7 +153,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     lastSweep = nowMs;
     for (
       let o = table.oldest();
-      o >= 0 && nowMs - table.lastMs[o]! >= knockTimeoutMs;
+      o >= 0 && nowMs - times[o * TIME_STRIDE + TIME]! >= knockTimeoutMs;
       o = table.oldest()
     ) {
       table.remove(o);
@@ -164,12 +173,11 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     srcPort: number,
     t: number,
   ): boolean {
-    const windows = table.windows;
     const base = slot * 2 * n;
-    const count = table.counts[slot]!;
+    const count = meta[slot * META_INTS + COUNT]!;
     const ports = port | (srcPort << 16);
     const now = t << 1;
-    let i = table.heads[slot]!;
+    let i = meta[slot * META_INTS + HEAD]!;
     for (let k = 0; k < count; k++) {
       i = i === 0 ? n - 1 : i - 1;
       const e = base + 2 * i;
@@ -222,16 +230,17 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     if (timeMs - lastSweep >= SWEEP_MS || timeMs < lastSweep) expire(timeMs);
     const t = timeMs | 0;
     let slot = ip >= 0 ? table.findV4(ip) : table.find(source!);
-    if (slot >= 0 && timeMs - table.lastMs[slot]! >= knockTimeoutMs) {
+    if (
+      slot >= 0 &&
+      timeMs - times[slot * TIME_STRIDE + TIME]! >= knockTimeoutMs
+    ) {
       table.remove(slot); // idle past the timeout, not swept yet
       counters.sourcesExpired++;
       slot = -1;
     }
     if (slot < 0) {
-      const inserted = ip >= 0 ? table.insertV4(ip) : table.insert(source!);
-      slot = inserted.slot;
-      if (inserted.evicted) counters.sourcesEvicted++;
-      fresh[slot] = 0;
+      slot = ip >= 0 ? table.insertV4(ip) : table.insert(source!);
+      if (table.evicted) counters.sourcesEvicted++;
     } else {
       if (
         srcPort >= 0 &&
@@ -243,18 +252,18 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       }
       table.touch(slot);
     }
-    const windows = table.windows;
     const base = slot * 2 * n;
-    const head = table.heads[slot]!;
+    const m = slot * META_INTS;
+    const head = meta[m + HEAD]!;
     const e = base + 2 * head;
     windows[e] = srcPort >= 0 ? port | (srcPort << 16) : port;
     windows[e + 1] = (t << 1) | (srcPort >= 0 ? 1 : 0);
     const next = head + 1 === n ? 0 : head + 1;
-    table.heads[slot] = next;
-    table.lastMs[slot] = timeMs;
-    table.counts[slot] = Math.min(table.counts[slot]! + 1, n);
-    const count = Math.min(fresh[slot]! + 1, n);
-    fresh[slot] = count;
+    meta[m + HEAD] = next;
+    times[slot * TIME_STRIDE + TIME] = timeMs;
+    meta[m + COUNT] = Math.min(meta[m + COUNT]! + 1, n);
+    const count = Math.min(meta[m + FRESH]! + 1, n);
+    meta[m + FRESH] = count;
     counters.hitsQueued++;
     let result: ReturnType<typeof decodeKnock> | undefined;
     for (const c of lengths) {
@@ -273,7 +282,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
         (counters.decodeFailures[result.code] ?? 0) + 1;
       return { kind: "rejected", code: result.code };
     }
-    fresh[slot] = 0; // the queue starts over (its entries still catch retransmits)
+    meta[m + FRESH] = 0; // the queue starts over (its entries still catch retransmits)
     // compat: the same wire bytes twice within knocktimeout are a replay. sealed knocks carry a
     // random nonce; the daemon's sealed checks keep (and persist) their replay cache instead.
     if (config.format !== "sealed") {

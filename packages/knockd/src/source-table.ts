@@ -10,16 +10,33 @@
 
 const NONE = -1;
 
+/** Ints per slot in `meta`: head, count, fresh, older, newer, (spare), and the time as a double. */
+export const META_INTS = 8;
+/** Offsets in a slot's `meta` record: the ring's next index, its entries, and a user field. */
+export const HEAD = 0;
+export const COUNT = 1;
+export const FRESH = 2;
+const OLDER = 3;
+const NEWER = 4;
+/** The slot's last-hit time is `times[slot * TIME_STRIDE + TIME]` (same memory as `meta`). */
+export const TIME_STRIDE: number = META_INTS / 2;
+export const TIME = 3;
+
 /** Slots for at most `capacity` sources, each with a window of `width` ints. */
 export interface SourceTable {
   /** The slot of `source`, or -1. */
   find(source: string): number;
   /** `find` for an IPv4 source given as its 32-bit number. */
   findV4(ip: number): number;
-  /** A slot for `source` (not present): a free one, or the least recently used one, evicted. */
-  insert(source: string): { slot: number; evicted: boolean };
+  /**
+   * A slot for `source` (not present): a free one, or the least recently used one, evicted
+   * (then `evicted` is true until the next insert). Its head, count and fresh are 0.
+   */
+  insert(source: string): number;
   /** `insert` for an IPv4 source given as its 32-bit number. */
-  insertV4(ip: number): { slot: number; evicted: boolean };
+  insertV4(ip: number): number;
+  /** Whether the last insert evicted a source. */
+  readonly evicted: boolean;
   /** Frees `slot`. */
   remove(slot: number): void;
   /** Marks `slot` most recently used. */
@@ -27,11 +44,14 @@ export interface SourceTable {
   /** The least recently used slot, or -1 when empty. */
   oldest(): number;
   readonly size: number;
-  /** Per-slot data. */
+  /** Per-slot windows, `width` ints each. */
   readonly windows: Int32Array;
-  readonly heads: Int32Array;
-  readonly counts: Int32Array;
-  readonly lastMs: Float64Array;
+  /**
+   * Per-slot records of META_INTS ints (HEAD, COUNT, FRESH, the LRU links) and, over the same
+   * memory, the last-hit time (`times`): what one hit reads and writes is in one cache line.
+   */
+  readonly meta: Int32Array;
+  readonly times: Float64Array;
 }
 
 /** Parses a dotted quad into its 32-bit number, or -1. Allocates nothing. */
@@ -70,11 +90,8 @@ export function createSourceTable(
   // only the slots in use take memory, and the table never copies itself while growing (growth
   // by doubling left the old arrays as garbage at the worst moment, a flood).
   const windows = new Int32Array(capacity * width);
-  const heads = new Int32Array(capacity);
-  const counts = new Int32Array(capacity);
-  const lastMs = new Float64Array(capacity);
-  const older = new Int32Array(capacity);
-  const newer = new Int32Array(capacity);
+  const meta = new Int32Array(capacity * META_INTS);
+  const times = new Float64Array(meta.buffer);
   const v4 = new Float64Array(capacity); // the IPv4 number of a slot, or -1 for an IPv6 slot
   const v6Keys: Array<string | undefined> = [];
   const v6 = new Map<string, number>();
@@ -144,26 +161,24 @@ export function createSourceTable(
   };
 
   const unlink = (slot: number): void => {
-    const o = older[slot]!;
-    const n = newer[slot]!;
-    if (o !== NONE) newer[o] = n;
+    const o = meta[slot * META_INTS + OLDER]!;
+    const n = meta[slot * META_INTS + NEWER]!;
+    if (o !== NONE) meta[o * META_INTS + NEWER] = n;
     else head = n;
-    if (n !== NONE) older[n] = o;
+    if (n !== NONE) meta[n * META_INTS + OLDER] = o;
     else tail = o;
   };
   const append = (slot: number): void => {
-    older[slot] = tail;
-    newer[slot] = NONE;
-    if (tail !== NONE) newer[tail] = slot;
+    meta[slot * META_INTS + OLDER] = tail;
+    meta[slot * META_INTS + NEWER] = NONE;
+    if (tail !== NONE) meta[tail * META_INTS + NEWER] = slot;
     else head = slot;
     tail = slot;
   };
+  let evicted = false;
 
-  const insertKey = (
-    ip: number,
-    source: string | undefined,
-  ): { slot: number; evicted: boolean } => {
-    let evicted = false;
+  const insertKey = (ip: number, source: string | undefined): number => {
+    evicted = false;
     let slot: number;
     if (free.length > 0) {
       slot = free.pop()!;
@@ -186,11 +201,13 @@ export function createSourceTable(
       v6.set(key, slot);
       v6Keys[slot] = key;
     }
-    heads[slot] = 0;
-    counts[slot] = 0;
+    const m = slot * META_INTS;
+    meta[m + HEAD] = 0;
+    meta[m + COUNT] = 0;
+    meta[m + FRESH] = 0;
     append(slot);
     size++;
-    return { slot, evicted };
+    return slot;
   };
 
   const table: SourceTable = {
@@ -200,11 +217,14 @@ export function createSourceTable(
       return v6.get(source) ?? NONE;
     },
     findV4,
-    insert(source: string): { slot: number; evicted: boolean } {
+    insert(source: string): number {
       return insertKey(ipOf(source), source);
     },
-    insertV4(ip: number): { slot: number; evicted: boolean } {
+    insertV4(ip: number): number {
       return insertKey(ip, undefined);
+    },
+    get evicted(): boolean {
+      return evicted;
     },
     remove(slot: number): void {
       const ip = v4[slot]!;
@@ -226,18 +246,9 @@ export function createSourceTable(
     get size(): number {
       return size;
     },
-    get windows(): Int32Array {
-      return windows;
-    },
-    get heads(): Int32Array {
-      return heads;
-    },
-    get counts(): Int32Array {
-      return counts;
-    },
-    get lastMs(): Float64Array {
-      return lastMs;
-    },
+    windows,
+    meta,
+    times,
   };
   return table;
 }
