@@ -26,3 +26,13 @@ export function escapeInput(text: string, max: number = MAX_LOG_INPUT): string {
   });
   return text.length > max ? `${escaped}…` : escaped;
 }
+
+/**
+ * A value quoted for a rejection message: JSON-quoted (control characters escaped), at most 80
+ * characters of the original (then `…`). The same as `quoteValue` of `@portknock/config`
+ * (a test holds them equal), here so that a replay worker, which needs only the line parser,
+ * does not load the config package (5 MiB and 8 ms per worker).
+ */
+export function quoteLogValue(value: string): string {
+  return JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value);
+}

@@ -3,7 +3,7 @@
  * skip (not a firewall record: `required` did not match) or a counted rejection; nothing throws.
  * The hot path allocates only the hit and its strings; skips return a shared object.
  */
-import { quoteValue } from "@portknock/config";
+import { quoteLogValue as quoteValue } from "./log-text.ts";
 import type { Extracted } from "./extract-iptables.ts";
 import { extractIptables } from "./extract-iptables.ts";
 import type { RejectCode } from "./errors.ts";

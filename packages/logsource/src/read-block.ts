@@ -50,9 +50,12 @@ export interface BlockResult {
   dstPort: Int32Array;
   srcPort: Int32Array;
   /** The hit's line, from 1 at the block's first line. */
-  lineNo: Float64Array;
-  /** Where the hit's line is in the file (fast lane), to decode it again on demand. */
-  offset: Float64Array;
+  lineNo: Int32Array;
+  /**
+   * Where the hit's line is in the file, from `base` (fast lane), to decode it again on demand.
+   */
+  offset: Int32Array;
+  base: number;
   bytes: Int32Array;
   /** Slow-lane hits: their index and the hit. */
   finishedAt: number[];
@@ -116,7 +119,8 @@ export function parseBlock(
     end = scratch.indexOf(10, Math.max(first, limit - 1 - from));
   }
   if (end < 0) end = got; // the last line of the file, without a newline
-  parseRange(scratch, from, first, end, format, out);
+  out.base = from;
+  parseRange(scratch, first, end, format, out);
   return out;
 }
 
@@ -139,8 +143,9 @@ function newResult(block: number): BlockResult {
     v4: new Float64Array(n),
     dstPort: new Int32Array(n),
     srcPort: new Int32Array(n),
-    lineNo: new Float64Array(n),
-    offset: new Float64Array(n),
+    lineNo: new Int32Array(n),
+    offset: new Int32Array(n),
+    base: 0,
     bytes: new Int32Array(n),
     finishedAt: [],
     finished: [],
@@ -185,10 +190,9 @@ function add(r: BlockResult): number {
 
 const fast = new Float64Array(3);
 
-/** Parses the lines of `buf[first, end)` (`buf[0]` is at `from` in the file) into `out`. */
+/** Parses the lines of `buf[first, end)` into `out` (offsets of the fast lane: in `buf`). */
 function parseRange(
   buf: Buffer,
-  from: number,
   first: number,
   end: number,
   format: CompiledLogFormat,
@@ -212,7 +216,7 @@ function parseRange(
     // so nothing survives it (surviving texts make V8 grow the young generation, and RSS).
     text = "";
     text = bytes.toString(ascii ? "latin1" : "utf8");
-    const base = from + p; // the file offset of text[0] (ASCII: of text[k] at base + k)
+    const at = p; // where text[0] is in the buffer (ASCII: text[k] at at + k)
     let start = 0;
     let next = text.indexOf(needle);
     let colon = -1;
@@ -233,7 +237,7 @@ function parseRange(
           out.dstPort[i] = fast[1]!;
           out.srcPort[i] = fast[2]!;
           out.lineNo[i] = lineNo;
-          out.offset[i] = base + start;
+          out.offset[i] = at + start;
           out.bytes[i] = e - start;
         } else {
           slowLane(text, start, e, needle === "" ? -2 : next - start, lineNo);

@@ -76,7 +76,7 @@ export class BlockColumns implements HitColumns {
     }
     const n = r.bytes[i]!;
     const buf = Buffer.allocUnsafe(n);
-    const got = readAt(this.#fd, buf, n, r.offset[i]!);
+    const got = readAt(this.#fd, buf, n, r.base + r.offset[i]!);
     const d = decodeLogLine(
       buf.toString("latin1", 0, got),
       this.#format,
@@ -110,7 +110,7 @@ function workerScript(): string | undefined {
 }
 
 /** Blocks a worker may parse ahead of the main thread (memory: a few MiB of columns each). */
-const WINDOW = 2;
+const WINDOW = 8;
 
 /** What a worker is given. */
 export interface ReplayWorkerData {
