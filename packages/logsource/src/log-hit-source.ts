@@ -8,6 +8,7 @@ import { noopLogger } from "@portknock/config";
 import type { RejectCode } from "./errors.ts";
 import { followLog } from "./follow-log.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
+import type { Worker } from "node:worker_threads";
 import type { HitColumns } from "./hit-columns.ts";
 import { FinishedColumns } from "./hit-columns.ts";
 import type { BlockReplay } from "./replay-blocks.ts";
@@ -63,9 +64,11 @@ export type LogHitSourceOptions = LogInput & {
   replayChunkBytes?: number;
   /**
    * `replay`, `nextColumns` only: worker threads that parse blocks of the file besides this one
-   * (`replay-blocks.ts`). Default 0. The file is read up to its size when the replay starts.
+   * (`replay-blocks.ts`): how many to start, or workers already started on
+   * `@portknock/logsource/replay-worker` without `workerData` (the source owns them from then
+   * on). Default 0. The file is read up to its size when the replay starts.
    */
-  replayWorkers?: number;
+  replayWorkers?: number | readonly Worker[];
   /** `replay`, `nextColumns` only: bytes per block. Default 4 MiB. */
   replayBlockBytes?: number;
   /** `followLog`: called once the start position is fixed. */

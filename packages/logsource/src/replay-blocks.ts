@@ -109,6 +109,20 @@ function workerScript(): string | undefined {
   return existsSync(script) ? script : undefined;
 }
 
+/**
+ * A replay worker on `script`, with its job, or without one (then it waits for it as a message).
+ * A small young generation: a worker's garbage is texts that die at once.
+ */
+export function startReplayWorker(
+  script: string | URL,
+  data?: ReplayWorkerData,
+): Worker {
+  return new Worker(script, {
+    ...(data !== undefined ? { workerData: data } : {}),
+    resourceLimits: { maxYoungGenerationSizeMb: 2 },
+  });
+}
+
 /** Blocks a worker may parse ahead of the main thread (memory: a few MiB of columns each). */
 const WINDOW = 8;
 
@@ -133,11 +147,15 @@ export interface BlockReplay {
   close(): Promise<void>;
 }
 
-/** Starts replaying `path` (opened now: `ENOENT` and the like throw). */
+/**
+ * Starts replaying `path` (opened now: `ENOENT` and the like throw) with `workers` worker
+ * threads: a number to start, or workers already started on `@portknock/logsource/replay-worker`
+ * without `workerData` (they get their job as a message; the replay owns them from now on).
+ */
 export function createBlockReplay(
   path: string,
   format: CompiledLogFormat,
-  workers: number,
+  workers: number | readonly Worker[],
   blockBytes: number = BLOCK_BYTES,
 ): BlockReplay {
   const fd = openSync(path, "r");
@@ -149,12 +167,14 @@ export function createBlockReplay(
   let wanted = 0; // the next block to hand on
   let wake: (() => void) | undefined;
   const live = new Set<Worker>();
-  const script = workers > 0 && blocks > 1 ? workerScript() : undefined;
-  for (
-    let k = 0;
-    script !== undefined && k < Math.min(workers, blocks - 1);
-    k++
-  ) {
+  const given = typeof workers === "number" ? [] : [...workers];
+  const wantedWorkers = Math.min(
+    typeof workers === "number" ? workers : given.length,
+    blocks - 1,
+  );
+  for (const w of given.splice(wantedWorkers)) void w.terminate();
+  const script = wantedWorkers > given.length ? workerScript() : undefined;
+  for (let k = 0; k < wantedWorkers; k++) {
     const data: ReplayWorkerData = {
       path,
       size,
@@ -166,13 +186,17 @@ export function createBlockReplay(
     };
     let w: Worker;
     try {
-      // A small young generation: a worker's garbage is 64 KiB texts that die at once.
-      w = new Worker(script, {
-        workerData: data,
-        resourceLimits: { maxYoungGenerationSizeMb: 2 },
-      });
+      if (k < given.length) {
+        w = given[k]!;
+        w.postMessage(data);
+        w.ref();
+      } else if (script !== undefined) {
+        w = startReplayWorker(script, data);
+      } else break;
     } catch {
-      break; // (a format that cannot be cloned, no threads left): this thread parses alone
+      // A format that cannot be cloned, no threads left: this thread parses alone.
+      for (const rest of given.slice(k)) void rest.terminate();
+      break;
     }
     live.add(w);
     w.on("message", (r: BlockResult) => {

@@ -1,7 +1,9 @@
 /**
  * A worker thread of `createBlockReplay`: takes the next block not taken yet, parses it and
  * posts the result, until no block is left. It stays at most `window` blocks ahead of the
- * main thread's hand-on, so the results waiting there stay a few MiB.
+ * main thread's hand-on, so the results waiting there stay a few MiB. Its job comes as
+ * `workerData`, or as the first message when the worker was started ahead of the replay
+ * (`@portknock/logsource/replay-worker`: it loads while the caller starts up).
  */
 import { closeSync, openSync } from "node:fs";
 import {
@@ -13,9 +15,13 @@ import type { BlockResult } from "./read-block.ts";
 import { columnBuffers, parseBlock, recycle } from "./read-block.ts";
 import type { ReplayWorkerData } from "./replay-blocks.ts";
 
-const data = workerData as ReplayWorkerData;
-const ctl = new Int32Array(data.control);
 const port = parentPort!;
+const data =
+  (workerData as ReplayWorkerData | null) ??
+  (await new Promise<ReplayWorkerData>((resolve) => {
+    port.once("message", resolve);
+  }));
+const ctl = new Int32Array(data.control);
 const fd = openSync(data.path, "r");
 try {
   for (;;) {
