@@ -8,7 +8,7 @@ import type { Logger } from "@portknock/config";
 import { splitCommandLine } from "@portknock/engine";
 import type { LogLine } from "@portknock/logsource";
 import type { PacketHitSource } from "@portknock/pcap";
-import { createPacketHitSource } from "@portknock/pcap";
+import { pcapModule } from "./pcap-module.ts";
 import { followLog, runLogCommand } from "@portknock/logsource";
 import type { Instance } from "./instance.ts";
 import type { LinePipeline } from "./line-pipeline.ts";
@@ -52,7 +52,7 @@ function openSource(
   if (c.runmode === "network") {
     // The capture opens now (a failure throws here); hits come decoded, deduplicated and
     // filtered by the span and the ethfilter.
-    const hits = createPacketHitSource({
+    const hits = pcapModule().createPacketHitSource({
       interfaces: c.interfaces,
       ranges: i.loaded.knock.span.ranges,
       protocol: i.loaded.network?.protocol ?? "tcp",

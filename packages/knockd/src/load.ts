@@ -13,7 +13,7 @@ import { compileActions, splitCommandLine } from "@portknock/engine";
 import type { CompiledLogFormat } from "@portknock/logsource";
 import { selectLogFormat } from "@portknock/logsource";
 import type { CompiledEthFilter } from "@portknock/pcap";
-import { compileEthFilter } from "@portknock/pcap";
+import { loadPcap } from "./pcap-module.ts";
 
 /** A configuration ready to run. */
 export interface LoadedDaemon {
@@ -38,7 +38,7 @@ export interface LoadResult {
 }
 
 /** Loads and validates `path` (and its includes). Never throws for bad input. */
-export function loadDaemon(path: string): LoadResult {
+export async function loadDaemon(path: string): Promise<LoadResult> {
   const sources = new Map<string, string>();
   const parsed = loadDaemonConfig(path);
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
@@ -94,6 +94,7 @@ export function loadDaemon(path: string): LoadResult {
       ? "udp"
       : "tcp";
     let ethfilter: CompiledEthFilter | undefined;
+    const { compileEthFilter } = await loadPcap();
     if (block != null) {
       const compiledFilter = compileEthFilter(block, { protocol });
       diagnostics.push(...compiledFilter.diagnostics);

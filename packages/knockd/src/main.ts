@@ -19,7 +19,7 @@ import {
 import type { LogSourceStats } from "@portknock/logsource";
 import { createLogHitSource } from "@portknock/logsource";
 import type { PacketSourceStats } from "@portknock/pcap";
-import { createPacketHitSource } from "@portknock/pcap";
+import { pcapModule } from "./pcap-module.ts";
 import { parseDaemonArgs } from "./argv.ts";
 import { auditConfig } from "./audit.ts";
 import type { Io } from "./io.ts";
@@ -32,6 +32,7 @@ import type { Instance } from "./instance.ts";
 import { startInstance } from "./instance.ts";
 import { createLinePipeline } from "./line-pipeline.ts";
 import { followSource } from "./follow.ts";
+import { takeReplayWorkers } from "./prestart.ts";
 
 /** `knockd -h`. */
 export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
@@ -108,7 +109,7 @@ export async function main(
       err(`knockd: ${formatDiagnostic(d, src)}`);
     }
   };
-  const first = loadDaemon(confPath);
+  const first = await loadDaemon(confPath);
   showDiagnostics(first.diagnostics, first.sources, args.quiet);
   if (first.daemon == null) return EXIT_USAGE;
   const loaded = first.daemon;
@@ -180,7 +181,7 @@ export async function main(
       // capture. Then the same queues and engine as a running daemon.
       const source =
         net != null
-          ? createPacketHitSource({
+          ? pcapModule().createPacketHitSource({
               file: args.replay,
               ranges: loaded.knock.span.ranges,
               protocol: net.protocol,
@@ -194,8 +195,12 @@ export async function main(
               clock: systemClock,
               // The queues drop kernel retransmits, in memory bounded by maxsources.
               retransmitWindowMs: 0,
-              // Blocks of the file are parsed on the other cores too.
-              replayWorkers: Math.min(availableParallelism() - 1, 3),
+              // Blocks of the file are parsed on the other cores too, by the workers that
+              // bin/knockd.js started ahead when there are some.
+              replayWorkers: ((ws) =>
+                ws.length > 0 ? ws : Math.min(availableParallelism() - 1, 3))(
+                takeReplayWorkers(),
+              ),
               logger,
             });
       try {
@@ -256,7 +261,7 @@ export async function main(
       signal: options.signal,
       handleSignals: options.handleSignals ?? true,
       reload: async (): Promise<Instance | undefined> => {
-        const next = loadDaemon(confPath);
+        const next = await loadDaemon(confPath);
         for (const d of next.diagnostics) {
           const fields = {
             event: "reload.diagnostic",

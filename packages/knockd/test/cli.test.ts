@@ -1,8 +1,10 @@
 /** knockd's CLI in-process: -check, -replay, usage errors (issue #6). */
+import { spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  KNOCKD,
   daemonConfig,
   knockToLog,
   recorder,
@@ -224,6 +226,25 @@ describe("knockd -replay", () => {
       .filter((l) => l.includes('"knock.accepted"'))
       .map((l) => (JSON.parse(l) as { source: string }).source);
     expect(accepted[0]).toBe(`${log}:${last}`);
+    // The real process, whose workers start before its modules load: the same counters.
+    const child = spawnSync(
+      process.execPath,
+      [KNOCKD, "-conf", conf, "-replay", log, "-logjson", "-test", "-quiet"],
+      { encoding: "utf8" },
+    );
+    expect(child.status).toBe(0);
+    const strip = ({
+      elapsedMs: _e,
+      linesPerSecond: _l,
+      cpuMs: _c,
+      linesPerCpuSecond: _p,
+      maxRssMiB: _m,
+      actionsRun: _a,
+      ...rest
+    }: Record<string, unknown>): Record<string, unknown> => rest;
+    expect(strip(JSON.parse(child.stdout) as Record<string, unknown>)).toEqual(
+      strip(JSON.parse(r.stdout) as Record<string, unknown>),
+    );
   });
 
   it("an unreadable replay file is a runtime failure", async () => {
