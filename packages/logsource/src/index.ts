@@ -48,3 +48,7 @@ export type {
 } from "./log-hit-source.ts";
 export { createLogHitSource } from "./log-hit-source.ts";
 export type { HitColumns } from "./hit-columns.ts";
+export type {
+  ReplaySpeculation,
+  StartedReplayWorkers,
+} from "./replay-blocks.ts";

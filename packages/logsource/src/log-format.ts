@@ -10,7 +10,7 @@ import type {
   LogFormatConfig,
 } from "@portknock/config";
 import { quoteValue } from "@portknock/config";
-import { IPTABLES_LOG_FORMAT } from "./builtin-iptables.ts";
+import { compiledIptablesFormat } from "./builtin-iptables.ts";
 import type { FormatCode } from "./errors.ts";
 import { LogSourceError } from "./errors.ts";
 import { findBacktrackingHazard } from "./regex-safety.ts";
@@ -192,25 +192,8 @@ export function builtinLogFormat(name: string): CompiledLogFormat {
       `unknown built-in log format ${quoteValue(name)}; expected one of ${BUILTIN_LOG_FORMAT_NAMES.join(", ")}`,
     );
   }
-  // Our own regexes: compiled directly, without the user-regex checks (a test holds them to
-  // `compileLogFormat`); the safety analysis of these long regexes was ~10 ms of every start.
-  const f = IPTABLES_LOG_FORMAT;
-  iptables ??= {
-    name: f.name,
-    required: new RegExp(f.required!.text),
-    interface: new RegExp(f.interface!.text),
-    protocol: new RegExp(f.protocol!.text),
-    ipserver: new RegExp(f.ipserver!.text),
-    ipclient: new RegExp(f.ipclient!.text),
-    port: new RegExp(f.port!.text),
-    srcport: new RegExp(f.srcport.text),
-    builtin: "iptables",
-  };
-  return iptables;
+  return compiledIptablesFormat();
 }
-
-// Compiled once: the regexes have no `g` flag, so they keep no state and can be shared.
-let iptables: CompiledLogFormat | undefined;
 
 /**
  * The format `uselogformat = name` selects: a `<logformat name>` block of the config if there is

@@ -8,11 +8,11 @@ import { noopLogger } from "@portknock/config";
 import type { RejectCode } from "./errors.ts";
 import { followLog } from "./follow-log.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
-import type { Worker } from "node:worker_threads";
 import type { HitColumns } from "./hit-columns.ts";
 import { FinishedColumns } from "./hit-columns.ts";
-import type { BlockReplay } from "./replay-blocks.ts";
-import { BlockColumns, createBlockReplay } from "./replay-blocks.ts";
+import type { BlockReplay, StartedReplayWorkers } from "./replay-blocks.ts";
+import { BlockColumns } from "./block-columns.ts";
+import { createBlockReplay } from "./replay-blocks.ts";
 import { escapeInput } from "./log-text.ts";
 import { decodeLogLine } from "./parse-log-line.ts";
 import { createRateLimiter } from "./rate-limit.ts";
@@ -65,10 +65,10 @@ export type LogHitSourceOptions = LogInput & {
   /**
    * `replay`, `nextColumns` only: worker threads that parse blocks of the file besides this one
    * (`replay-blocks.ts`): how many to start, or workers already started on
-   * `@portknock/logsource/replay-worker` without `workerData` (the source owns them from then
-   * on). Default 0. The file is read up to its size when the replay starts.
+   * `@portknock/logsource/replay-worker` (the source owns them from then on; see
+   * `StartedReplayWorkers`). Default 0. The file is read up to its size when the replay starts.
    */
-  replayWorkers?: number | readonly Worker[];
+  replayWorkers?: number | StartedReplayWorkers;
   /** `replay`, `nextColumns` only: bytes per block. Default 4 MiB. */
   replayBlockBytes?: number;
   /** `followLog`: called once the start position is fixed. */

@@ -41,6 +41,8 @@ export interface BlockRejection {
 /** What one block holds. */
 export interface BlockResult {
   block: number;
+  /** Which job of the thread it was parsed for (`replay-blocks.ts`: a speculation is 0). */
+  epoch: number;
   /** Lines that start in the block. */
   lines: number;
   /** Hits. */
@@ -138,6 +140,7 @@ function newResult(block: number): BlockResult {
   const n = 8192;
   const r = pool.pop() ?? {
     block,
+    epoch: 0,
     lines: 0,
     length: 0,
     v4: new Float64Array(n),
@@ -152,6 +155,7 @@ function newResult(block: number): BlockResult {
     rejections: [],
   };
   r.block = block;
+  r.epoch = 0;
   r.lines = 0;
   r.length = 0;
   r.finishedAt = [];

@@ -5,100 +5,17 @@
  * line numbers.
  */
 import { closeSync, existsSync, fstatSync, openSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { HitColumns } from "./hit-columns.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
-import type { BlockResult, PlainHit } from "./read-block.ts";
+import type { BlockResult } from "./read-block.ts";
 import {
   BLOCK_BYTES,
   columnBuffers,
   parseBlock,
-  readAt,
   recycle,
 } from "./read-block.ts";
-import { decodeLogLine } from "./parse-log-line.ts";
-import type { KnockHit } from "./types.ts";
-
-/** The dotted quad of an IPv4 number. */
-function dotted(ip: number): string {
-  return `${Math.floor(ip / 16777216)}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
-}
-
-/** One parsed block as `HitColumns`: fast-lane hits are built by reading their line again. */
-export class BlockColumns implements HitColumns {
-  readonly length: number;
-  readonly v4: Float64Array;
-  readonly dstPort: Int32Array;
-  readonly srcPort: Int32Array;
-  readonly timeMs: number;
-  readonly #r: BlockResult;
-  readonly #lineBase: number;
-  readonly #fd: number;
-  readonly #prefix: string;
-  readonly #format: CompiledLogFormat;
-  #finished: Map<number, PlainHit> | undefined;
-
-  /** `lineBase`: the lines of the file before the block; `prefix`: `file:`. */
-  constructor(
-    r: BlockResult,
-    lineBase: number,
-    timeMs: number,
-    fd: number,
-    prefix: string,
-    format: CompiledLogFormat,
-  ) {
-    this.#r = r;
-    this.length = r.length;
-    this.v4 = r.v4;
-    this.dstPort = r.dstPort;
-    this.srcPort = r.srcPort;
-    this.timeMs = timeMs;
-    this.#lineBase = lineBase;
-    this.#fd = fd;
-    this.#prefix = prefix;
-    this.#format = format;
-  }
-
-  hit(i: number): KnockHit {
-    if (!(Number.isInteger(i) && i >= 0 && i < this.length)) {
-      throw new RangeError(`hit ${i} of a batch of ${this.length}`);
-    }
-    const r = this.#r;
-    const lineNo = this.#lineBase + r.lineNo[i]!;
-    const origin = `${this.#prefix}${lineNo}`;
-    if (r.v4[i]! < 0) {
-      this.#finished ??= new Map(
-        r.finishedAt.map((at, k) => [at, r.finished[k]!]),
-      );
-      const h = this.#finished.get(i)!;
-      return { ...h, timeMs: this.timeMs, origin };
-    }
-    const n = r.bytes[i]!;
-    const buf = Buffer.allocUnsafe(n);
-    const got = readAt(this.#fd, buf, n, r.base + r.offset[i]!);
-    const d = decodeLogLine(
-      buf.toString("latin1", 0, got),
-      this.#format,
-      this.#prefix,
-      lineNo,
-      this.timeMs,
-      undefined,
-    );
-    if (d !== undefined && !("code" in d)) return d;
-    // The file changed under the replay: what the columns know.
-    return {
-      srcIp: dotted(r.v4[i]!),
-      dstPort: r.dstPort[i]!,
-      protocol: undefined,
-      iface: undefined,
-      dstIp: undefined,
-      srcPort: r.srcPort[i]!,
-      timeMs: this.timeMs,
-      origin,
-    };
-  }
-}
 
 /** The worker script, when built (tests that run the sources use the built one). */
 function workerScript(): string | undefined {
@@ -115,7 +32,7 @@ function workerScript(): string | undefined {
  */
 export function startReplayWorker(
   script: string | URL,
-  data?: ReplayWorkerData,
+  data?: { job: ReplayWorkerData } | { speculate: ReplaySpeculation },
 ): Worker {
   return new Worker(script, {
     ...(data !== undefined ? { workerData: data } : {}),
@@ -133,9 +50,43 @@ export interface ReplayWorkerData {
   blocks: number;
   blockBytes: number;
   format: CompiledLogFormat;
-  /** Int32 [next block to claim, blocks handed on by the main thread]. */
+  /**
+   * Int32 [next block to claim, blocks handed on by the main thread, then per worker the block
+   * it is on or -1].
+   */
   control: SharedArrayBuffer;
+  /** This worker's index among the per-worker entries of `control`. */
+  slot: number;
   window: number;
+  /** 0 when the job takes over the worker's speculation, else 1. */
+  epoch: number;
+}
+
+/** A worker's speculation: the replay it starts on before its job comes (replay-worker.ts). */
+export interface ReplaySpeculation {
+  path: string;
+  size: number;
+  blockBytes: number;
+  control: SharedArrayBuffer;
+  slot: number;
+  window: number;
+}
+
+/**
+ * Workers started ahead on `@portknock/logsource/replay-worker`, each with
+ * `workerData: { speculate }` (all the same but `slot`: 0, 1, …) or none.
+ */
+export interface StartedReplayWorkers {
+  /** By slot; a worker that exited leaves its slot undefined. */
+  readonly workers: readonly (Worker | undefined)[];
+  readonly speculation?: Omit<ReplaySpeculation, "slot">;
+}
+
+/** The size of a control array for `n` workers. */
+export function controlFor(n: number): SharedArrayBuffer {
+  const control = new SharedArrayBuffer(4 * (2 + n));
+  new Int32Array(control).fill(-1, 2);
+  return control;
 }
 
 /** The blocks of a file, in order, parsed by this thread and `workers` worker threads. */
@@ -149,30 +100,58 @@ export interface BlockReplay {
 
 /**
  * Starts replaying `path` (opened now: `ENOENT` and the like throw) with `workers` worker
- * threads: a number to start, or workers already started on `@portknock/logsource/replay-worker`
- * without `workerData` (they get their job as a message; the replay owns them from now on).
+ * threads: a number to start, or workers already started (the replay owns them from now on).
+ * Their speculation is taken over when it is this replay: the same file (same size, same
+ * blocks) with the built-in format.
  */
 export function createBlockReplay(
   path: string,
   format: CompiledLogFormat,
-  workers: number | readonly Worker[],
+  workers: number | StartedReplayWorkers,
   blockBytes: number = BLOCK_BYTES,
 ): BlockReplay {
   const fd = openSync(path, "r");
   const size = fstatSync(fd).size;
   const blocks = Math.ceil(size / blockBytes);
-  const control = new SharedArrayBuffer(8);
+  const slots = typeof workers === "number" ? [] : workers.workers;
+  const spec = typeof workers === "number" ? undefined : workers.speculation;
+  const takeOver =
+    spec !== undefined &&
+    resolve(spec.path) === resolve(path) &&
+    spec.size === size &&
+    spec.blockBytes === blockBytes &&
+    format.builtin === "iptables";
+  // Workers that speculated on this replay keep their blocks (and all of them are kept);
+  // otherwise their blocks are void, and a fresh control array starts from block 0.
+  const epoch = takeOver ? 0 : 1;
+  // Taken over: each worker keeps its slot. Otherwise the running ones, renumbered.
+  const given = takeOver
+    ? [...slots]
+    : slots.filter((w): w is Worker => w !== undefined);
+  const wantedWorkers = takeOver
+    ? given.length
+    : Math.min(
+        typeof workers === "number" ? workers : given.length,
+        blocks - 1,
+      );
+  for (const w of given.splice(wantedWorkers)) void w?.terminate();
+  const control = takeOver ? spec.control : controlFor(wantedWorkers);
   const ctl = new Int32Array(control);
   const results = new Map<number, BlockResult>();
+  // Once a worker has died (or a speculating one is missing), the blocks it had taken may never
+  // come: a block not here and that no live worker is on is parsed here (a copy that still
+  // comes is ignored).
+  let degraded = false;
+  const slotOf = new Map<Worker, number>();
+  const someoneOn = (b: number): boolean => {
+    for (const slot of slotOf.values()) {
+      if (Atomics.load(ctl, 2 + slot) === b) return true;
+    }
+    return false;
+  };
   let wanted = 0; // the next block to hand on
   let wake: (() => void) | undefined;
   const live = new Set<Worker>();
-  const given = typeof workers === "number" ? [] : [...workers];
-  const wantedWorkers = Math.min(
-    typeof workers === "number" ? workers : given.length,
-    blocks - 1,
-  );
-  for (const w of given.splice(wantedWorkers)) void w.terminate();
   const script = wantedWorkers > given.length ? workerScript() : undefined;
   for (let k = 0; k < wantedWorkers; k++) {
     const data: ReplayWorkerData = {
@@ -182,33 +161,44 @@ export function createBlockReplay(
       blockBytes,
       format,
       control,
+      slot: k,
       window: WINDOW,
+      epoch,
     };
     let w: Worker;
     try {
       if (k < given.length) {
-        w = given[k]!;
+        const g = given[k];
+        if (g === undefined) {
+          degraded = true; // a speculating worker that exited, with whatever it had done
+          continue;
+        }
+        w = g;
         w.postMessage(data);
         w.ref();
       } else if (script !== undefined) {
-        w = startReplayWorker(script, data);
+        w = startReplayWorker(script, { job: data });
       } else break;
     } catch {
       // A format that cannot be cloned, no threads left: this thread parses alone.
-      for (const rest of given.slice(k)) void rest.terminate();
+      for (const rest of given.slice(k)) void rest?.terminate();
       break;
     }
     live.add(w);
+    slotOf.set(w, k);
     w.on("message", (r: BlockResult) => {
+      if (r.epoch !== epoch) return; // a speculation not taken over
       if (r.block >= wanted && !results.has(r.block)) {
         results.set(r.block, r);
         from.set(r.block, w);
       }
       wake?.();
     });
-    // A worker that fails loses nothing: the blocks it took are parsed here.
+    // A worker that fails loses nothing: what it had taken is parsed here.
     const gone = (): void => {
-      live.delete(w);
+      if (!live.delete(w)) return;
+      slotOf.delete(w);
+      degraded = true;
       wake?.();
     };
     w.on("error", gone);
@@ -240,8 +230,8 @@ export function createBlockReplay(
         if (closed || wanted >= blocks) return undefined;
         const ready = results.get(wanted);
         if (ready !== undefined) return handOn(ready);
-        if (live.size === 0) {
-          // No worker (left): parse the blocks in order here, whoever had claimed them.
+        if (live.size === 0 || (degraded && !someoneOn(wanted))) {
+          // No worker (left), or a worker died and no live one is on it: parse it here.
           return handOn(parseBlock(fd, size, wanted, blockBytes, format));
         }
         const b = Atomics.add(ctl, 0, 1);
