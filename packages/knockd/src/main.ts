@@ -32,7 +32,7 @@ import type { Instance } from "./instance.ts";
 import { startInstance } from "./instance.ts";
 import { createLinePipeline } from "./line-pipeline.ts";
 import { followSource } from "./follow.ts";
-import { takeReplayWorkers } from "./prestart.ts";
+import { REPLAY_BLOCK_BYTES, takeReplayWorkers } from "./prestart.ts";
 
 /** `knockd -h`. */
 export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
@@ -197,10 +197,9 @@ export async function main(
               retransmitWindowMs: 0,
               // Blocks of the file are parsed on the other cores too, by the workers that
               // bin/knockd.js started ahead when there are some.
-              replayWorkers: ((ws) =>
-                ws.length > 0 ? ws : Math.min(availableParallelism() - 1, 3))(
-                takeReplayWorkers(),
-              ),
+              replayWorkers:
+                takeReplayWorkers() ?? Math.min(availableParallelism() - 1, 3),
+              replayBlockBytes: REPLAY_BLOCK_BYTES,
               logger,
             });
       try {
