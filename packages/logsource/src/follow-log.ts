@@ -5,7 +5,7 @@
  * start), copytruncate, deletion and re-creation; it never skips or repeats a line, and holds a
  * partial last line until its newline.
  */
-import TailFile from "@logdna/tail-file";
+import type TailFile from "@logdna/tail-file";
 import type { Logger } from "@portknock/config";
 import { noopLogger } from "@portknock/config";
 import { LogSourceError } from "./errors.ts";
@@ -168,10 +168,12 @@ function startFollowing(
   };
 
   const run = async (): Promise<void> => {
+    // Loaded when a follower starts: a replay or a command source never needs it (7 ms).
+    const { default: Tail } = await import("@logdna/tail-file");
     let startPos = options.startAt === "start" ? 0 : undefined;
     let ready = false;
     while (!stopped) {
-      const t = new TailFile(path, {
+      const t = new Tail(path, {
         pollFileIntervalMs: pollMs,
         pollFailureRetryMs: pollMs,
         maxPollFailures: Infinity, // a deleted log may come back at any time
