@@ -181,7 +181,7 @@ function grown<T extends Float64Array | Int32Array>(a: T, n: number): T {
 function add(r: BlockResult): number {
   const i = r.length++;
   if (i === r.v4.length) {
-    const n = 2 * i;
+    const n = Math.max(2 * i, 1024); // (a recycled set may have been cut to 0)
     r.v4 = grown(r.v4, n);
     r.dstPort = grown(r.dstPort, n);
     r.srcPort = grown(r.srcPort, n);

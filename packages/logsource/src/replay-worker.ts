@@ -79,6 +79,20 @@ function work(
   }
 }
 
+/** A copy of `r` with columns of its length. */
+function trimmed(r: BlockResult): BlockResult {
+  const n = r.length;
+  return {
+    ...r,
+    v4: r.v4.slice(0, n),
+    dstPort: r.dstPort.slice(0, n),
+    srcPort: r.srcPort.slice(0, n),
+    lineNo: r.lineNo.slice(0, n),
+    offset: r.offset.slice(0, n),
+    bytes: r.bytes.slice(0, n),
+  };
+}
+
 let pending = -1; // claimed while speculating, not parsed
 // Blocks parsed while speculating, held until the job says whether they count (a message
 // posted before the main thread listens would be lost).
@@ -101,7 +115,11 @@ if (job === undefined && spec !== undefined) {
       spec.size,
       spec.blockBytes,
       compiledIptablesFormat(),
-      (r) => held.push(r),
+      (r) => {
+        // Held a while: cut to their length, the full-size columns back to the pool.
+        held.push(trimmed(r));
+        recycle(r);
+      },
     );
   } finally {
     closeSync(fd);
