@@ -115,7 +115,9 @@ describe("knockd -replay", () => {
       .filter((l) => l.includes("SRC=10.1.2.3"));
     appendFileSync(
       log,
-      lines.map((l) => l.replace(/SPT=\d+/, "SPT=1")).join("\n") + "\n",
+      // One fresh source port per SYN: a knock that repeats a port is no retransmit.
+      lines.map((l, i) => l.replace(/SPT=\d+/, `SPT=${i + 1}`)).join("\n") +
+        "\n",
     );
     return log;
   }

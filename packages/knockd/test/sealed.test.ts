@@ -144,8 +144,13 @@ describe("sealed knocks through knockd", () => {
       "4",
     ]);
     const lines = readFileSync(log, "utf8");
-    // The same knock again, from fresh source ports (not a kernel retransmit).
-    writeFileSync(log, lines + lines.replace(/SPT=\d+/g, "SPT=1"));
+    // The same knock again, from fresh source ports, one per SYN (not kernel retransmits: a
+    // single fresh port made a knock that repeats a port look like one, ~1 run in 200).
+    let sport = 1;
+    writeFileSync(
+      log,
+      lines + lines.replace(/SPT=\d+/g, () => `SPT=${sport++}`),
+    );
     const first = await replay(conf, log);
     expect(JSON.parse(first.stdout)).toMatchObject({
       knocksAccepted: 2,
