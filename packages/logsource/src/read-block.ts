@@ -10,6 +10,7 @@ import type { RejectCode } from "./errors.ts";
 import { readIptablesV4 } from "./hit-columns.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
 import { decodeLogLine } from "./parse-log-line.ts";
+import type { KnockHit } from "./types.ts";
 
 /** Bytes per block. */
 export const BLOCK_BYTES: number = 1024 * 1024;
@@ -20,14 +21,7 @@ export const BLOCK_BYTES: number = 1024 * 1024;
 const PIECE_BYTES = 16 * 1024;
 
 /** A slow-lane hit as it crosses threads: all but its time and origin. */
-export interface PlainHit {
-  srcIp: string;
-  dstPort: number;
-  protocol: string | undefined;
-  iface: string | undefined;
-  dstIp: string | undefined;
-  srcPort: number | undefined;
-}
+export type PlainHit = Omit<KnockHit, "timeMs" | "origin">;
 
 /** A rejected line of a block. */
 export interface BlockRejection {

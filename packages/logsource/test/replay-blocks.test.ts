@@ -7,7 +7,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileLogFormat } from "../src/log-format.ts";
 import { parseBlock } from "../src/read-block.ts";
 import { tempDir } from "./helpers.ts";
 import {
@@ -16,6 +15,7 @@ import {
   viaBatches,
   viaColumns,
   writeCorpus,
+  customFormat,
 } from "./replay-helpers.ts";
 import { openSync, closeSync, statSync } from "node:fs";
 
@@ -54,23 +54,7 @@ describe("nextColumns on a replayed file", () => {
   });
 
   it("gives nextBatch's hits with a <logformat> block (no fast lane)", async () => {
-    const r = compileLogFormat({
-      name: "custom",
-      where: { kind: "config", file: "t.conf", line: 1 },
-      required: {
-        text: "KNOCK",
-        where: { kind: "config", file: "t.conf", line: 2 },
-      },
-      ipclient: {
-        text: "SRC=(\\S+)",
-        where: { kind: "config", file: "t.conf", line: 3 },
-      },
-      port: {
-        text: "DPT=(\\S+)",
-        where: { kind: "config", file: "t.conf", line: 4 },
-      },
-    });
-    const f = r.format!;
+    const f = customFormat();
     const path = writeCorpus(tempDir(), 5, true);
     const expected = await viaBatches(path, f);
     const got = await viaColumns(path, f, 2, 512);

@@ -4,9 +4,13 @@ import { join } from "node:path";
 import type { Diagnostic } from "@portknock/config";
 import { expect } from "vitest";
 import type { RejectCode } from "../src/errors.ts";
+import type {
+  LogHitSource,
+  LogHitSourceOptions,
+} from "../src/log-hit-source.ts";
 import { createLogHitSource } from "../src/log-hit-source.ts";
 import type { CompiledLogFormat } from "../src/log-format.ts";
-import { builtinLogFormat } from "../src/log-format.ts";
+import { builtinLogFormat, compileLogFormat } from "../src/log-format.ts";
 import type { StartedReplayWorkers } from "../src/replay-blocks.ts";
 import type { KnockHit } from "../src/types.ts";
 import { fixture } from "./helpers.ts";
@@ -69,10 +73,12 @@ const plain = (h: KnockHit): Omit<KnockHit, "timeMs"> => {
   return rest;
 };
 
-export async function viaBatches(
+/** A replaying source of `path` and the (code, line) of each line it rejects. */
+function replaySource(
   path: string,
   f: CompiledLogFormat,
-): Promise<Seen> {
+  more: Partial<LogHitSourceOptions> = {},
+): { source: LogHitSource; rejections: [RejectCode, number][] } {
   const rejections: [RejectCode, number][] = [];
   const source = createLogHitSource({
     path,
@@ -82,7 +88,16 @@ export async function viaBatches(
     retransmitWindowMs: 0,
     onReject: (d: Diagnostic<RejectCode>) =>
       rejections.push([d.code, d.where.kind === "log" ? d.where.line : -1]),
+    ...more,
   });
+  return { source, rejections };
+}
+
+export async function viaBatches(
+  path: string,
+  f: CompiledLogFormat,
+): Promise<Seen> {
+  const { source, rejections } = replaySource(path, f);
   const hits: Omit<KnockHit, "timeMs">[] = [];
   for (let b = await source.nextBatch(); b; b = await source.nextBatch()) {
     hits.push(...b.map(plain));
@@ -101,17 +116,9 @@ export async function viaColumns(
   workers: number | StartedReplayWorkers,
   blockBytes: number,
 ): Promise<Seen & { fast: number }> {
-  const rejections: [RejectCode, number][] = [];
-  const source = createLogHitSource({
-    path,
-    replay: true,
-    format: f,
-    clock,
-    retransmitWindowMs: 0,
+  const { source, rejections } = replaySource(path, f, {
     replayWorkers: workers,
     replayBlockBytes: blockBytes,
-    onReject: (d: Diagnostic<RejectCode>) =>
-      rejections.push([d.code, d.where.kind === "log" ? d.where.line : -1]),
   });
   const hits: Omit<KnockHit, "timeMs">[] = [];
   let fast = 0;
@@ -139,6 +146,19 @@ export async function viaColumns(
     counts: source.stats.rejections,
     fast,
   };
+}
+
+/** A `<logformat>` block: KNOCK lines, SRC= and DPT= (no fast lane). */
+export function customFormat(): CompiledLogFormat {
+  const at = (line: number) =>
+    ({ kind: "config", file: "t.conf", line }) as const;
+  return compileLogFormat({
+    name: "custom",
+    where: at(1),
+    required: { text: "KNOCK", where: at(2) },
+    ipclient: { text: "SRC=(\\S+)", where: at(3) },
+    port: { text: "DPT=(\\S+)", where: at(4) },
+  }).format!;
 }
 
 export function writeCorpus(

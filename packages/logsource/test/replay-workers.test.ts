@@ -9,7 +9,6 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { compileLogFormat } from "../src/log-format.ts";
 import type {
   ReplaySpeculation,
   StartedReplayWorkers,
@@ -21,6 +20,7 @@ import {
   viaBatches,
   viaColumns,
   writeCorpus,
+  customFormat,
 } from "./replay-helpers.ts";
 
 const SCRIPT = fileURLToPath(
@@ -71,22 +71,7 @@ describe("replay workers started ahead", () => {
   it("starts them over for another format, or a file that grew", async () => {
     const dir = tempDir();
     const path = writeCorpus(dir, 12, true);
-    const custom = compileLogFormat({
-      name: "custom",
-      where: { kind: "config", file: "t.conf", line: 1 },
-      required: {
-        text: "KNOCK",
-        where: { kind: "config", file: "t.conf", line: 2 },
-      },
-      ipclient: {
-        text: "SRC=(\\S+)",
-        where: { kind: "config", file: "t.conf", line: 3 },
-      },
-      port: {
-        text: "DPT=(\\S+)",
-        where: { kind: "config", file: "t.conf", line: 4 },
-      },
-    }).format!;
+    const custom = customFormat();
     let started = speculate(path, 2);
     await claimed(started, 4);
     const other = await viaColumns(path, custom, started, BLOCK);
