@@ -10,7 +10,7 @@
 
 const NONE = -1;
 
-/** Ints per slot in `meta`: head, count, fresh, older, newer, (spare), and the time as a double. */
+/** Ints per slot in `meta`: head, count, fresh, older, newer, address, and the time as a double. */
 export const META_INTS = 8;
 /** Offsets in a slot's `meta` record: the ring's next index, its entries, and a user field. */
 export const HEAD = 0;
@@ -18,6 +18,7 @@ export const COUNT = 1;
 export const FRESH = 2;
 const OLDER = 3;
 const NEWER = 4;
+const IP = 5; // an IPv4 slot's address (as int32); an IPv6 slot has no entry in the index
 /** The slot's last-hit time is `times[slot * TIME_STRIDE + TIME]` (same memory as `meta`). */
 export const TIME_STRIDE: number = META_INTS / 2;
 export const TIME = 3;
@@ -92,7 +93,6 @@ export function createSourceTable(
   const windows = new Int32Array(capacity * width);
   const meta = new Int32Array(capacity * META_INTS);
   const times = new Float64Array(meta.buffer);
-  const v4 = new Float64Array(capacity); // the IPv4 number of a slot, or -1 for an IPv6 slot
   const v6Keys: Array<string | undefined> = [];
   const v6 = new Map<string, number>();
   let used = 0; // slots handed out so far (the rest of the arrays is unused)
@@ -140,11 +140,11 @@ export function createSourceTable(
     }
   };
 
-  const removeV4 = (ip: number): void => {
-    const key = ip | 0;
-    let i = hash(ip);
-    while (index[2 * i] !== 0 && index[2 * i + 1] !== key) i = (i + 1) & mask;
-    if (index[2 * i] === 0) return;
+  /** Removes `slot`'s index entry, looked for from `ip`'s place; false when it has none (IPv6). */
+  const removeV4 = (ip: number, slot: number): boolean => {
+    let i = hash(ip >>> 0);
+    while (index[2 * i] !== 0 && index[2 * i] !== slot + 1) i = (i + 1) & mask;
+    if (index[2 * i] === 0) return false;
     // Backward-shift deletion keeps linear probing correct without tombstones.
     let hole = i;
     for (let j = (i + 1) & mask; index[2 * j] !== 0; j = (j + 1) & mask) {
@@ -158,6 +158,7 @@ export function createSourceTable(
       }
     }
     index[2 * hole] = 0;
+    return true;
   };
 
   const unlink = (slot: number): void => {
@@ -190,7 +191,7 @@ export function createSourceTable(
       free.pop();
       evicted = true;
     }
-    v4[slot] = ip;
+    meta[slot * META_INTS + IP] = ip >= 0 ? ip | 0 : 0;
     if (ip >= 0) {
       let i = hash(ip);
       while (index[2 * i] !== 0) i = (i + 1) & mask;
@@ -227,9 +228,8 @@ export function createSourceTable(
       return evicted;
     },
     remove(slot: number): void {
-      const ip = v4[slot]!;
-      if (ip >= 0) removeV4(ip);
-      else {
+      // The address is in the slot's own record: evicting reads no other array for it.
+      if (!removeV4(meta[slot * META_INTS + IP]!, slot)) {
         v6.delete(v6Keys[slot]!);
         v6Keys[slot] = undefined;
       }
