@@ -152,6 +152,7 @@ export function createBlockReplay(
   let wanted = 0; // the next block to hand on
   let wake: (() => void) | undefined;
   const live = new Set<Worker>();
+  const from = new Map<number, Worker>(); // the worker that parsed a block, if one did
   const script = wantedWorkers > given.length ? workerScript() : undefined;
   for (let k = 0; k < wantedWorkers; k++) {
     const data: ReplayWorkerData = {
@@ -205,7 +206,6 @@ export function createBlockReplay(
     w.on("exit", gone);
   }
   let closed = false;
-  const from = new Map<number, Worker>(); // the worker that parsed a block, if one did
   let last: BlockResult | undefined; // handed on by the previous call
   const handOn = (r: BlockResult): BlockResult => {
     last = r;
