@@ -3,6 +3,7 @@
  * `runLogCommand`) → `parseLogLine` → retransmit filter. A bad line is counted and logged
  * (rate-limited, once per reason per minute, with its origin), never thrown.
  */
+import { statSync } from "node:fs";
 import type { Diagnostic, Logger } from "@portknock/config";
 import { noopLogger } from "@portknock/config";
 import type { RejectCode } from "./errors.ts";
@@ -372,9 +373,12 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     return out;
   };
 
+  // Blocks need a regular file (its size, reads at offsets): a pipe or a device is read in order.
+  let inBlocks: boolean | undefined;
   const nextColumns = async (): Promise<HitColumns | undefined> => {
     if ("path" in options && options.replay === true && index >= out.length) {
-      return nextBlockColumns(options.path);
+      inBlocks ??= isRegularOrMissing(options.path);
+      if (inBlocks) return nextBlockColumns(options.path);
     }
     const hits = await nextBatch();
     if (hits === undefined) return undefined;
@@ -393,6 +397,15 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       await finish();
     },
   };
+}
+
+/** Whether `path` is a regular file, or gives an error (which opening it reports). */
+function isRegularOrMissing(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true;
+  }
 }
 
 function openLines(

@@ -4,6 +4,7 @@
  * line numbers, counters and rejections, whatever the block size and the number of workers.
  * The workers run the built `dist/replay-worker.js` (CI builds before testing).
  */
+import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -62,6 +63,26 @@ describe("nextColumns on a replayed file", () => {
     expect(got.rejections).toEqual(expected.rejections);
     expect(got.fast).toBe(0);
     expect(expected.hits.length).toBeGreaterThan(0);
+  });
+
+  it("reads a pipe in order (no blocks: it has no size)", async () => {
+    const dir = tempDir();
+    const path = writeCorpus(dir, 3, true);
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    const writer = spawn("sh", ["-c", 'cat "$1" > "$2"', "sh", path, fifo]);
+    const written = new Promise((r) => writer.on("close", r));
+    const got = await viaColumns(fifo, format, 2, 700);
+    expect(await written).toBe(0);
+    const expected = await viaBatches(path, format);
+    expect(got.hits).toEqual(
+      expected.hits.map((h) => ({
+        ...h,
+        origin: h.origin.replace(path, fifo),
+      })),
+    );
+    expect(got.lines).toBe(expected.lines);
+    expect(got.fast).toBe(0);
   });
 
   it("an empty file and a missing one", async () => {
