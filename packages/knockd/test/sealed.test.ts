@@ -84,6 +84,16 @@ key = ${ALICE}
   </template>
 </actions>`;
 
+/** The client's flags for one request. */
+const knockArgs = (client: string, port: number, flag: number): string[] => [
+  "-client",
+  client,
+  "-port",
+  String(port),
+  "-flag0",
+  String(flag),
+];
+
 const replay = (
   conf: string,
   log: string,
@@ -94,14 +104,7 @@ const replay = (
 describe("sealed knocks through knockd", () => {
   it("accepts a fresh knock and runs the action", async () => {
     const { log, conf, a } = setup(OPEN);
-    await sealedKnock(log, ALICE, [
-      "-client",
-      "127.0.0.1",
-      "-port",
-      "22",
-      "-flag0",
-      "1",
-    ]);
+    await sealedKnock(log, ALICE, knockArgs("127.0.0.1", 22, 1));
     const r = await replay(conf, log);
     expect(r.code).toBe(0);
     expect(a.lines()).toEqual(["127.0.0.1 22 1"]);
@@ -109,22 +112,8 @@ describe("sealed knocks through knockd", () => {
 
   it("accepts an IPv6 CLIENT (21 ports) next to IPv4 ones (14)", async () => {
     const { log, conf, a } = setup(OPEN);
-    await sealedKnock(log, ALICE, [
-      "-client",
-      "::1",
-      "-port",
-      "443",
-      "-flag0",
-      "2",
-    ]);
-    await sealedKnock(log, ALICE, [
-      "-client",
-      "127.0.0.1",
-      "-port",
-      "22",
-      "-flag0",
-      "3",
-    ]);
+    await sealedKnock(log, ALICE, knockArgs("::1", 443, 2));
+    await sealedKnock(log, ALICE, knockArgs("127.0.0.1", 22, 3));
     const r = await replay(conf, log);
     expect(r.code).toBe(0);
     expect(readFileSync(log, "utf8").split("\n").filter(Boolean)).toHaveLength(
@@ -135,14 +124,7 @@ describe("sealed knocks through knockd", () => {
 
   it("refuses a replay within the window, also after a restart (statefile)", async () => {
     const { log, conf, a } = setup(OPEN);
-    await sealedKnock(log, ALICE, [
-      "-client",
-      "127.0.0.1",
-      "-port",
-      "22",
-      "-flag0",
-      "4",
-    ]);
+    await sealedKnock(log, ALICE, knockArgs("127.0.0.1", 22, 4));
     const lines = readFileSync(log, "utf8");
     // The same knock again, from fresh source ports, one per SYN (not kernel retransmits: a
     // single fresh port made a knock that repeats a port look like one, ~1 run in 200).
@@ -171,19 +153,19 @@ describe("sealed knocks through knockd", () => {
     await sealedKnock(
       log,
       ALICE,
-      ["-client", "127.0.0.1", "-port", "22", "-flag0", "5"],
+      knockArgs("127.0.0.1", 22, 5),
       Date.now() - 120_000,
     );
     await sealedKnock(
       log,
       ALICE,
-      ["-client", "127.0.0.1", "-port", "22", "-flag0", "6"],
+      knockArgs("127.0.0.1", 22, 6),
       Date.now() + 120_000,
     );
     await sealedKnock(
       log,
       ALICE,
-      ["-client", "127.0.0.1", "-port", "22", "-flag0", "7"],
+      knockArgs("127.0.0.1", 22, 7),
       Date.now() - 30_000,
     );
     const r = await replay(conf, log);
@@ -195,14 +177,7 @@ describe("sealed knocks through knockd", () => {
 
   it("a captured knock sent from another source gets nothing (requiresource)", async () => {
     const { log, conf, a } = setup(OPEN);
-    await sealedKnock(log, ALICE, [
-      "-client",
-      "127.0.0.1",
-      "-port",
-      "22",
-      "-flag0",
-      "8",
-    ]);
+    await sealedKnock(log, ALICE, knockArgs("127.0.0.1", 22, 8));
     writeFileSync(
       log,
       readFileSync(log, "utf8").replace(
@@ -219,14 +194,7 @@ describe("sealed knocks through knockd", () => {
 
   it("with requiresource = no, CLIENT behind NAT is trusted", async () => {
     const { log, conf, a } = setup(`requiresource = no\n${OPEN}`);
-    await sealedKnock(log, ALICE, [
-      "-client",
-      "10.9.8.7",
-      "-port",
-      "22",
-      "-flag0",
-      "9",
-    ]);
+    await sealedKnock(log, ALICE, knockArgs("10.9.8.7", 22, 9));
     writeFileSync(
       log,
       readFileSync(log, "utf8").replace(/SRC=10\.9\.8\.7/g, "SRC=203.0.113.5"),
@@ -259,22 +227,8 @@ describe("sealed knocks through knockd", () => {
     system = "RECB USER CLIENT"
   </template>
 </actions>`);
-    await sealedKnock(log, ALICE, [
-      "-client",
-      "127.0.0.1",
-      "-port",
-      "22",
-      "-flag0",
-      "1",
-    ]);
-    await sealedKnock(log, BOB, [
-      "-client",
-      "127.0.0.2",
-      "-port",
-      "22",
-      "-flag0",
-      "1",
-    ]);
+    await sealedKnock(log, ALICE, knockArgs("127.0.0.1", 22, 1));
+    await sealedKnock(log, BOB, knockArgs("127.0.0.2", 22, 1));
     const r = await replay(conf, log);
     expect(r.code).toBe(0);
     expect(a.lines()).toEqual(["alice 127.0.0.1"]);
@@ -283,14 +237,7 @@ describe("sealed knocks through knockd", () => {
 
   it("a knock with an unknown key decodes to nothing", async () => {
     const { log, conf, a } = setup(OPEN);
-    await sealedKnock(log, BOB, [
-      "-client",
-      "127.0.0.1",
-      "-port",
-      "22",
-      "-flag0",
-      "1",
-    ]);
+    await sealedKnock(log, BOB, knockArgs("127.0.0.1", 22, 1));
     const r = await replay(conf, log);
     expect(JSON.parse(r.stdout)).toMatchObject({ knocksAccepted: 0 });
     expect(a.lines()).toEqual([]);
