@@ -11,6 +11,8 @@ import { readIptablesV4 } from "./hit-columns.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
 import { decodeLogLine } from "./parse-log-line.ts";
 import type { KnockHit } from "./types.ts";
+import type { LineScanner } from "./wasm-scanner.ts";
+import { LINE_ASCII, LINE_FAST, lineScanner } from "./wasm-scanner.ts";
 
 /** Bytes per block. */
 export const BLOCK_BYTES: number = 1024 * 1024;
@@ -59,28 +61,34 @@ export interface BlockResult {
   rejections: BlockRejection[];
 }
 
-/** Reads `length` bytes at `position` (fewer at the end of the file). */
+/** Reads `length` bytes at `position` into `buf` from `at` (fewer at the end of the file). */
 export function readAt(
   fd: number,
-  buf: Buffer,
+  buf: Uint8Array,
   length: number,
   position: number,
+  at = 0,
 ): number {
   let got = 0;
   while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
+    const n = readSync(fd, buf, at + got, length - got, position + got);
     if (n === 0) break;
     got += n;
   }
   return got;
 }
 
-/** A growable scratch buffer per thread. */
+/** A growable scratch buffer per thread (the JavaScript lane's). */
 let scratch = Buffer.allocUnsafe(0);
+
+/** Which lane parses a block: the WebAssembly scanner (when it loads) or JavaScript alone. */
+export type BlockLane = "wasm" | "js";
 
 /**
  * Parses block `block` of the file open as `fd`, `size` bytes long, with blocks of
  * `blockBytes`: the lines that start in `[block * blockBytes, (block + 1) * blockBytes)`.
+ * The built-in format goes through the WebAssembly scanner unless `lane` is "js" (the results
+ * are the same: a test holds them equal).
  */
 export function parseBlock(
   fd: number,
@@ -88,35 +96,51 @@ export function parseBlock(
   block: number,
   blockBytes: number,
   format: CompiledLogFormat,
+  lane: BlockLane = "wasm",
 ): BlockResult {
+  const scanner =
+    lane === "wasm" && format.builtin === "iptables"
+      ? lineScanner()
+      : undefined;
   const start = block * blockBytes;
   const limit = Math.min(start + blockBytes, size); // lines must start before it
   const from = Math.max(start - 1, 0);
   let want = Math.min(size, limit + PIECE_BYTES) - from;
-  if (scratch.length < want) scratch = Buffer.allocUnsafe(want);
-  let got = readAt(fd, scratch, want, from);
+  let buf: Uint8Array;
+  if (scanner !== undefined) buf = scanner.input(want);
+  else {
+    if (scratch.length < want) scratch = Buffer.allocUnsafe(want);
+    buf = scratch;
+  }
+  let got = readAt(fd, buf, want, from);
   // The first line: at 0, or after the first newline at or after start - 1.
   let first = 0;
   if (start > 0) {
-    const nl = scratch.indexOf(10, 0);
+    const nl = buf.indexOf(10, 0);
     first = nl < 0 || nl >= limit - from ? -1 : nl + 1;
   }
   const out = newResult(block);
   if (first < 0 || from + first >= limit) return out;
   // The end of the last line: the first newline at or after limit - 1 (or the end of file).
-  let end = scratch.indexOf(10, Math.max(first, limit - 1 - from));
+  // (Only in what was read: the buffer is reused, and what lies past `got` is an older read's.)
+  let end = buf.subarray(0, got).indexOf(10, Math.max(first, limit - 1 - from));
   while (end < 0 && from + got < size) {
     // A line running past the margin: read on.
     want = Math.min(size - from, got + PIECE_BYTES);
-    const bigger = Buffer.allocUnsafe(want);
-    scratch.copy(bigger, 0, 0, got);
-    scratch = bigger;
-    got += readAt(fd, scratch, want - got, from + got);
-    end = scratch.indexOf(10, Math.max(first, limit - 1 - from));
+    if (scanner !== undefined) buf = scanner.input(want);
+    else {
+      const bigger = Buffer.allocUnsafe(want);
+      scratch.copy(bigger, 0, 0, got);
+      scratch = bigger;
+      buf = bigger;
+    }
+    got += readAt(fd, buf, want - got, from + got, got);
+    end = buf.subarray(0, got).indexOf(10, Math.max(first, limit - 1 - from));
   }
   if (end < 0) end = got; // the last line of the file, without a newline
   out.base = from;
-  parseRange(scratch, first, end, format, out);
+  if (scanner !== undefined) scanRange(scanner, buf, first, end, format, out);
+  else parseRange(scratch, first, end, format, out);
   return out;
 }
 
@@ -186,6 +210,91 @@ function add(r: BlockResult): number {
   return i;
 }
 
+/** The WebAssembly lane: `scanner`'s input[first, end) into `out`. */
+function scanRange(
+  scanner: LineScanner,
+  input: Uint8Array,
+  first: number,
+  end: number,
+  format: CompiledLogFormat,
+  out: BlockResult,
+): void {
+  const listed = scanner.scan(first, end);
+  const { kinds, ips, ports, lineNos, offsets, lengths, firstIns } = listed;
+  let bytes: Buffer | undefined;
+  for (let k = 0; k < listed.length; k++) {
+    if (kinds[k] === LINE_FAST) {
+      const i = add(out);
+      const p = ports[k]!;
+      out.v4[i] = ips[k]!;
+      out.dstPort[i] = p & 0xffff;
+      out.srcPort[i] = p >>> 16;
+      out.lineNo[i] = lineNos[k]!;
+      out.offset[i] = offsets[k]!;
+      out.bytes[i] = lengths[k]!;
+      continue;
+    }
+    bytes ??= Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const ascii = kinds[k] === LINE_ASCII;
+    const text = bytes.toString(
+      ascii ? "latin1" : "utf8",
+      offsets[k],
+      offsets[k]! + lengths[k]!,
+    );
+    // (In UTF-8 text, a character is not a byte: the slow lane finds `IN=` again.)
+    slowLane(
+      out,
+      format,
+      text,
+      0,
+      text.length,
+      ascii ? firstIns[k]! : -2,
+      lineNos[k]!,
+    );
+  }
+  out.lines = listed.lines;
+}
+
+/**
+ * The slow lane: line [start, e) of `text` (its first `IN=` at `firstIn` from the line's
+ * start; -2: not looked for) through `decodeLogLine`, into `out`.
+ */
+function slowLane(
+  out: BlockResult,
+  format: CompiledLogFormat,
+  text: string,
+  start: number,
+  e: number,
+  firstIn: number,
+  no: number,
+): void {
+  const line = lineText(text, start, e);
+  const r = decodeLogLine(line, format, "", no, 0, undefined, firstIn);
+  if (r === undefined) return;
+  if ("code" in r) {
+    out.rejections.push({
+      lineNo: no,
+      code: r.code,
+      message: r.message,
+      text: line,
+    });
+    return;
+  }
+  const i = add(out);
+  out.v4[i] = -1;
+  out.lineNo[i] = no;
+  out.offset[i] = -1;
+  out.finishedAt.push(i);
+  out.finished.push({
+    srcIp: r.srcIp,
+    dstPort: r.dstPort,
+    protocol: r.protocol,
+    iface: r.iface,
+    dstIp: r.dstIp,
+    srcPort: r.srcPort,
+  });
+}
+
 const fast = new Float64Array(3);
 
 /** Parses the lines of `buf[first, end)` into `out` (offsets of the fast lane: in `buf`). */
@@ -238,7 +347,15 @@ function parseRange(
           out.offset[i] = at + start;
           out.bytes[i] = e - start;
         } else {
-          slowLane(text, start, e, needle === "" ? -2 : next - start, lineNo);
+          slowLane(
+            out,
+            format,
+            text,
+            start,
+            e,
+            needle === "" ? -2 : next - start,
+            lineNo,
+          );
         }
         next = text.indexOf(needle, e + 1);
       }
@@ -249,38 +366,4 @@ function parseRange(
     p = stop + 1;
   }
   out.lines = lineNo - 1;
-
-  function slowLane(
-    text: string,
-    start: number,
-    e: number,
-    firstIn: number,
-    no: number,
-  ): void {
-    const line = lineText(text, start, e);
-    const r = decodeLogLine(line, format, "", no, 0, undefined, firstIn);
-    if (r === undefined) return;
-    if ("code" in r) {
-      out.rejections.push({
-        lineNo: no,
-        code: r.code,
-        message: r.message,
-        text: line,
-      });
-      return;
-    }
-    const i = add(out);
-    out.v4[i] = -1;
-    out.lineNo[i] = no;
-    out.offset[i] = -1;
-    out.finishedAt.push(i);
-    out.finished.push({
-      srcIp: r.srcIp,
-      dstPort: r.dstPort,
-      protocol: r.protocol,
-      iface: r.iface,
-      dstIp: r.dstIp,
-      srcPort: r.srcPort,
-    });
-  }
 }

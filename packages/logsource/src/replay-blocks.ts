@@ -5,8 +5,8 @@
  * line numbers.
  */
 import { closeSync, existsSync, fstatSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CompiledLogFormat } from "./log-format.ts";
 import type { BlockResult } from "./read-block.ts";
@@ -17,13 +17,19 @@ import {
   recycle,
 } from "./read-block.ts";
 
-/** The worker script, when built (tests that run the sources use the built one). */
+/**
+ * The worker script, when built: found through the package's export, so that a program that
+ * bundles this module (knockd's CLI) still finds it (tests that run the sources use the built one).
+ */
 function workerScript(): string | undefined {
-  const here = fileURLToPath(import.meta.url);
-  const script = here.endsWith(".ts")
-    ? fileURLToPath(new URL("../dist/replay-worker.js", import.meta.url))
-    : fileURLToPath(new URL("./replay-worker.js", import.meta.url));
-  return existsSync(script) ? script : undefined;
+  try {
+    const script = createRequire(import.meta.url).resolve(
+      "@portknock/logsource/replay-worker",
+    );
+    return existsSync(script) ? script : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
