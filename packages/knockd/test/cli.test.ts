@@ -4,6 +4,8 @@ import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  KNOCK,
+  KNOCK_SETTINGS,
   KNOCKD,
   daemonConfig,
   knockToLog,
@@ -247,6 +249,44 @@ describe("knockd -replay", () => {
     expect(strip(JSON.parse(child.stdout) as Record<string, unknown>)).toEqual(
       strip(JSON.parse(r.stdout) as Record<string, unknown>),
     );
+  });
+
+  it("the real bin (one bundled module) loads what it loads lazily: node-forge for DES", () => {
+    const dir = tempDir();
+    const settings = KNOCK_SETTINGS.replace(
+      "cipher = Blowfish",
+      "cipher = DES",
+    );
+    const conf = join(dir, "knockdaemon.conf");
+    writeFileSync(conf, `${settings}\nlogfile = /nonexistent\n`);
+    const log = join(dir, "firewall.log");
+    writeFileSync(log, "");
+    const knock = spawnSync(
+      process.execPath,
+      [
+        KNOCK,
+        ...settings.split("\n").flatMap((l) => {
+          const [k, v] = l.split(" = ") as [string, string];
+          return k === "encrypt" || k === "iv" ? [`-${k}=${v}`] : [`-${k}`, v];
+        }),
+        ...["-logtofile", "-logfile", log, "-quiet"],
+        ...["-client", "10.1.2.3", "-port", "22", "-flag0", "0"],
+      ],
+      { encoding: "utf8" },
+    );
+    expect(knock.status, knock.stderr).toBe(0);
+    // As installed: without the NODE_PATH that `pnpm exec` sets (it would find any package).
+    const { NODE_PATH: _path, ...env } = process.env;
+    const child = spawnSync(
+      process.execPath,
+      [KNOCKD, "-conf", conf, "-replay", log, "-logjson", "-test", "-quiet"],
+      { encoding: "utf8", env },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toMatchObject({
+      knocksAccepted: 1,
+      rejections: {},
+    });
   });
 
   it("an unreadable replay file is a runtime failure", async () => {
