@@ -4,7 +4,7 @@
  */
 import type { HitColumns } from "./hit-columns.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
-import type { BlockResult, PlainHit } from "./read-block.ts";
+import type { BlockResult, PlainHit } from "./block-result.ts";
 import { readAt } from "./read-block.ts";
 import { decodeLogLine } from "./parse-log-line.ts";
 import type { KnockHit } from "./types.ts";

@@ -9,13 +9,9 @@ import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { CompiledLogFormat } from "./log-format.ts";
-import type { BlockResult } from "./read-block.ts";
-import {
-  BLOCK_BYTES,
-  columnBuffers,
-  parseBlock,
-  recycle,
-} from "./read-block.ts";
+import type { BlockResult } from "./block-result.ts";
+import { columnBuffers, recycle } from "./block-result.ts";
+import { BLOCK_BYTES, parseBlock } from "./read-block.ts";
 
 /**
  * The worker script, when built: found through the package's export, so that a program that

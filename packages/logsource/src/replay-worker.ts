@@ -17,8 +17,9 @@ import {
   workerData,
 } from "node:worker_threads";
 import { compiledIptablesFormat } from "./builtin-iptables.ts";
-import type { BlockResult } from "./read-block.ts";
-import { columnBuffers, parseBlock, recycle } from "./read-block.ts";
+import type { BlockResult } from "./block-result.ts";
+import { columnBuffers, recycle } from "./block-result.ts";
+import { parseBlock } from "./read-block.ts";
 import type { ReplaySpeculation, ReplayWorkerData } from "./replay-blocks.ts";
 
 const port = parentPort!;
