@@ -91,13 +91,20 @@ export async function runMain(
   return { code, stdout: out, stderr: err };
 }
 
-/** Appends a knock to `logfile` with the real client (`knock -logtofile`). */
-export function knockToLog(logfile: string, args: string[]): void {
+/**
+ * Appends a knock to `logfile` with the real client (`knock -logtofile`), configured with
+ * `settings` (config lines, by default `KNOCK_SETTINGS`) given as its flags.
+ */
+export function knockToLog(
+  logfile: string,
+  args: string[],
+  settings: string = KNOCK_SETTINGS,
+): void {
   const r = spawnSync(
     process.execPath,
     [
       KNOCK,
-      ...KNOCK_SETTINGS.split("\n").flatMap((l) => {
+      ...settings.split("\n").flatMap((l) => {
         const [k, v] = l.split(" = ") as [string, string];
         return k === "encrypt" || k === "iv" ? [`-${k}=${v}`] : [`-${k}`, v];
       }),

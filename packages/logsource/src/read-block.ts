@@ -62,6 +62,26 @@ export function parseBlock(
     lane === "wasm" && format.builtin === "iptables"
       ? lineScanner()
       : undefined;
+  if (scanner !== undefined) {
+    try {
+      return readBlock(fd, size, block, blockBytes, format, scanner);
+    } catch {
+      // The scanner out of memory (a line of hundreds of MiB) or failing: nothing is lost,
+      // the JavaScript lane reads the block again.
+    }
+  }
+  return readBlock(fd, size, block, blockBytes, format, undefined);
+}
+
+/** `parseBlock` through `scanner`, or the JavaScript lane when undefined. */
+function readBlock(
+  fd: number,
+  size: number,
+  block: number,
+  blockBytes: number,
+  format: CompiledLogFormat,
+  scanner: LineScanner | undefined,
+): BlockResult {
   const start = block * blockBytes;
   const limit = Math.min(start + blockBytes, size); // lines must start before it
   const from = Math.max(start - 1, 0);

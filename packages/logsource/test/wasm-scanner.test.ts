@@ -16,7 +16,7 @@ import type { BlockLane } from "../src/read-block.ts";
 import { parseBlock } from "../src/read-block.ts";
 import { LINE_FAST, lineScanner } from "../src/wasm-scanner.ts";
 import { tempDir } from "./helpers.ts";
-import { corpus, format } from "./replay-helpers.ts";
+import { corpus, expectNumbersOf, format } from "./replay-helpers.ts";
 
 /** Every block of `bytes` (as a file in `dir`) through `lane`: lines, hits, rejections. */
 function replay(
@@ -47,11 +47,7 @@ function replay(
         const h = cols.hit(i);
         if (r.v4[i]! >= 0) {
           fast++;
-          const q = h.srcIp.split(".").map(Number);
-          expect(q[0]! * 2 ** 24 + q[1]! * 65536 + q[2]! * 256 + q[3]!).toBe(
-            r.v4[i],
-          );
-          expect([r.dstPort[i], r.srcPort[i]]).toEqual([h.dstPort, h.srcPort]);
+          expectNumbersOf(h, r.v4[i]!, r.dstPort[i]!, r.srcPort[i]!);
         }
         hits.push({
           srcIp: h.srcIp,
