@@ -119,6 +119,27 @@ export async function run() {
         for await (const hit of source) hits += hit.dstPort > 0 ? 1 : 0;
         return source.stats.lines;
       })),
+      // knockd -replay's path: blocks through the WebAssembly scanner, hits as numbers.
+      ...(await measure(
+        "createLogHitSource nextColumns (replay, this thread only)",
+        async () => {
+          const source = L.createLogHitSource({
+            path: file,
+            replay: true,
+            format,
+            clock,
+            retransmitWindowMs: 0,
+            replayWorkers: 0,
+          });
+          for (
+            let c = await source.nextColumns();
+            c;
+            c = await source.nextColumns()
+          )
+            hits += c.length;
+          return source.stats.lines;
+        },
+      )),
     ];
     if (hits === 0) throw new Error("benchmark found no hits");
     return {
