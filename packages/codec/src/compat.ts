@@ -16,7 +16,8 @@ import type { PortSpan } from "./port-span.ts";
 import type { KnockLayout, KnockValues } from "./knock-fields.ts";
 import { packFields, unpackFields } from "./knock-fields.ts";
 import type { CodecIssue, DecodeCode } from "./errors.ts";
-import { CodecError, quote } from "./errors.ts";
+import { quoteValue as quote } from "@portknock/core";
+import { CodecError } from "./errors.ts";
 
 /** Key size in bytes of each cipher, as Crypt::CBC 2.12 asks the cipher module. */
 export const CIPHER_KEY_SIZE: Readonly<Record<CipherName, number>> = {

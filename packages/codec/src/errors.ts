@@ -3,6 +3,7 @@
  * exceptions are for misuse only: encoding values that do not fit their fields, or using an
  * invalid configuration (STYLE.md §5).
  */
+import { PortknockError } from "@portknock/core";
 
 /** Why a sequence of ports is not a valid knock (spec: knock-format.md §3–4, §1–2). */
 export type DecodeCode =
@@ -58,25 +59,21 @@ export interface CodecIssue {
   user?: string;
 }
 
+/** Codes of `CodecError`. */
+export type CodecErrorCode = "CODEC_BAD_VALUE" | "CODEC_BAD_CONFIG";
+
 /** Thrown on misuse of the codec: values that do not fit, an invalid configuration. */
-export class CodecError extends Error {
+export class CodecError extends PortknockError<CodecErrorCode> {
   override name = "CodecError";
-  readonly code: "CODEC_BAD_VALUE" | "CODEC_BAD_CONFIG";
   /** The knock field (e.g. `PORT`) or config key the error concerns. */
   readonly field: string | undefined;
   constructor(
-    code: "CODEC_BAD_VALUE" | "CODEC_BAD_CONFIG",
+    code: CodecErrorCode,
     message: string,
     field?: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.field = field;
   }
-}
-
-/** JSON-quotes an untrusted value for a message, at most 80 characters. */
-export function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value);
 }

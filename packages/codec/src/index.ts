@@ -15,12 +15,7 @@ export type {
   KnockLayoutResult,
   KnockValues,
 } from "./knock-fields.ts";
-export {
-  parseKnockFields,
-  packFields,
-  unpackFields,
-  parseIPv4,
-} from "./knock-fields.ts";
+export { parseKnockFields, packFields, unpackFields } from "./knock-fields.ts";
 export type {
   CompatKnockConfig,
   CompatSettings,
@@ -66,6 +61,10 @@ export {
 } from "./sealed-key.ts";
 export type { SealedWindowCode } from "./sealed-checks.ts";
 export { checkSealedWindow, replayKey } from "./sealed-checks.ts";
-export { parseIPv6, formatIPv6 } from "./ip-address.ts";
-export type { DecodeCode, CodecIssue, CodecIssueCode } from "./errors.ts";
+export type {
+  DecodeCode,
+  CodecIssue,
+  CodecIssueCode,
+  CodecErrorCode,
+} from "./errors.ts";
 export { CodecError } from "./errors.ts";

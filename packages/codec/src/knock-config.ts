@@ -11,7 +11,8 @@ import type {
 } from "./compat.ts";
 import { compileCompat, decodeCompat, encodeCompat } from "./compat.ts";
 import type { CodecIssue } from "./errors.ts";
-import { CodecError, quote } from "./errors.ts";
+import { quoteValue as quote } from "@portknock/core";
+import { CodecError } from "./errors.ts";
 import type { KnockValues } from "./knock-fields.ts";
 import { parseKnockFields } from "./knock-fields.ts";
 import { parsePortSpan } from "./port-span.ts";

@@ -4,7 +4,8 @@
  * CHECKSUM 1 byte = sum of all preceding plaintext bytes mod 256, and last.
  */
 import type { CodecIssue } from "./errors.ts";
-import { CodecError, quote } from "./errors.ts";
+import { parseIpv4, quoteValue as quote } from "@portknock/core";
+import { CodecError } from "./errors.ts";
 
 /** What a field holds. */
 export type FieldKind = "ip" | "port" | "flag" | "time" | "mask" | "checksum";
@@ -118,19 +119,6 @@ const MAX: Record<Exclude<FieldKind, "ip" | "checksum">, number> = {
   mask: 32,
 };
 
-/** Parses a strict dotted-quad IPv4 address (no leading zeros); undefined if it is not one. */
-export function parseIPv4(
-  text: string,
-): [number, number, number, number] | undefined {
-  const m =
-    /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(
-      text,
-    );
-  if (m == null) return undefined;
-  const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] as const;
-  return o.every((x) => x <= 255) ? [o[0], o[1], o[2], o[3]] : undefined;
-}
-
 /**
  * Packs `values` into plaintext bytes. Throws `CodecError` (`CODEC_BAD_VALUE`, naming the field)
  * for a missing value or one out of range for its width: never truncates silently.
@@ -153,7 +141,7 @@ export function packFields(
       throw new CodecError("CODEC_BAD_VALUE", `${f.name} has no value`, f.name);
     }
     if (f.kind === "ip") {
-      const ip = typeof v === "string" ? parseIPv4(v) : undefined;
+      const ip = typeof v === "string" ? parseIpv4(v) : undefined;
       if (ip == null) {
         throw new CodecError(
           "CODEC_BAD_VALUE",

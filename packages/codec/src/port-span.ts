@@ -3,7 +3,7 @@
  * 1–65535, a power-of-two total 2–32768.
  */
 import type { CodecIssue } from "./errors.ts";
-import { quote } from "./errors.ts";
+import { quoteValue as quote } from "@portknock/core";
 
 /** A parsed port span: its ports in order and the reverse index. */
 export interface PortSpan {

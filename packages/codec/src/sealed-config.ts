@@ -8,7 +8,7 @@ import type { BitPadding } from "./bit-mapping.ts";
 import { portCount } from "./bit-mapping.ts";
 import { parseCipherName } from "./compat.ts";
 import type { CodecIssue } from "./errors.ts";
-import { quote } from "./errors.ts";
+import { quoteValue as quote } from "@portknock/core";
 import type { KnockLayout } from "./knock-fields.ts";
 import type { PortSpan } from "./port-span.ts";
 import type { IpFamily } from "./sealed-fields.ts";

@@ -4,9 +4,13 @@
  * CHECKSUM are not allowed (the time is in the nonce; the tag replaces the checksum).
  */
 import type { KnockLayout, KnockValues } from "./knock-fields.ts";
-import { parseIPv4 } from "./knock-fields.ts";
-import { formatIPv6, parseIPv6 } from "./ip-address.ts";
-import { CodecError, quote } from "./errors.ts";
+import {
+  formatIpv6,
+  parseIpv4,
+  parseIpv6,
+  quoteValue as quote,
+} from "@portknock/core";
+import { CodecError } from "./errors.ts";
 
 /** An address family of the CLIENT field. */
 export type IpFamily = 4 | 6;
@@ -49,8 +53,8 @@ export function clientFamily(
   if (v == null) {
     throw new CodecError("CODEC_BAD_VALUE", `${f.name} has no value`, f.name);
   }
-  if (typeof v === "string" && parseIPv4(v) != null) return 4;
-  if (typeof v === "string" && parseIPv6(v) != null) return 6;
+  if (typeof v === "string" && parseIpv4(v) != null) return 4;
+  if (typeof v === "string" && parseIpv6(v) != null) return 6;
   throw new CodecError(
     "CODEC_BAD_VALUE",
     `${f.name} must be an IPv4 address like 10.3.2.1 or an IPv6 address like 2001:db8::1, got ${quote(String(v))}`,
@@ -73,7 +77,7 @@ export function packSealedFields(
   for (const f of layout.fields) {
     if (f.kind === "ip") {
       const v = String(ipValue(values, f.name));
-      const addr = f.width === 5 ? parseIPv4(v) : parseIPv6(v);
+      const addr = f.width === 5 ? parseIpv4(v) : parseIpv6(v);
       if (addr == null) {
         throw new CodecError(
           "CODEC_BAD_VALUE",
@@ -132,7 +136,7 @@ export function unpackSealedFields(
             `${bytes[o + 1]}.${bytes[o + 2]}.${bytes[o + 3]}.${bytes[o + 4]}`;
         } else {
           if (bytes[o] !== 6) return { ok: false, code: "KNOCK_BAD_FIELD" };
-          values[f.name] = formatIPv6(bytes, o + 1);
+          values[f.name] = formatIpv6(bytes, o + 1);
         }
         break;
       case "port":

@@ -4,12 +4,11 @@ import {
   compileKnockConfigOrThrow,
   decodeKnock,
   encodeKnock,
-  formatIPv6,
   knockPortCounts,
-  parseIPv6,
   type KnockSettingsInput,
   type SealedKnockConfig,
 } from "@portknock/codec";
+import { formatIpv6, parseIpv6 } from "@portknock/core";
 import { spanArb } from "./arbitraries.ts";
 
 const b64key = fc
@@ -67,7 +66,7 @@ const clientArb = fc.oneof(fc.ipV4(), fc.ipV6());
 
 /** The text a decoder gives back for a CLIENT value. */
 const canonical = (ip: string): string =>
-  ip.includes(":") ? formatIPv6(parseIPv6(ip)!) : ip;
+  ip.includes(":") ? formatIpv6(parseIpv6(ip)!) : ip;
 
 const knockArb = settingsArb.chain((settings) => {
   const config = compileKnockConfigOrThrow(settings) as SealedKnockConfig;

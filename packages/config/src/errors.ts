@@ -1,26 +1,8 @@
 /**
  * Exceptions: misuse and environment failures (STYLE.md §5). Bad input is a Diagnostic instead.
  */
-import type { Diagnostic } from "./diagnostics.ts";
-import { formatDiagnostic } from "./diagnostics.ts";
-
-/** Base class of every error thrown by portknock packages. */
-export class PortknockError<C extends string = string> extends Error {
-  override name = "PortknockError";
-  readonly code: C;
-  constructor(code: C, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** A broken invariant: a bug, please report. */
-export class InternalError extends PortknockError<"INTERNAL"> {
-  override name = "InternalError";
-  constructor(message: string, options?: ErrorOptions) {
-    super("INTERNAL", message, options);
-  }
-}
+import type { Diagnostic } from "@portknock/core";
+import { formatDiagnostic, PortknockError } from "@portknock/core";
 
 /** Thrown by `parseConfigOrThrow`/`loadConfigOrThrow`: carries every diagnostic of the file. */
 export class ConfigError extends PortknockError<

@@ -2,17 +2,7 @@
  * `@portknock/config`: the Config::General dialect parser and the typed, validated configuration
  * of knockd and knock (spec: config.md). The documentation of each export is at its definition.
  */
-export type { Where, Diagnostic } from "./diagnostics.ts";
-export {
-  quoteValue,
-  formatWhere,
-  formatDiagnostic,
-  hasErrors,
-  sortDiagnostics,
-} from "./diagnostics.ts";
-export type { Logger } from "./logger.ts";
-export { noopLogger } from "./logger.ts";
-export { PortknockError, InternalError, ConfigError } from "./errors.ts";
+export { ConfigError } from "./errors.ts";
 export type {
   ConfigWhere,
   LocatedText,

@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
-import type { Diagnostic } from "./diagnostics.ts";
+import type { Diagnostic } from "@portknock/core";
 import { ConfigError } from "./errors.ts";
 import type { ConfigCode, GeneralCode } from "./codes.ts";
 import type { ClientConfig, DaemonConfig } from "./types.ts";

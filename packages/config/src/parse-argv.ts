@@ -6,8 +6,8 @@
  * is the value "-1", as Getopt::Long takes it). The result is a list of `--name=value`, `--name` and
  * `--no-name` tokens that a strict option parser (yargs) then types. Pure.
  */
-import type { Diagnostic } from "./diagnostics.ts";
-import { quoteValue } from "./diagnostics.ts";
+import type { Diagnostic } from "@portknock/core";
+import { quoteValue } from "@portknock/core";
 
 /** Codes of command-line usage errors. */
 export type ArgvCode =

@@ -2,8 +2,8 @@
  * Reading a file and everything it includes (`<<include FILE>>`, relative to the including file)
  * into logical lines, detecting include cycles. Pure: files are read through a callback.
  */
-import type { Diagnostic } from "./diagnostics.ts";
-import { quoteValue } from "./diagnostics.ts";
+import type { Diagnostic } from "@portknock/core";
+import { quoteValue } from "@portknock/core";
 import type { GeneralCode } from "./codes.ts";
 import type { ConfigWhere } from "./types.ts";
 import { makeSource } from "./source-text.ts";

@@ -3,7 +3,7 @@
  * `Config::General::_read` (2.65): here-documents, C comments, `#` comments, `\` continuation,
  * `<name/>` empty blocks and `<<include FILE>>` (handed to the caller). Pure.
  */
-import { quoteValue } from "./diagnostics.ts";
+import { quoteValue } from "@portknock/core";
 import type { GeneralCode } from "./codes.ts";
 import type { ConfigWhere } from "./types.ts";
 import type { Seg, SourceText } from "./source-text.ts";

@@ -2,7 +2,7 @@
  * Building the parse tree: how values and blocks are added to a block, with Config::General's
  * rules for repeated names made strict (spec: config.md "Syntax").
  */
-import { quoteValue } from "./diagnostics.ts";
+import { quoteValue } from "@portknock/core";
 import type { GeneralCode } from "./codes.ts";
 import type { ConfigWhere } from "./types.ts";
 import type {

@@ -3,8 +3,8 @@
  * `Config::General::_parse` (2.65) with stricter checks: logical lines → a tree of keys and blocks
  * in which every value keeps its file, line and column. Pure: includes come through a callback.
  */
-import type { Diagnostic } from "./diagnostics.ts";
-import { quoteValue, sortDiagnostics } from "./diagnostics.ts";
+import type { Diagnostic } from "@portknock/core";
+import { quoteValue, sortDiagnostics } from "@portknock/core";
 import type { GeneralCode } from "./codes.ts";
 import type { ConfigWhere } from "./types.ts";
 import type { GeneralBlock, GeneralValue } from "./general-tree.ts";

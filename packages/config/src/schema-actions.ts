@@ -3,7 +3,7 @@
  * config.md "Daemon keys", daemon.md §4–7). Conditions, commands and state statements are carried
  * as written; the engine parses them.
  */
-import { quoteValue } from "./diagnostics.ts";
+import { quoteValue } from "@portknock/core";
 import type { GeneralBlock } from "./general-tree.ts";
 import type {
   ActionConfig,

@@ -3,7 +3,7 @@
  * config.md "Daemon keys", daemon.md §1, sealed.md "Keys"). Regexes and packet properties are
  * carried as written: the log source and the pcap package validate them.
  */
-import { quoteValue } from "./diagnostics.ts";
+import { quoteValue } from "@portknock/core";
 import type { GeneralBlock, GeneralValue } from "./general-tree.ts";
 import type {
   EthFilterConfig,

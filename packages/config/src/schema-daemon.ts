@@ -2,7 +2,7 @@
  * The daemon schema (spec: config.md "Daemon keys", daemon.md, sealed.md): a parse tree → a typed
  * `DaemonConfig` with the defaults of config.md, or diagnostics.
  */
-import { quoteValue } from "./diagnostics.ts";
+import { quoteValue } from "@portknock/core";
 import type { GeneralBlock } from "./general-tree.ts";
 import type { ConfigWhere, DaemonConfig } from "./types.ts";
 import type { SectionReader, Sink, Val } from "./schema-reader.ts";

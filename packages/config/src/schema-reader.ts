@@ -2,8 +2,8 @@
  * Reads the keys of one block against a schema: each key is taken once by its reader, and every
  * key left over at the end is reported as unknown (a misspelt key must not be silently ignored).
  */
-import type { Diagnostic, Where } from "./diagnostics.ts";
-import { formatWhere, quoteValue } from "./diagnostics.ts";
+import type { Diagnostic, Where } from "@portknock/core";
+import { formatWhere, quoteValue } from "@portknock/core";
 import type { ConfigCode } from "./codes.ts";
 import type { GeneralBlock, GeneralEntry } from "./general-tree.ts";
 import type { ConfigWhere } from "./types.ts";

@@ -2,8 +2,8 @@
  * The typed, validated daemon and client configuration (spec: config.md). Pure: the text and its
  * includes come in through arguments; `load-config.ts` is the I/O wrapper.
  */
-import type { Diagnostic } from "./diagnostics.ts";
-import { hasErrors, sortDiagnostics } from "./diagnostics.ts";
+import type { Diagnostic } from "@portknock/core";
+import { hasErrors, sortDiagnostics } from "@portknock/core";
 import { ConfigError } from "./errors.ts";
 import type { ConfigCode } from "./codes.ts";
 import type { ClientConfig, DaemonConfig } from "./types.ts";

@@ -5,7 +5,7 @@
  * codec, which is the single owner of those rules; `where` maps each key to the line that set it so
  * the codec's findings can name file and line too.
  */
-import type { Where } from "./diagnostics.ts";
+import type { Where } from "@portknock/core";
 
 /** A location inside a config file. */
 export type ConfigWhere = Extract<Where, { kind: "config" }>;

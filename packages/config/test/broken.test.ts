@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadDaemonConfig } from "../src/index.ts";
-import type { Diagnostic } from "../src/index.ts";
+import type { Diagnostic } from "@portknock/core";
 import { fixture } from "./fixtures.ts";
 
 // Each test/fixtures/broken/*.conf states what it must produce in its first lines:

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatDiagnostic } from "@portknock/config";
+import { formatDiagnostic } from "@portknock/core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { actionsConfig } from "../test/helpers.ts";
 import { compileActions } from "./compile.ts";

@@ -5,9 +5,9 @@
 import type {
   ActionsConfig,
   ConfigWhere,
-  Diagnostic,
   TemplateConfig,
 } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import type { Expr, StateStatement } from "./ast.ts";
 import { checkExecutable } from "./executable.ts";
 import type { CommandWord } from "./parse-command.ts";

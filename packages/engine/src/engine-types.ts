@@ -1,8 +1,9 @@
 /**
  * The engine's public types: dependencies, options, results and counters (STYLE.md §6).
  */
-import type { ConfigWhere, Logger } from "@portknock/config";
-import type { Clock, Timers } from "./clock.ts";
+import type { ConfigWhere } from "@portknock/config";
+import type { Logger } from "@portknock/core";
+import type { Clock, Timers } from "@portknock/core";
 import type { CommandFailureCode, Refusal, RefusalCode } from "./errors.ts";
 import type { RunCommand, RunResult } from "./runner.ts";
 import type { StateStore } from "./state-store.ts";

@@ -3,8 +3,8 @@
  * accepted knock into state changes and commands, now or after a delay.
  */
 import { randomUUID } from "node:crypto";
-import { noopLogger } from "@portknock/config";
-import { systemTimers } from "./clock.ts";
+import { noopLogger } from "@portknock/core";
+import { systemTimers } from "@portknock/core";
 import type { CompiledAction, CompiledRules } from "./compile.ts";
 import type {
   AcceptResult,
@@ -17,7 +17,7 @@ import type {
 } from "./engine-types.ts";
 import { EngineError, RefusalSignal } from "./errors.ts";
 import { evaluateCondition } from "./eval-condition.ts";
-import { escapeArgv, escapeInput } from "./log-text.ts";
+import { escapeArgv, escapeInput } from "@portknock/core";
 import { createCounters, runCommands } from "./run-commands.ts";
 import type { RunContext } from "./run-commands.ts";
 import { createScheduler } from "./scheduler.ts";

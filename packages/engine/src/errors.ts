@@ -4,7 +4,7 @@
  * that ran badly has a `CommandFailureCode`. Exceptions (`EngineError`, `StoreError`) are for misuse
  * and environment failures only.
  */
-import { PortknockError } from "@portknock/config";
+import { PortknockError } from "@portknock/core";
 
 /** Codes of load-time diagnostics produced by `compileActions` and the `parse*` functions. */
 export type LoadCode =

@@ -5,7 +5,8 @@
  */
 import type { BinaryOp, Expr } from "./ast.ts";
 import { RefusalSignal } from "./errors.ts";
-import { isInside, parseCidr, parseIp } from "./ip-address.ts";
+import { parseIp } from "@portknock/core";
+import { isInside, parseCidr } from "./ip-address.ts";
 import type { Bindings } from "./substitute.ts";
 import { lookupVariable, resolveStateKeys } from "./substitute.ts";
 import type { Scalar } from "./values.ts";

@@ -5,11 +5,11 @@
  * disk: a change acknowledged after `flush()` survives `kill -9` at any later moment.
  */
 import { readFile, rename, stat } from "node:fs/promises";
-import type { Diagnostic, Logger } from "@portknock/config";
-import { noopLogger } from "@portknock/config";
+import type { Diagnostic, Logger } from "@portknock/core";
+import { noopLogger } from "@portknock/core";
 import { removeStaleTempFiles, writeFileAtomic } from "./atomic-write.ts";
-import type { Clock, TimerHandle, Timers } from "./clock.ts";
-import { systemClock, systemTimers } from "./clock.ts";
+import type { Clock, TimerHandle, Timers } from "@portknock/core";
+import { systemClock, systemTimers } from "@portknock/core";
 import { StoreError } from "./errors.ts";
 import type { StateData } from "./state-data.ts";
 import { createStateData } from "./state-data.ts";

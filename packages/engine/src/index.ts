@@ -21,8 +21,8 @@ export type {
   CommandOutcome,
   StartResult,
 } from "./engine-types.ts";
-export { systemClock, systemTimers } from "./clock.ts";
-export type { Clock, Timers, TimerHandle } from "./clock.ts";
+export { systemClock, systemTimers } from "@portknock/core";
+export type { Clock, Timers, TimerHandle } from "@portknock/core";
 export { spawnRunner } from "./runner.ts";
 export type {
   RunCommand,
@@ -50,12 +50,11 @@ export { parseCondition } from "./parse-condition.ts";
 export type { ParseOptions, ParseConditionResult } from "./parse-condition.ts";
 export { parseStateStatements } from "./parse-state.ts";
 export type { ParseStateResult } from "./parse-state.ts";
-export { parseCommand, splitCommandLine } from "./parse-command.ts";
+export { parseCommand } from "./parse-command.ts";
 export type {
   CommandPart,
   CommandWord,
   ParseCommandResult,
-  SplitResult,
 } from "./parse-command.ts";
 export type { Expr, BinaryOp, StateKey, StateStatement } from "./ast.ts";
 export {
@@ -69,7 +68,7 @@ export type {
   VariableKind,
   VariableValue,
 } from "./variables.ts";
-export { isIpAddress, parseCidr, isInside, parseIp } from "./ip-address.ts";
+export { parseCidr, isInside } from "./ip-address.ts";
 export type { Cidr, IpBytes } from "./ip-address.ts";
 export { EngineError, StoreError } from "./errors.ts";
 export type {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isInside, isIpAddress, parseCidr, parseIp } from "./ip-address.ts";
+import { isIpAddress, parseIp } from "@portknock/core";
+import { isInside, parseCidr } from "./ip-address.ts";
 
 describe("IP addresses", () => {
   it.each([

@@ -6,7 +6,8 @@
  * Each word is then cut into literal text and whole-word variable references (a "word" character
  * is `A-Z a-z 0-9 _`, as in Perl's `\b`): `IP/32` holds `IP`, `IPX` and `MYIP` do not.
  */
-import type { Diagnostic } from "@portknock/config";
+import type { CommandLineFault, Diagnostic } from "@portknock/core";
+import { splitCommandLine } from "@portknock/core";
 import type { LoadCode } from "./errors.ts";
 import type { ParseOptions } from "./parse-condition.ts";
 import { NOWHERE, whereAt } from "./parser-state.ts";
@@ -19,96 +20,12 @@ export type CommandPart =
 /** One argv word as a list of parts (joined after substitution). */
 export type CommandWord = CommandPart[];
 
-/** Result of `splitCommandLine`. */
-export type SplitResult =
-  | { ok: true; words: string[]; offsets: number[] }
-  | { ok: false; code: LoadCode; offset: number; message: string };
-
-const WHY: Readonly<Record<string, string>> = {
-  "|": "a pipe",
-  ";": "a command separator",
-  "&": "background or && lists",
-  $: "variable expansion",
-  "`": "command substitution",
-  ">": "output redirection",
-  "<": "input redirection",
-  "\\": "an escape",
+/** The load code of each fault `splitCommandLine` (of `@portknock/core`) reports. */
+const FAULT_CODES: Readonly<Record<CommandLineFault, LoadCode>> = {
+  METACHAR: "ENGINE_COMMAND_METACHAR",
+  QUOTE: "ENGINE_COMMAND_QUOTE",
+  EMPTY: "ENGINE_COMMAND_EMPTY",
 };
-
-/**
- * Splits a command line into words (no substitution). Never throws: metacharacters outside
- * quotes (`ENGINE_COMMAND_METACHAR`), an unclosed quote (`ENGINE_COMMAND_QUOTE`) and an empty line
- * (`ENGINE_COMMAND_EMPTY`) are failures with the character offset.
- */
-export function splitCommandLine(text: string): SplitResult {
-  const words: string[] = [];
-  const offsets: number[] = [];
-  let word = "";
-  let start = -1;
-  let i = 0;
-  const end = (): void => {
-    if (start >= 0) {
-      words.push(word);
-      offsets.push(start);
-    }
-    word = "";
-    start = -1;
-  };
-  while (i < text.length) {
-    const c = text[i] ?? "";
-    if (/\s/.test(c)) {
-      end();
-      i++;
-      continue;
-    }
-    if (start < 0) start = i;
-    if (c === '"' || c === "'") {
-      const close = findClose(text, i);
-      if (close < 0) {
-        return fail(
-          "ENGINE_COMMAND_QUOTE",
-          i,
-          `the ${c === '"' ? "double" : "single"} quote opened here is never closed`,
-        );
-      }
-      const inner = text.slice(i + 1, close);
-      word += c === '"' ? inner.replace(/\\(["\\])/g, "$1") : inner;
-      i = close + 1;
-      continue;
-    }
-    const why = Object.hasOwn(WHY, c) ? WHY[c] : undefined;
-    if (why != null) {
-      return fail(
-        "ENGINE_COMMAND_METACHAR",
-        i,
-        `shell metacharacter ${JSON.stringify(c)} (${why}) outside quotes: commands run without a shell, so it would reach the program as a literal argument; quote it if that is meant, or put shell syntax in a script`,
-      );
-    }
-    word += c;
-    i++;
-  }
-  end();
-  if (words.length === 0) {
-    return fail("ENGINE_COMMAND_EMPTY", 0, "the command line is empty");
-  }
-  return { ok: true, words, offsets };
-}
-
-function fail(code: LoadCode, offset: number, message: string): SplitResult {
-  return { ok: false, code, offset, message };
-}
-
-function findClose(text: string, open: number): number {
-  const q = text[open];
-  for (let j = open + 1; j < text.length; j++) {
-    if (q === '"' && text[j] === "\\") {
-      j++;
-      continue;
-    }
-    if (text[j] === q) return j;
-  }
-  return -1;
-}
 
 /** Result of `parseCommand`. */
 export interface ParseCommandResult {
@@ -131,7 +48,7 @@ export function parseCommand(
     return {
       diagnostics: [
         {
-          code: split.code,
+          code: FAULT_CODES[split.fault],
           severity: "error",
           message: split.message,
           where: whereAt(ctx, split.offset),

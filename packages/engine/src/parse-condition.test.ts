@@ -1,4 +1,4 @@
-import { formatDiagnostic } from "@portknock/config";
+import { formatDiagnostic } from "@portknock/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Expr } from "./ast.ts";

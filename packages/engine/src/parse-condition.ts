@@ -1,7 +1,8 @@
 /**
  * Conditions (spec: daemon.md §4): parsed once at load into an `Expr`; never `eval`. Pure.
  */
-import type { ConfigWhere, Diagnostic } from "@portknock/config";
+import type { ConfigWhere } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import type { Expr } from "./ast.ts";
 import { parseExpression } from "./parse-expression.ts";
 import type { Cursor, ParseContext } from "./parser-state.ts";

@@ -3,7 +3,7 @@
  * `state(K…) += EXPR`, `state(K…) -= EXPR`, `delete state(K…)`, separated by `;` (empty
  * statements are allowed). Parsed once at load; never `eval`. Pure.
  */
-import type { Diagnostic } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import type { StateStatement } from "./ast.ts";
 import type { ParseOptions } from "./parse-condition.ts";
 import { withTokens } from "./parse-condition.ts";

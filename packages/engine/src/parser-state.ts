@@ -3,7 +3,8 @@
  * Syntax errors abort the parse (thrown as `SyntaxAbort`, caught by the entry points); unknown
  * names are collected and parsing goes on, so one run reports every unknown name.
  */
-import type { ConfigWhere, Diagnostic } from "@portknock/config";
+import type { ConfigWhere } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import type { LoadCode } from "./errors.ts";
 import type { Token } from "./tokenize-condition.ts";
 import type { VariableKind } from "./variables.ts";

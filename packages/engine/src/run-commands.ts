@@ -2,10 +2,10 @@
  * Runs an action's commands in order, logging and counting each (spec: daemon.md §5, §8). A
  * failing or missing command never stops the engine: the next command still runs.
  */
-import type { Logger } from "@portknock/config";
+import type { Logger } from "@portknock/core";
 import type { CommandOutcome, EngineCounters } from "./engine-types.ts";
 import type { CommandFailureCode } from "./errors.ts";
-import { escapeArgv, escapeInput } from "./log-text.ts";
+import { escapeArgv, escapeInput } from "@portknock/core";
 import type { RunCommand, RunResult } from "./runner.ts";
 
 /** What running needs. */

@@ -3,8 +3,8 @@
  * real implementation of `RunCommand`; it never rejects: every failure is a `RunResult`.
  */
 import { spawn } from "node:child_process";
-import type { Timers } from "./clock.ts";
-import { systemTimers } from "./clock.ts";
+import type { Timers } from "@portknock/core";
+import { systemTimers } from "@portknock/core";
 
 /** Per-run options. */
 export interface RunOptions {

@@ -2,8 +2,8 @@
  * Timers for pending delayed actions (spec: daemon.md §7). Waits longer than `setTimeout` can
  * hold are chained; a timer that fires runs its action even if the clock disagrees slightly.
  */
-import type { Clock, TimerHandle, Timers } from "./clock.ts";
-import { MAX_TIMER_MS } from "./clock.ts";
+import type { Clock, TimerHandle, Timers } from "@portknock/core";
+import { MAX_TIMER_MS } from "@portknock/core";
 import type { PendingAction } from "./state-data.ts";
 
 /** Keeps one timer per scheduled pending action. */

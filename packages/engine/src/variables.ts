@@ -3,7 +3,7 @@
  * local date/time at acceptance. Each variable has a kind that says which values are valid when
  * it is substituted into a command or used as a state key.
  */
-import { isIpAddress } from "./ip-address.ts";
+import { isIpAddress } from "@portknock/core";
 
 /** What a variable holds; decides which values are valid (see `isValidValue`). */
 export type VariableKind =

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { systemClock } from "../src/clock.ts";
+import { systemClock } from "@portknock/core";
 import { compileActions } from "../src/compile.ts";
 import { createEngine } from "../src/engine.ts";
 import { createFileStore } from "../src/file-store.ts";

@@ -4,7 +4,7 @@
  * vitest fake timers in the tests).
  */
 import { expect } from "vitest";
-import { systemClock } from "../src/clock.ts";
+import { systemClock } from "@portknock/core";
 import { compileActions } from "../src/compile.ts";
 import { createEngine } from "../src/engine.ts";
 import type { EngineOptions } from "../src/engine-types.ts";

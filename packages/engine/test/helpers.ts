@@ -17,9 +17,9 @@ import type {
   ActionConfig,
   ActionsConfig,
   ConfigWhere,
-  Logger,
   TemplateConfig,
 } from "@portknock/config";
+import type { Logger } from "@portknock/core";
 
 /** A fresh temp dir, removed when the current test finishes. */
 export function tempDir(): string {

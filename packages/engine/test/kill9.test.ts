@@ -50,9 +50,10 @@ for (;;) {
 // The child runs plain Node, so the current sources are transpiled for it (no stale dist/).
 function transpileSources(): void {
   const out = tempDir();
-  const configUrl = pathToFileURL(
-    createRequire(import.meta.url).resolve("@portknock/config"),
-  ).href;
+  const require = createRequire(import.meta.url);
+  const urls = ["@portknock/config", "@portknock/core"].map(
+    (name) => [name, pathToFileURL(require.resolve(name)).href] as const,
+  );
   for (const name of readdirSync(SRC)) {
     if (!name.endsWith(".ts") || name.endsWith(".test.ts")) continue;
     const source = readFileSync(join(SRC, name), "utf8");
@@ -65,10 +66,11 @@ function transpileSources(): void {
         rewriteRelativeImportExtensions: true,
       },
     });
-    writeFileSync(
-      join(out, name.replace(/\.ts$/, ".js")),
-      outputText.replaceAll('"@portknock/config"', JSON.stringify(configUrl)),
-    );
+    let text = outputText;
+    for (const [pkg, url] of urls) {
+      text = text.replaceAll(JSON.stringify(pkg), JSON.stringify(url));
+    }
+    writeFileSync(join(out, name.replace(/\.ts$/, ".js")), text);
   }
   writeFileSync(join(out, "package.json"), '{"type":"module"}');
   moduleUrl = pathToFileURL(join(out, "index.js")).href;

@@ -4,7 +4,7 @@
  * normalised tokens.
  */
 import yargs from "yargs";
-import type { Diagnostic } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import { normalizeArgv } from "@portknock/config";
 
 /** Options that take a value; each is also a config key (config.md "Client keys"). */

@@ -1,7 +1,5 @@
 export { main } from "./main.ts";
 export type { MainOptions } from "./main.ts";
-export type { Io } from "./io.ts";
-export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
 export { parseArgs } from "./argv.ts";
 export type { ParsedArgs, ParseArgsResult } from "./argv.ts";
 export { sendKnock } from "./send.ts";

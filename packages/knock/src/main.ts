@@ -7,18 +7,19 @@ import { hostname } from "node:os";
 import { randomBytes, randomInt } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { ClientConfig, Diagnostic } from "@portknock/config";
+import type { ClientConfig } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import {
   findConfigFile,
-  formatDiagnostic,
   loadClientConfig,
   parseClientConfig,
 } from "@portknock/config";
+import { formatDiagnostic } from "@portknock/core";
 import type { CodecIssue } from "@portknock/codec";
 import { CodecError, compileKnockConfig, encodeKnock } from "@portknock/codec";
 import { parseArgs } from "./argv.ts";
-import type { Io } from "./io.ts";
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
+import type { Io } from "@portknock/core";
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "@portknock/core";
 import { localAddressFor } from "./local-address.ts";
 import {
   defaultFileFormat,

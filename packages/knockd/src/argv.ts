@@ -4,7 +4,7 @@
  * yargs-parser (the parser of yargs).
  */
 import parser from "yargs-parser";
-import type { Diagnostic } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import { normalizeArgv } from "@portknock/config";
 
 /** What the command line asked for. */

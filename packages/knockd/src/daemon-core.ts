@@ -3,9 +3,10 @@
  * handled synchronously (a busy action never stalls decoding); accepted knocks are handed to the
  * engine one after another, so actions run in the order the knocks arrived.
  */
-import type { Logger } from "@portknock/config";
+import type { Logger } from "@portknock/core";
 import type { Engine } from "@portknock/engine";
-import type { HitColumns, KnockHit } from "@portknock/logsource";
+import type { HitColumns } from "@portknock/logsource";
+import type { KnockHit } from "@portknock/core";
 import type { Knock, SealedKnock } from "@portknock/codec";
 import type { HitOutcome, KnockQueues, QueueCounters } from "./knock-queues.ts";
 import type { SealedGuard } from "./sealed-guard.ts";

@@ -4,15 +4,14 @@
  * keeps running; a changed log source is reopened); SIGUSR1 logs the counters. A source that fails
  * is reopened with back-off; nothing a line contains can stop the loop.
  */
-import type { Logger } from "@portknock/config";
-import { splitCommandLine } from "@portknock/engine";
+import type { Logger } from "@portknock/core";
 import type { LogLine } from "@portknock/logsource";
 import type { PacketHitSource } from "@portknock/pcap";
 import { pcapModule } from "./pcap-module.ts";
 import { followLog, runLogCommand } from "@portknock/logsource";
 import type { Instance } from "./instance.ts";
 import type { LinePipeline } from "./line-pipeline.ts";
-import { EXIT_OK, EXIT_RUNTIME } from "./io.ts";
+import { EXIT_OK, EXIT_RUNTIME } from "@portknock/core";
 
 /** Options of `followSource`. */
 export interface FollowOptions {
@@ -70,15 +69,9 @@ function openSource(
     onReady();
     return { kind: "hits", hits };
   }
-  if (c.logcommand != null) {
-    const split = splitCommandLine(c.logcommand);
-    if (!split.ok)
-      return {
-        kind: "error",
-        code: "LOGCOMMAND_INVALID",
-        message: split.message,
-      };
-    const lines = runLogCommand(split.words, { signal, logger });
+  const logCommand = i.loaded.logCommand;
+  if (logCommand != null) {
+    const lines = runLogCommand(logCommand, { signal, logger });
     onReady();
     return { kind: "lines", lines };
   }

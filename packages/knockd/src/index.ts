@@ -1,7 +1,5 @@
 export { main, USAGE } from "./main.ts";
 export type { DaemonMainOptions } from "./main.ts";
-export type { Io } from "./io.ts";
-export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
 export { createKnockQueues } from "./knock-queues.ts";
 export type {
   HitOutcome,

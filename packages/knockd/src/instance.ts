@@ -3,8 +3,9 @@
  * new instance and retires the old one; the store (and so state and pending delayed actions)
  * outlives instances.
  */
-import type { Logger } from "@portknock/config";
-import type { Clock, Engine, RunCommand, StateStore } from "@portknock/engine";
+import type { Logger } from "@portknock/core";
+import type { Engine, RunCommand, StateStore } from "@portknock/engine";
+import type { Clock } from "@portknock/core";
 import { createEngine } from "@portknock/engine";
 import type { CompiledLogFormat } from "@portknock/logsource";
 import type { LoadedDaemon } from "./load.ts";

@@ -18,11 +18,11 @@ import {
   createSourceTable,
   FRESH,
   HEAD,
-  ipv4Number,
   META_INTS,
   TIME,
   TIME_STRIDE,
 } from "./source-table.ts";
+import { ipv4ToNumber } from "@portknock/core";
 
 /** What became of one hit. */
 export type HitOutcome =
@@ -199,7 +199,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     timeMs: number,
     srcPort = -1,
   ): HitOutcome {
-    return pushKey(ipv4Number(source), source, port, timeMs, srcPort);
+    return pushKey(ipv4ToNumber(source), source, port, timeMs, srcPort);
   }
 
   function pushV4(

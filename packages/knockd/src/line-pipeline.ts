@@ -3,11 +3,11 @@
  * retransmits). A bad line is a counted, rate-limited rejection naming its origin; nothing a line contains can
  * stop the loop.
  */
-import type { Logger } from "@portknock/config";
-import type { Clock, LogLine } from "@portknock/logsource";
+import type { Clock, Logger } from "@portknock/core";
+import { createRateLimiter, escapeInput } from "@portknock/core";
+import type { LogLine } from "@portknock/logsource";
 import { parseLogRecord } from "@portknock/logsource";
 import type { Instance } from "./instance.ts";
-import { createRateLimitedWarn } from "./rate-limit.ts";
 
 /** Feeds lines to whichever instance is current (SIGHUP swaps it). */
 export interface LinePipeline {
@@ -20,7 +20,7 @@ export function createLinePipeline(
   clock: Clock,
   logger: Logger,
 ): LinePipeline {
-  const warn = createRateLimitedWarn(logger);
+  const limiter = createRateLimiter({ clock, intervalMs: 60_000 });
   return {
     handle(line: LogLine): void {
       const instance = current();
@@ -33,17 +33,15 @@ export function createLinePipeline(
       }
       if (r.kind === "reject") {
         instance.core.countSeen(r.code);
-        warn(
-          r.code,
-          clock.now(),
+        const suppressed = limiter.take(r.code);
+        if (suppressed < 0) return;
+        logger.warn(
           {
             event: "line.rejected",
             code: r.code,
             source: `${line.file}:${line.lineNo}`,
-            input:
-              line.text.length > 200
-                ? line.text.slice(0, 200) + "…"
-                : line.text,
+            input: escapeInput(line.text),
+            ...(suppressed > 0 && { suppressed }),
           },
           r.message,
         );

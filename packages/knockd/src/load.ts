@@ -4,14 +4,16 @@
  * at once, each naming file and line (daemon.md `-check`).
  */
 import { readFileSync } from "node:fs";
-import type { ConfigWhere, DaemonConfig, Diagnostic } from "@portknock/config";
-import { hasErrors, loadDaemonConfig } from "@portknock/config";
+import type { ConfigWhere, DaemonConfig } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
+import { loadDaemonConfig } from "@portknock/config";
+import { hasErrors } from "@portknock/core";
 import type { KnockConfig } from "@portknock/codec";
 import { compileKnockConfig } from "@portknock/codec";
 import type { CompiledRules } from "@portknock/engine";
-import { compileActions, splitCommandLine } from "@portknock/engine";
+import { compileActions } from "@portknock/engine";
 import type { CompiledLogFormat } from "@portknock/logsource";
-import { selectLogFormat } from "@portknock/logsource";
+import { parseLogCommand, selectLogFormat } from "@portknock/logsource";
 import type { CompiledEthFilter } from "@portknock/pcap";
 import { loadPcap } from "./pcap-module.ts";
 
@@ -22,6 +24,8 @@ export interface LoadedDaemon {
   rules: CompiledRules;
   /** File mode: the compiled `<logformat>` in use. */
   logFormat?: CompiledLogFormat;
+  /** File mode with `logcommand`: its argv, split once here. */
+  logCommand?: string[];
   /** Network mode: what to capture. */
   network?: {
     protocol: "tcp" | "udp";
@@ -71,16 +75,14 @@ export async function loadDaemon(path: string): Promise<LoadResult> {
       : undefined;
   diagnostics.push(...(actions?.diagnostics ?? []));
 
+  let logCommand: string[] | undefined;
   if (config.logcommand != null) {
-    const split = splitCommandLine(config.logcommand);
-    if (!split.ok) {
-      diagnostics.push({
-        code: split.code,
-        severity: "error",
-        message: `logcommand: ${split.message}`,
-        where: config.where.get("logcommand") ?? fileWhere,
-      });
-    }
+    const parsed = parseLogCommand(
+      config.logcommand,
+      config.where.get("logcommand") ?? fileWhere,
+    );
+    diagnostics.push(...parsed.diagnostics);
+    logCommand = parsed.argv;
   }
   let network: LoadedDaemon["network"];
   if (config.runmode === "network") {
@@ -122,6 +124,7 @@ export async function loadDaemon(path: string): Promise<LoadResult> {
       knock: compiled.config,
       rules: actions.rules,
       ...(logFormat != null ? { logFormat } : {}),
+      ...(logCommand != null ? { logCommand } : {}),
       ...(network != null ? { network } : {}),
     },
     diagnostics,

@@ -7,7 +7,7 @@
 import { createRequire } from "node:module";
 import { Writable } from "node:stream";
 import type * as Pino from "pino";
-import type { Logger } from "@portknock/config";
+import type { Logger } from "@portknock/core";
 
 /** Options of `createDaemonLogger`. */
 export interface DaemonLoggerOptions {

@@ -7,23 +7,24 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import type { Diagnostic, Logger } from "@portknock/config";
-import { findConfigFile, formatDiagnostic } from "@portknock/config";
+import type { Diagnostic, Logger } from "@portknock/core";
+import { findConfigFile } from "@portknock/config";
+import { formatDiagnostic } from "@portknock/core";
 import type { StateStore } from "@portknock/engine";
 import {
   createFileStore,
   createMemoryStore,
   spawnRunner,
-  systemClock,
 } from "@portknock/engine";
+import { systemClock } from "@portknock/core";
 import type { LogSourceStats } from "@portknock/logsource";
 import { createLogHitSource } from "@portknock/logsource";
 import type { PacketSourceStats } from "@portknock/pcap";
 import { pcapModule } from "./pcap-module.ts";
 import { parseDaemonArgs } from "./argv.ts";
 import { auditConfig } from "./audit.ts";
-import type { Io } from "./io.ts";
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
+import type { Io } from "@portknock/core";
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "@portknock/core";
 import type { LoadedDaemon } from "./load.ts";
 import { loadDaemon } from "./load.ts";
 import { createDaemonLogger } from "./logger.ts";

@@ -7,7 +7,8 @@
  */
 import type { SealedKnock } from "@portknock/codec";
 import { checkSealedWindow, replayKey } from "@portknock/codec";
-import type { Clock, JsonValue, StateStore } from "@portknock/engine";
+import type { JsonValue, StateStore } from "@portknock/engine";
+import type { Clock } from "@portknock/core";
 
 /** Why a sealed knock with a valid tag is refused. */
 export type SealedRefusal =

@@ -7,6 +7,7 @@
  * fixed by `maxSources`. (A Map keyed per source, churned by evictions, left megabytes of dead
  * backing stores per rehash: replaying 1M spoofed sources, peak RSS went from ~170 MB to ~136 MB.)
  */
+import { ipv4ToNumber } from "@portknock/core";
 
 const NONE = -1;
 
@@ -53,27 +54,6 @@ export interface SourceTable {
    */
   readonly meta: Int32Array;
   readonly times: Float64Array;
-}
-
-/** Parses a dotted quad into its 32-bit number, or -1. Allocates nothing. */
-export function ipv4Number(s: string): number {
-  let value = 0;
-  let octet = -1;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (octet < 0 || ++dots > 3) return -1;
-      value = value * 256 + octet;
-      octet = -1;
-    } else if (c >= 48 && c <= 57) {
-      octet = octet < 0 ? c - 48 : octet * 10 + c - 48;
-      if (octet > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && octet >= 0 ? value * 256 + octet : -1;
 }
 
 /** A flat copy of `s` (not a slice of a larger string that it would keep alive). */
@@ -125,7 +105,7 @@ export function createSourceTable(
   let parsedIp = -1;
   const ipOf = (source: string): number => {
     if (source !== parsedSource) {
-      parsedIp = ipv4Number(source);
+      parsedIp = ipv4ToNumber(source);
       parsedSource = source;
     }
     return parsedIp;

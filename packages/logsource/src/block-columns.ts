@@ -7,7 +7,7 @@ import type { CompiledLogFormat } from "./log-format.ts";
 import type { BlockResult, PlainHit } from "./block-result.ts";
 import { readAt } from "./read-block.ts";
 import { decodeLogLine } from "./parse-log-line.ts";
-import type { KnockHit } from "./types.ts";
+import type { KnockHit } from "@portknock/core";
 
 /** The dotted quad of an IPv4 number. */
 function dotted(ip: number): string {

@@ -7,7 +7,7 @@ import { lineText } from "./batch-source.ts";
 import type { RejectCode } from "./errors.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
 import { decodeLogLine } from "./parse-log-line.ts";
-import type { KnockHit } from "./types.ts";
+import type { KnockHit } from "@portknock/core";
 
 /** A slow-lane hit as it crosses threads: all but its time and origin. */
 export type PlainHit = Omit<KnockHit, "timeMs" | "origin">;

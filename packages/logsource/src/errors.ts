@@ -3,7 +3,7 @@
  * `<logformat>` blocks and `logcommand` lines are `Diagnostic`s (`FormatCode`, `CommandCode`);
  * exceptions (`LogSourceError`) are for misuse and environment failures only.
  */
-import { PortknockError } from "@portknock/config";
+import { PortknockError } from "@portknock/core";
 
 /** Why a log line that looked like a hit was not one (spec: daemon.md §1). */
 export type RejectCode =
@@ -25,7 +25,7 @@ export type FormatCode =
   /** `ipclient` or `port` is missing. */
   | "LOG_FORMAT_MISSING_KEY";
 
-/** Codes of `logcommand` diagnostics produced by `splitCommandLine`. */
+/** Codes of `logcommand` diagnostics produced by `parseLogCommand`. */
 export type CommandCode =
   /** A shell metacharacter outside quotes: no shell runs, so it cannot mean what it says. */
   | "LOG_COMMAND_METACHAR"

@@ -6,8 +6,8 @@
  * partial last line until its newline.
  */
 import type TailFile from "@logdna/tail-file";
-import type { Logger } from "@portknock/config";
-import { noopLogger } from "@portknock/config";
+import type { Logger } from "@portknock/core";
+import { noopLogger } from "@portknock/core";
 import { LogSourceError } from "./errors.ts";
 import { createLineSplitter } from "./line-splitter.ts";
 import type { BatchedLines } from "./batch-source.ts";

@@ -8,7 +8,7 @@
  */
 import { FULL_RECORD_SOURCE } from "./builtin-iptables.ts";
 import { MAX_RECORD_CHARS } from "./parse-log-line.ts";
-import type { KnockHit } from "./types.ts";
+import type { KnockHit } from "@portknock/core";
 
 /** The hits of one batch of lines, in order. */
 export interface HitColumns {

@@ -92,23 +92,3 @@ export function createHitTable(expected = 0): HitTable {
     },
   };
 }
-
-/** A dotted quad as a 32-bit pattern (an int32), or undefined when `ip` is not a plain one. */
-export function ipv4Number(ip: string): number | undefined {
-  let value = 0;
-  let part = 0;
-  let parts = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      value = value * 256 + part;
-      part = 0;
-      parts++;
-    } else if (c >= 48 && c <= 57 && part < 256) {
-      part = part * 10 + (c - 48);
-    } else {
-      return undefined;
-    }
-  }
-  return parts === 3 && part < 256 ? (value * 256 + part) | 0 : undefined;
-}

@@ -1,5 +1,4 @@
-export type { KnockHit, LogLine, Clock } from "./types.ts";
-export { systemClock } from "./types.ts";
+export type { LogLine } from "./types.ts";
 export type {
   RejectCode,
   FormatCode,
@@ -22,11 +21,8 @@ export {
   IPTABLES_LOG_FORMAT,
   IPTABLES_REGEX_SOURCES,
 } from "./builtin-iptables.ts";
-export type { RegexHazard } from "./regex-safety.ts";
-export { findBacktrackingHazard } from "./regex-safety.ts";
 export type { ParseLogLineResult } from "./parse-log-line.ts";
 export { parseLogLine, parseLogRecord } from "./parse-log-line.ts";
-export { normalizeIp } from "./parse-ip.ts";
 export type {
   RetransmitFilter,
   RetransmitFilterOptions,
@@ -36,8 +32,8 @@ export type { FollowLogOptions } from "./follow-log.ts";
 export { followLog } from "./follow-log.ts";
 export type { ReadLogFileOptions } from "./read-log-file.ts";
 export { readLogFile } from "./read-log-file.ts";
-export type { SplitCommandLineResult } from "./parse-command-line.ts";
-export { splitCommandLine } from "./parse-command-line.ts";
+export type { ParseLogCommandResult } from "./parse-log-command.ts";
+export { parseLogCommand } from "./parse-log-command.ts";
 export type { Backoff, RunLogCommandOptions } from "./run-log-command.ts";
 export { runLogCommand } from "./run-log-command.ts";
 export type {

@@ -4,16 +4,13 @@
  * Config::General has already turned `\#` into `#` (an unescaped `#` starts a comment there), so
  * a regex that needs a literal hash is written `\#` in the file.
  */
-import type {
-  Diagnostic,
-  LocatedText,
-  LogFormatConfig,
-} from "@portknock/config";
-import { quoteValue } from "@portknock/config";
+import type { LocatedText, LogFormatConfig } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
+import { quoteValue } from "@portknock/core";
 import { compiledIptablesFormat } from "./builtin-iptables.ts";
 import type { FormatCode } from "./errors.ts";
 import { LogSourceError } from "./errors.ts";
-import { findBacktrackingHazard } from "./regex-safety.ts";
+import { findBacktrackingHazard } from "@portknock/core";
 
 /** A `<logformat>` block, plus the optional `srcport` regex (the built-in format has one). */
 export interface LogFormatSource extends LogFormatConfig {

@@ -4,8 +4,8 @@
  * (rate-limited, once per reason per minute, with its origin), never thrown.
  */
 import { statSync } from "node:fs";
-import type { Diagnostic, Logger } from "@portknock/config";
-import { noopLogger } from "@portknock/config";
+import type { Diagnostic, Logger } from "@portknock/core";
+import { noopLogger } from "@portknock/core";
 import type { RejectCode } from "./errors.ts";
 import { followLog } from "./follow-log.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
@@ -14,17 +14,18 @@ import { FinishedColumns } from "./hit-columns.ts";
 import type { BlockReplay, StartedReplayWorkers } from "./replay-blocks.ts";
 import { BlockColumns } from "./block-columns.ts";
 import { createBlockReplay } from "./replay-blocks.ts";
-import { escapeInput } from "./log-text.ts";
+import { escapeInput } from "@portknock/core";
 import { decodeLogLine } from "./parse-log-line.ts";
-import { createRateLimiter } from "./rate-limit.ts";
+import { createRateLimiter } from "@portknock/core";
 import { readLogFile } from "./read-log-file.ts";
 import { createRetransmitFilter } from "./retransmit-filter.ts";
 import type { Backoff } from "./run-log-command.ts";
 import { runLogCommand } from "./run-log-command.ts";
 import type { LineBatch } from "./batch-source.ts";
 import { batchesOf, isTextBatch, lineText } from "./batch-source.ts";
-import type { Clock, KnockHit, LogLine } from "./types.ts";
-import { systemClock } from "./types.ts";
+import type { Clock, KnockHit } from "@portknock/core";
+import type { LogLine } from "./types.ts";
+import { systemClock } from "@portknock/core";
 
 /** Where the lines come from: exactly one of these. */
 export type LogInput =
@@ -32,7 +33,7 @@ export type LogInput =
   | { path: string; replay?: false }
   /** Read a whole file once, from its first line (`knockd -replay FILE`). */
   | { path: string; replay: true }
-  /** Run a command and read its stdout (`logcommand`, already split with `splitCommandLine`). */
+  /** Run a command and read its stdout (`logcommand`, already split with `parseLogCommand`). */
   | { argv: readonly string[] }
   /** Lines from anywhere else (tests, other adapters). */
   | { lines: AsyncIterable<LogLine> };

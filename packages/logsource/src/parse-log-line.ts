@@ -3,13 +3,14 @@
  * skip (not a firewall record: `required` did not match) or a counted rejection; nothing throws.
  * The hot path allocates only the hit and its strings; skips return a shared object.
  */
-import { quoteLogValue as quoteValue } from "./log-text.ts";
+import { quoteValue } from "@portknock/core";
 import type { Extracted } from "./extract-iptables.ts";
 import { extractIptables } from "./extract-iptables.ts";
 import type { RejectCode } from "./errors.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
-import { normalizeIp } from "./parse-ip.ts";
-import type { Clock, KnockHit, LogLine } from "./types.ts";
+import { normalizeIp } from "@portknock/core";
+import type { Clock, KnockHit } from "@portknock/core";
+import type { LogLine } from "./types.ts";
 
 /** What one line is. */
 export type ParseLogLineResult =

@@ -9,8 +9,9 @@
  * windows, and never more than `2 × maxEntries`: a generation that reaches `maxEntries` is
  * retired early (a flood can then let a retransmit through as a second hit, never the reverse).
  */
-import { createHitTable, ipv4Number } from "./hit-table.ts";
-import type { Clock, KnockHit } from "./types.ts";
+import { ipv4ToNumber } from "@portknock/core";
+import { createHitTable } from "./hit-table.ts";
+import type { Clock, KnockHit } from "@portknock/core";
 
 /** Options of `createRetransmitFilter`. */
 export interface RetransmitFilterOptions {
@@ -83,9 +84,10 @@ export function createRetransmitFilter(
         rotate(now, age);
       }
       const ports = (srcPort << 16) | hit.dstPort;
-      const v4 = ipv4Number(srcIp);
+      const n = ipv4ToNumber(srcIp);
       let seen: number | undefined;
-      if (v4 !== undefined) {
+      if (n >= 0) {
+        const v4 = n | 0; // the table's keys are int32 patterns
         seen = current.swap(v4, ports, now) ?? previous.get(v4, ports);
       } else {
         const key = `${srcIp} ${ports}`;

@@ -5,17 +5,18 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { basename } from "node:path";
-import type { Logger } from "@portknock/config";
-import { noopLogger } from "@portknock/config";
+import type { Logger } from "@portknock/core";
+import { noopLogger } from "@portknock/core";
 import { createLineSplitter } from "./line-splitter.ts";
-import { escapeInput } from "./log-text.ts";
+import { escapeInput } from "@portknock/core";
 import type { BatchedLines } from "./batch-source.ts";
 import { BATCHES } from "./batch-source.ts";
 import type { PushQueue } from "./push-queue.ts";
 import { batchIterator, createPushQueue } from "./push-queue.ts";
-import { createRateLimiter } from "./rate-limit.ts";
-import type { Clock, LogLine } from "./types.ts";
-import { systemClock } from "./types.ts";
+import { createRateLimiter } from "@portknock/core";
+import type { Clock } from "@portknock/core";
+import type { LogLine } from "./types.ts";
+import { systemClock } from "@portknock/core";
 
 /** Restart delays of `runLogCommand`. */
 export interface Backoff {

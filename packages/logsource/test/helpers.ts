@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
-import type { Logger } from "@portknock/config";
+import type { Logger } from "@portknock/core";
 
 /** The absolute path of a file under `test/fixtures/`. */
 export function fixture(...parts: string[]): string {

@@ -1,11 +1,12 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Diagnostic } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import { describe, expect, it } from "vitest";
 import type { RejectCode } from "../src/errors.ts";
 import { createLogHitSource } from "../src/log-hit-source.ts";
 import { builtinLogFormat, compileLogFormat } from "../src/log-format.ts";
-import type { KnockHit, LogLine } from "../src/types.ts";
+import type { KnockHit } from "@portknock/core";
+import type { LogLine } from "../src/types.ts";
 import {
   collect,
   events,

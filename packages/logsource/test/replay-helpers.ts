@@ -1,7 +1,7 @@
 /** Shared by the replay tests: a corpus of lines, and the hits of both replay paths. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Diagnostic } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import { expect } from "vitest";
 import type { RejectCode } from "../src/errors.ts";
 import type {
@@ -12,7 +12,7 @@ import { createLogHitSource } from "../src/log-hit-source.ts";
 import type { CompiledLogFormat } from "../src/log-format.ts";
 import { builtinLogFormat, compileLogFormat } from "../src/log-format.ts";
 import type { StartedReplayWorkers } from "../src/replay-blocks.ts";
-import type { KnockHit } from "../src/types.ts";
+import type { KnockHit } from "@portknock/core";
 import { fixture } from "./helpers.ts";
 
 export const format: CompiledLogFormat = builtinLogFormat("iptables");

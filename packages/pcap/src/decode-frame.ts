@@ -6,7 +6,7 @@
  * ports, not its payload.
  */
 import type { FrameRejectCode } from "./errors.ts";
-import { formatIpv4, formatIpv6 } from "./format-ip.ts";
+import { formatIpv4, formatIpv6 } from "@portknock/core";
 import type { LinkType } from "./link-type.ts";
 import {
   ETHERTYPE_IPV4,

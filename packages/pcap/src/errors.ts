@@ -3,7 +3,7 @@
  * (`FrameRejectCode`, a return value), a bad `<ethfilter>` block is a `Diagnostic`
  * (`EthFilterCode`); exceptions (`PcapError`) are for misuse and environment failures only.
  */
-import { PortknockError } from "@portknock/config";
+import { PortknockError } from "@portknock/core";
 
 /** Why a captured frame is not a TCP or UDP packet we can read (spec: daemon.md §1). */
 export type FrameRejectCode =

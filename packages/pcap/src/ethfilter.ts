@@ -18,10 +18,11 @@
  *   (`IP_PROTO_TCP|IP_PROTO_UDP` → `^(?:6|17)$`).
  * - All properties must pass (AND).
  */
-import type { Diagnostic, LocatedText } from "@portknock/config";
+import type { LocatedText } from "@portknock/config";
+import type { Diagnostic } from "@portknock/core";
 import type { EthFilterConfig } from "@portknock/config";
-import { quoteValue, sortDiagnostics } from "@portknock/config";
-import { findBacktrackingHazard, normalizeIp } from "@portknock/logsource";
+import { quoteValue, sortDiagnostics } from "@portknock/core";
+import { findBacktrackingHazard, normalizeIp } from "@portknock/core";
 import type { EthFilterCode } from "./errors.ts";
 import { literalTexts, parseFlags } from "./parse-ethfilter-value.ts";
 import { IP_PROTOCOLS, TCP_FLAGS } from "./tcp-flags.ts";

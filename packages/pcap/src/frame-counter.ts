@@ -3,8 +3,9 @@
  * is counted; a frame that is not a TCP/UDP packet is a counted rejection, logged at most once
  * per reason per minute (with the number suppressed), never thrown.
  */
-import type { Diagnostic, Logger } from "@portknock/config";
-import type { Clock } from "@portknock/logsource";
+import type { Diagnostic, Logger } from "@portknock/core";
+import type { Clock } from "@portknock/core";
+import { createRateLimiter } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { decodeFrame } from "./decode-frame.ts";
 import type { FrameRejectCode } from "./errors.ts";
@@ -89,8 +90,10 @@ function hex(bytes: Uint8Array): string {
 export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
   const { stats, linkType, originPrefix, iface, logger, clock, onReject } =
     options;
-  const lastLogged = new Map<FrameRejectCode, number>();
-  const suppressed = new Map<FrameRejectCode, number>();
+  const limiter = createRateLimiter({
+    clock,
+    intervalMs: REJECT_LOG_INTERVAL_MS,
+  });
   let frames = 0;
   const reject = (
     code: FrameRejectCode,
@@ -113,19 +116,8 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       },
       frame,
     );
-    const now = clock.now();
-    const last = lastLogged.get(code);
-    if (
-      last !== undefined &&
-      now - last < REJECT_LOG_INTERVAL_MS &&
-      now >= last
-    ) {
-      suppressed.set(code, (suppressed.get(code) ?? 0) + 1);
-      return;
-    }
-    lastLogged.set(code, now);
-    const skipped = suppressed.get(code) ?? 0;
-    suppressed.set(code, 0);
+    const skipped = limiter.take(code);
+    if (skipped < 0) return;
     logger.warn(
       {
         event: "source.rejected",

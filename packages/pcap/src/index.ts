@@ -16,7 +16,6 @@ export {
   linkTypeFromNumber,
   linkTypeFromCap,
 } from "./link-type.ts";
-export { formatIpv4, formatIpv6 } from "./format-ip.ts";
 export type {
   FrameMeta,
   DecodedPacket,

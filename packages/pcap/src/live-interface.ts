@@ -4,7 +4,7 @@
  * buffer it reuses; each frame is decoded there and then, and only what the caller keeps of the
  * decoded packet outlives the call.
  */
-import type { Clock } from "@portknock/logsource";
+import type { Clock } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { PcapError } from "./errors.ts";
 import type { FrameCounter } from "./frame-counter.ts";

@@ -6,9 +6,10 @@
  * packets are dropped and counted when the consumer lags); packets the kernel ring had no room
  * for are counted by libpcap (`pcapStats()`).
  */
-import type { Logger } from "@portknock/config";
-import { noopLogger } from "@portknock/config";
-import type { Clock } from "@portknock/logsource";
+import type { Logger } from "@portknock/core";
+import { noopLogger } from "@portknock/core";
+import type { Clock } from "@portknock/core";
+import { systemClock } from "@portknock/core";
 import { createBoundedQueue } from "./bounded-queue.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
@@ -85,7 +86,6 @@ export interface Capture<T = DecodedPacket> extends AsyncIterable<T> {
   close(): Promise<void>;
 }
 
-const systemClock: Clock = { now: () => Date.now() };
 // The batch the addon fills per interface and per JavaScript call: at most 4,096 packets (a
 // 54-byte SYN takes 72 bytes in it) or 1 MiB (~650 frames of 1500 bytes).
 const BATCH_BYTES = 1 << 20;

@@ -3,9 +3,10 @@
  * replay) → decode → span rule → ethfilter → SYN retransmit dedupe → `KnockHit`s. Bad frames are
  * counted and logged (rate-limited), never thrown.
  */
-import type { Logger } from "@portknock/config";
-import { noopLogger } from "@portknock/config";
-import type { Clock, KnockHit } from "@portknock/logsource";
+import type { Logger } from "@portknock/core";
+import { noopLogger } from "@portknock/core";
+import type { Clock, KnockHit } from "@portknock/core";
+import { systemClock } from "@portknock/core";
 import type { PortRange } from "./bpf-filter.ts";
 import { buildBpfFilter } from "./bpf-filter.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
@@ -104,8 +105,6 @@ export function packetToHit(packet: DecodedPacket): KnockHit {
   if (packet.iface !== undefined) hit.iface = packet.iface;
   return hit;
 }
-
-const systemClock: Clock = { now: () => Date.now() };
 
 /**
  * Wires filter, capture or replay, decoding, the span rule, the ethfilter and the dedupe into

@@ -5,8 +5,8 @@
  * caller filters (`createPacketHitSource` applies the span and ethfilter in JavaScript).
  */
 import { open } from "node:fs/promises";
-import type { Logger } from "@portknock/config";
-import { noopLogger } from "@portknock/config";
+import type { Logger } from "@portknock/core";
+import { noopLogger } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { PcapError } from "./errors.ts";
 import type { FrameRejectHandler } from "./frame-counter.ts";

@@ -14,7 +14,7 @@
  * address is kept as a 32-bit hash: two SYNs from different sources with the same ports and
  * sequence number within the window collide with probability 2⁻³².
  */
-import type { Clock } from "@portknock/logsource";
+import type { Clock } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 
 /** Options of `createSynDedupe`. */

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { KnockHit } from "@portknock/logsource";
+import type { KnockHit } from "@portknock/core";
 import { createPacketHitSource } from "../src/packet-hit-source.ts";
 import type { PacketSourceStats } from "../src/packet-hit-source.ts";
 import { replayPcap } from "../src/replay-pcap.ts";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { KnockHit } from "@portknock/logsource";
+import type { KnockHit } from "@portknock/core";
 import { buildBpfFilter } from "../src/bpf-filter.ts";
 import { createPacketHitSource } from "../src/packet-hit-source.ts";
 import type { PacketSourceStats } from "../src/packet-hit-source.ts";

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { Diagnostic, Logger } from "@portknock/config";
+import type { Diagnostic, Logger } from "@portknock/core";
 import type { DecodedPacket } from "../src/decode-frame.ts";
 import { PcapError } from "../src/errors.ts";
 import type { FrameRejectCode } from "../src/errors.ts";

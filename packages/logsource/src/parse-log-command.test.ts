@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitCommandLine } from "./parse-command-line.ts";
+import { parseLogCommand } from "./parse-log-command.ts";
 
 const where = {
   kind: "config",
@@ -8,7 +8,7 @@ const where = {
   column: 14,
 } as const;
 
-describe("splitCommandLine", () => {
+describe("parseLogCommand", () => {
   it.each([
     ["journalctl -k -f -o short", ["journalctl", "-k", "-f", "-o", "short"]],
     ["  tail   -F /var/log/kern.log ", ["tail", "-F", "/var/log/kern.log"]],
@@ -20,7 +20,7 @@ describe("splitCommandLine", () => {
     [`pipe "a|b" ';'`, ["pipe", "a|b", ";"]],
     [`empty ""`, ["empty", ""]],
   ])("%s", (text, argv) => {
-    expect(splitCommandLine(text)).toEqual({ argv, diagnostics: [] });
+    expect(parseLogCommand(text)).toEqual({ argv, diagnostics: [] });
   });
 
   it.each([
@@ -34,7 +34,7 @@ describe("splitCommandLine", () => {
     ['say "unclosed', "LOG_COMMAND_QUOTE", 14 + 4],
     ["   ", "LOG_COMMAND_EMPTY", 14],
   ])("%s is refused", (text, code, column) => {
-    const { argv, diagnostics } = splitCommandLine(text, where);
+    const { argv, diagnostics } = parseLogCommand(text, where);
     expect(argv).toBeUndefined();
     expect(diagnostics).toMatchObject([
       { code, severity: "error", where: { ...where, column } },

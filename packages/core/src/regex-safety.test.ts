@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IPTABLES_REGEX_SOURCES } from "./builtin-iptables.ts";
 import { findBacktrackingHazard } from "./regex-safety.ts";
 
 describe("findBacktrackingHazard", () => {
@@ -42,12 +41,6 @@ describe("findBacktrackingHazard", () => {
     "\\[(\\d+\\.\\d+)\\]",
   ])("%s is accepted", (source) => {
     expect(findBacktrackingHazard(source)).toBeUndefined();
-  });
-
-  it("accepts every regex of the built-in format", () => {
-    for (const source of Object.values(IPTABLES_REGEX_SOURCES)) {
-      expect(findBacktrackingHazard(source), source).toBeUndefined();
-    }
   });
 
   it("names the offending repetition", () => {

@@ -2,7 +2,7 @@
  * Rate limiting for warnings about untrusted input (STYLE.md §8: rejections are logged
  * rate-limited). Pure; time comes from the injected clock.
  */
-import type { Clock } from "./types.ts";
+import type { Clock } from "./clock.ts";
 
 /** Per-key rate limiting: at most `burst` passes per key per interval. */
 export interface RateLimiter {

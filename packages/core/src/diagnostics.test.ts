@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  formatDiagnostic,
-  hasErrors,
-  quoteValue,
-  type Diagnostic,
-} from "./diagnostics.ts";
+import { formatDiagnostic, hasErrors, type Diagnostic } from "./diagnostics.ts";
+import { quoteValue } from "./text.ts";
 
 describe("formatDiagnostic", () => {
   const d: Diagnostic = {

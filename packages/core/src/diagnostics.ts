@@ -19,15 +19,6 @@ export interface Diagnostic<C extends string = string> {
 }
 
 /**
- * Quote an untrusted value for a message: JSON-quoted, control characters escaped, at most 80
- * characters of the original.
- */
-export function quoteValue(value: string, max = 80): string {
-  const cut = value.length > max ? value.slice(0, max) + "…" : value;
-  return JSON.stringify(cut);
-}
-
-/**
  * Format a `Where` as `file:line[:col]`, `argv -flag`, `packet iface from ip`. A config line 0
  * means the file as a whole (a missing key) and is formatted as `file`.
  */

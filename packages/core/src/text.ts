@@ -1,12 +1,22 @@
 /**
- * Untrusted text in log fields (STYLE.md §8): truncated, control characters escaped.
+ * Untrusted text made safe to show: quoted in a message (STYLE.md §5) or escaped in a log field
+ * (STYLE.md §8). Pure.
  */
 
 /** Longest untrusted text logged, in characters (before escaping). */
-export const MAX_LOG_INPUT = 200;
+export const MAX_LOG_INPUT: number = 200;
 
 // eslint-disable-next-line no-control-regex -- control characters are what we escape
 const CONTROL = /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Quote an untrusted value for a message: JSON-quoted (control characters escaped), at most `max`
+ * characters of the original (then `…`).
+ */
+export function quoteValue(value: string, max = 80): string {
+  const cut = value.length > max ? value.slice(0, max) + "…" : value;
+  return JSON.stringify(cut);
+}
 
 /**
  * `text` made safe for a log field: at most `max` characters (then `…`), with control and line

@@ -1,0 +1,21 @@
+/**
+ * Exceptions: misuse and environment failures (STYLE.md §5). Bad input is a `Diagnostic` instead.
+ */
+
+/** Base class of every error thrown by portknock packages: a stable `code` and a message. */
+export class PortknockError<C extends string = string> extends Error {
+  override name = "PortknockError";
+  readonly code: C;
+  constructor(code: C, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A broken invariant: a bug, please report. */
+export class InternalError extends PortknockError<"INTERNAL"> {
+  override name = "InternalError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("INTERNAL", message, options);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The data every hit source produces (spec: daemon.md §1) and the interface they share: the log
+ * source (`@portknock/logsource`) and the packet source (`@portknock/pcap`) both yield `KnockHit`s.
+ */
+
+/** A packet the firewall logged or the capture saw: one port of a possible knock. */
+export interface KnockHit {
+  /** Source address: dotted quad, or IPv6 in canonical compressed form (RFC 5952). */
+  srcIp: string;
+  /** Destination port, 0–65535. */
+  dstPort: number;
+  /** Lower-case protocol (`tcp`, `udp`), when known. */
+  protocol?: string;
+  /** Input interface, when known and non-empty. */
+  iface?: string;
+  /** Destination address (normalised like `srcIp`), when known. */
+  dstIp?: string;
+  /** Source port, when known. */
+  srcPort?: number;
+  /** When the hit was seen (epoch ms, from the injected clock). */
+  timeMs: number;
+  /** Where the hit came from, for every log line about it: `/var/log/firewall:1234`, `eth0`. */
+  origin: string;
+}
+
+/**
+ * A source of hits: iterate it once; it ends when its input ends or when `close` is called
+ * (idempotent) or its `AbortSignal` fires. `stats` are live counters of the medium.
+ */
+export interface HitSource<
+  Stats extends object = object,
+> extends AsyncIterable<KnockHit> {
+  /** Live counters: what was read, yielded and rejected (by code). */
+  readonly stats: Stats;
+  /** Stops reading and releases the medium; the iteration ends. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+/**
+ * `@portknock/core`: the basics every portknock package shares, with no dependencies. The
+ * documentation of each export is at its definition.
+ */
+export type { Clock, Timers, TimerHandle } from "./clock.ts";
+export { systemClock, systemTimers, MAX_TIMER_MS } from "./clock.ts";
+export type { Logger } from "./logger.ts";
+export { noopLogger } from "./logger.ts";
+export type { Where, Diagnostic } from "./diagnostics.ts";
+export {
+  formatWhere,
+  formatDiagnostic,
+  hasErrors,
+  sortDiagnostics,
+} from "./diagnostics.ts";
+export { PortknockError, InternalError } from "./errors.ts";
+export {
+  ipv4ToNumber,
+  isIpv4,
+  isIpv6,
+  isIpAddress,
+  parseIpv4,
+  parseIpv6,
+  parseIp,
+  formatIpv4,
+  formatIpv4Number,
+  formatIpv6,
+  normalizeIp,
+} from "./ip.ts";
+export { MAX_LOG_INPUT, quoteValue, escapeInput, escapeArgv } from "./text.ts";
+export type { RateLimiter, RateLimiterOptions } from "./rate-limit.ts";
+export { createRateLimiter } from "./rate-limit.ts";
+export type {
+  CommandLineFault,
+  SplitCommandLineResult,
+} from "./command-line.ts";
+export { splitCommandLine } from "./command-line.ts";
+export type { KnockHit, HitSource } from "./hit.ts";
+export type { Io } from "./io.ts";
+export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
+export type { RegexHazard } from "./regex-safety.ts";
+export { findBacktrackingHazard } from "./regex-safety.ts";
