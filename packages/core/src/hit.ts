@@ -35,3 +35,24 @@ export interface HitSource<
   /** Stops reading and releases the medium; the iteration ends. */
   close(): Promise<void>;
 }
+
+/**
+ * A batch of hits in columns, in order: most of them as numbers (an IPv4 source and two ports),
+ * built as `KnockHit`s only when asked for. The fast lane of `-replay` (logsource's
+ * `nextColumns`) gives them and the detector's `pushColumns` takes them.
+ */
+export interface HitColumns {
+  /** Hits in this batch. */
+  readonly length: number;
+  /**
+   * The source of hit i as an IPv4 number (0 to 2^32 - 1), with its ports in `dstPort` and
+   * `srcPort`; -1 when hit i is only available as `hit(i)` (it may still be IPv4).
+   */
+  readonly v4: Float64Array;
+  readonly dstPort: Int32Array;
+  readonly srcPort: Int32Array;
+  /** When the batch was read: the time of each of its hits. */
+  readonly timeMs: number;
+  /** Hit i, built on first use. */
+  hit(i: number): KnockHit;
+}

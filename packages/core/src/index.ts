@@ -35,7 +35,7 @@ export type {
   SplitCommandLineResult,
 } from "./command-line.ts";
 export { splitCommandLine } from "./command-line.ts";
-export type { KnockHit, HitSource } from "./hit.ts";
+export type { KnockHit, HitSource, HitColumns } from "./hit.ts";
 export type { Io } from "./io.ts";
 export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
 export type { RegexHazard } from "./regex-safety.ts";

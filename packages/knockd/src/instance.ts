@@ -9,10 +9,8 @@ import type { Clock } from "@portknock/core";
 import { createEngine } from "@portknock/engine";
 import type { CompiledLogFormat } from "@portknock/logsource";
 import type { LoadedDaemon } from "./load.ts";
-import { createKnockQueues } from "./knock-queues.ts";
 import type { DaemonCore } from "./daemon-core.ts";
 import { createDaemonCore } from "./daemon-core.ts";
-import { createSealedGuard } from "./sealed-guard.ts";
 
 /** A configuration wired up and ready for hits. */
 export interface Instance {
@@ -58,29 +56,26 @@ export async function startInstance(
       "pending delayed actions loaded",
     );
   }
-  const queues = createKnockQueues({
-    config: loaded.knock,
+  const core = createDaemonCore({
+    knock: loaded.knock,
     knockTimeoutMs: loaded.config.knockTimeoutMs,
     maxSources: loaded.config.maxSources,
     // Network mode drops SYN retransmits by sequence number before the queues.
     retransmitWindowMs: loaded.network != null ? 0 : 3000,
-  });
-  const sealed =
-    loaded.knock.format === "sealed"
-      ? createSealedGuard({
-          windowMs: loaded.config.windowMs,
-          requireSource: loaded.config.requireSource,
-          clock: deps.clock,
-          store: deps.store,
-          test: deps.test,
-        })
-      : undefined;
-  const core = createDaemonCore({
-    queues,
+    ...(loaded.knock.format === "sealed" && {
+      sealed: {
+        windowMs: loaded.config.windowMs,
+        requireSource: loaded.config.requireSource,
+        // -test reads the persisted replay cache but writes nothing.
+        store: deps.test
+          ? { getExtra: (ns) => deps.store.getExtra(ns), setExtra: () => {} }
+          : deps.store,
+      },
+    }),
+    clock: deps.clock,
     engine,
     logger: deps.logger,
     debug: deps.debug,
-    ...(sealed != null ? { sealed } : {}),
   });
   return { loaded, engine, core, format: loaded.logFormat };
 }

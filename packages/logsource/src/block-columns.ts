@@ -2,7 +2,7 @@
  * One block of a replayed file as `HitColumns` (`replay-blocks.ts`): a fast-lane hit is built,
  * when asked for, by reading its line again from the file.
  */
-import type { HitColumns } from "./hit-columns.ts";
+import type { HitColumns } from "@portknock/core";
 import type { CompiledLogFormat } from "./log-format.ts";
 import type { BlockResult, PlainHit } from "./block-result.ts";
 import { readAt } from "./read-block.ts";

@@ -8,24 +8,7 @@
  */
 import { FULL_RECORD_SOURCE } from "./builtin-iptables.ts";
 import { MAX_RECORD_CHARS } from "./parse-log-line.ts";
-import type { KnockHit } from "@portknock/core";
-
-/** The hits of one batch of lines, in order. */
-export interface HitColumns {
-  /** Hits in this batch. */
-  readonly length: number;
-  /**
-   * The source of hit i as an IPv4 number (0 to 2^32 - 1), with its ports in `dstPort` and
-   * `srcPort`; -1 when hit i is only available as `hit(i)` (it may still be IPv4).
-   */
-  readonly v4: Float64Array;
-  readonly dstPort: Int32Array;
-  readonly srcPort: Int32Array;
-  /** When the batch was read: the time of each of its hits. */
-  readonly timeMs: number;
-  /** Hit i, the same as `nextBatch` gives (built on first use). */
-  hit(i: number): KnockHit;
-}
+import type { HitColumns, KnockHit } from "@portknock/core";
 
 /**
  * `FULL_RECORD` run on a whole batch instead of one line: the record's end may be followed by

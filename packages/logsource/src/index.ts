@@ -43,7 +43,6 @@ export type {
   LogHitSource,
 } from "./log-hit-source.ts";
 export { createLogHitSource } from "./log-hit-source.ts";
-export type { HitColumns } from "./hit-columns.ts";
 export type {
   ReplaySpeculation,
   StartedReplayWorkers,

@@ -9,7 +9,7 @@ import { noopLogger } from "@portknock/core";
 import type { RejectCode } from "./errors.ts";
 import { followLog } from "./follow-log.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
-import type { HitColumns } from "./hit-columns.ts";
+import type { HitColumns } from "@portknock/core";
 import { FinishedColumns } from "./hit-columns.ts";
 import type { BlockReplay, StartedReplayWorkers } from "./replay-blocks.ts";
 import { BlockColumns } from "./block-columns.ts";

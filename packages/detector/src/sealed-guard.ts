@@ -7,7 +7,6 @@
  */
 import type { SealedKnock } from "@portknock/codec";
 import { checkSealedWindow, replayKey } from "@portknock/codec";
-import type { JsonValue, StateStore } from "@portknock/engine";
 import type { Clock } from "@portknock/core";
 
 /** Why a sealed knock with a valid tag is refused. */
@@ -25,28 +24,40 @@ export interface SealedGuard {
   readonly size: number;
 }
 
+/**
+ * Where the replay cache persists: the engine's `StateStore` (its `getExtra`/`setExtra`) fits,
+ * so a restart does not reopen the window for knocks accepted before it.
+ */
+export interface ReplayCacheStore {
+  /** The saved entries of `namespace` (anything: entries that are not `[key, expiry]` are skipped). */
+  getExtra(namespace: string): unknown;
+  /** Saves `[replay key, expiry epoch ms]` entries under `namespace`. */
+  setExtra(namespace: string, entries: [string, number][]): void;
+}
+
 /** Options of `createSealedGuard`. */
 export interface SealedGuardOptions {
   windowMs: number;
   requireSource: boolean;
   clock: Clock;
-  /** Where the replay cache persists (the statefile); its namespace is `sealed.replay`. */
-  store: StateStore;
-  /** `-test`: remember nothing across restarts (the store is not written). */
-  test: boolean;
+  /**
+   * Where the replay cache persists (knockd: the statefile); its namespace is `sealed.replay`.
+   * Without one, the cache lives in memory only.
+   */
+  store?: ReplayCacheStore;
 }
 
 const NAMESPACE = "sealed.replay";
 
 /** Creates the guard, loading the persisted replay cache from `store`. */
 export function createSealedGuard(options: SealedGuardOptions): SealedGuard {
-  const { windowMs, requireSource, clock, store, test } = options;
+  const { windowMs, requireSource, clock, store } = options;
   const windowSeconds = windowMs / 1000;
   // replay key → expiry (epoch ms): a knock's time can be at most `window` old when accepted,
   // and a copy is refused by the window check once its time is more than `window` old, so the
   // entry is needed until time + window (kept until accepted-at + 2 × window, to be safe).
   const seen = new Map<string, number>();
-  const saved = store.getExtra(NAMESPACE);
+  const saved = store?.getExtra(NAMESPACE);
   const now0 = clock.now();
   if (Array.isArray(saved)) {
     for (const entry of saved) {
@@ -67,9 +78,10 @@ export function createSealedGuard(options: SealedGuardOptions): SealedGuard {
     }
   };
   const persist = (): void => {
-    if (test) return;
-    const entries: JsonValue[] = [...seen].map(([k, t]) => [k, t]);
-    store.setExtra(NAMESPACE, entries);
+    store?.setExtra(
+      NAMESPACE,
+      [...seen].map(([k, t]) => [k, t]),
+    );
   };
   return {
     check(knock: SealedKnock, source: string): 0 | SealedRefusal {

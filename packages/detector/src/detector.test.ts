@@ -1,0 +1,269 @@
+import { compileKnockConfigOrThrow, encodeKnock } from "@portknock/codec";
+import type { HitColumns, KnockHit, Logger } from "@portknock/core";
+import { ipv4ToNumber } from "@portknock/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { DetectedKnock, DetectorOptions } from "./detector.ts";
+import { createDetector } from "./detector.ts";
+
+const compat = compileKnockConfigOrThrow({
+  knock: "CLIENT,PORT,FLAG0,CHECKSUM",
+  portspan: "1000-1255",
+  encrypt: true,
+  key: "password",
+  cipher: "Blowfish",
+  iv: true,
+  padding: "right",
+});
+const KEY = "base64:" + Buffer.alloc(32, 0xa1).toString("base64");
+const sealed = compileKnockConfigOrThrow({
+  format: "sealed",
+  knock: "CLIENT,PORT,FLAG0",
+  portspan: "1024-33791",
+  key: KEY,
+  encrypt: true,
+  cipher: "Blowfish",
+  iv: false,
+  padding: "right",
+});
+const values = { CLIENT: "10.3.2.1", PORT: 22, FLAG0: 1 };
+const NOW_S = 1_700_000_000;
+
+function hits(
+  ports: readonly number[],
+  srcIp = "10.3.2.1",
+  t0 = 0,
+): KnockHit[] {
+  return ports.map((dstPort, i) => ({
+    srcIp,
+    dstPort,
+    srcPort: 40000 + (t0 % 20000) + i,
+    timeMs: t0 + i,
+    origin: `test:${i + 1}`,
+  }));
+}
+
+interface Logged {
+  level: string;
+  fields: Record<string, unknown>;
+}
+
+function recorder(): { logger: Logger; lines: Logged[] } {
+  const lines: Logged[] = [];
+  const logger: Logger = {
+    debug: (fields) => lines.push({ level: "debug", fields: { ...fields } }),
+    info: (fields) => lines.push({ level: "info", fields: { ...fields } }),
+    warn: (fields) => lines.push({ level: "warn", fields: { ...fields } }),
+    error: (fields) => lines.push({ level: "error", fields: { ...fields } }),
+    child: () => logger,
+  };
+  return { logger, lines };
+}
+
+function detector(extra: Partial<DetectorOptions> = {}): {
+  found: DetectedKnock[];
+  d: ReturnType<typeof createDetector>;
+} {
+  const found: DetectedKnock[] = [];
+  const d = createDetector({
+    knock: compat,
+    knockTimeoutMs: 30_000,
+    maxSources: 100,
+    onKnock: (k) => found.push(k),
+    ...extra,
+  });
+  return { found, d };
+}
+
+/** Hits as a column batch, the way logsource's `nextColumns` gives them. */
+function columnsOf(batch: readonly KnockHit[], timeMs: number): HitColumns {
+  const v4 = new Float64Array(batch.length);
+  const dstPort = new Int32Array(batch.length);
+  const srcPort = new Int32Array(batch.length);
+  batch.forEach((h, i) => {
+    v4[i] = ipv4ToNumber(h.srcIp);
+    dstPort[i] = h.dstPort;
+    srcPort[i] = h.srcPort ?? -1;
+  });
+  return {
+    length: batch.length,
+    v4,
+    dstPort,
+    srcPort,
+    timeMs,
+    hit: (i) => ({ ...batch[i]!, timeMs }),
+  };
+}
+
+describe("createDetector (#14: detection without the daemon)", () => {
+  it("turns a compat knock's hits into one knock with its variables", () => {
+    const { found, d } = detector();
+    const { ports } = encodeKnock(compat, values);
+    const outcomes = hits(ports).map((h) => d.push(h));
+    expect(outcomes.slice(0, -1).every((o) => o.kind === "queued")).toBe(true);
+    expect(outcomes.at(-1)?.kind).toBe("accepted");
+    expect(found).toHaveLength(1);
+    expect(found[0]?.variables).toEqual({ ...values, SOURCE: "10.3.2.1" });
+    expect(found[0]?.hit.origin).toBe(`test:${ports.length}`);
+    expect(d.counters()).toMatchObject({
+      hits: ports.length,
+      queue: { knocksAccepted: 1 },
+    });
+    expect(d.sources).toBe(1);
+  });
+
+  it("a second copy of the same knock is a replay: logged, not delivered", () => {
+    const { logger, lines } = recorder();
+    const { found, d } = detector({ logger });
+    const { ports } = encodeKnock(compat, values);
+    for (const h of hits(ports)) d.push(h);
+    for (const h of hits(ports, "10.3.2.1", 100)) d.push(h);
+    expect(found).toHaveLength(1);
+    expect(lines).toContainEqual({
+      level: "warn",
+      fields: expect.objectContaining({
+        event: "knock.rejected",
+        code: "KNOCK_REPLAY",
+        ip: "10.3.2.1",
+      }) as Record<string, unknown>,
+    });
+  });
+
+  it("pushColumns gives the same outcomes and counters as push, hit by hit", () => {
+    const knockHits = (seed: number): KnockHit[] =>
+      hits(
+        encodeKnock(compat, { ...values, FLAG0: seed & 0xff }).ports,
+        `10.0.0.${seed & 7}`,
+      );
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({
+              srcIp: fc.constantFrom("10.0.0.1", "10.0.0.2", "2001:db8::1"),
+              dstPort: fc.integer({ min: 990, max: 1265 }),
+              srcPort: fc.integer({ min: 1, max: 3 }),
+              timeMs: fc.constant(0),
+              origin: fc.constant("noise"),
+            }),
+            fc.integer({ min: 0, max: 255 }).map((s) => knockHits(s)),
+          ),
+          { maxLength: 30 },
+        ),
+        (items) => {
+          const batch = items.flat();
+          const a = detector();
+          const b = detector();
+          let t = 0;
+          for (const h of batch) a.d.push({ ...h, timeMs: (t += 10) });
+          t = 0;
+          for (const h of batch) {
+            b.d.pushColumns(columnsOf([h], (t += 10)));
+          }
+          expect(b.d.counters()).toEqual(a.d.counters());
+          expect(b.found.map((k) => k.variables)).toEqual(
+            a.found.map((k) => k.variables),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("sealed: a valid knock is checked for its window, replay and source", () => {
+    const { logger, lines } = recorder();
+    let nowMs = NOW_S * 1000;
+    const clock = { now: (): number => nowMs };
+    const { found, d } = detector({
+      knock: sealed,
+      clock,
+      logger,
+      sealed: { windowMs: 60_000, requireSource: true },
+    });
+    const at = { timeSeconds: NOW_S, random: new Uint8Array(6).fill(3) };
+    const { ports } = encodeKnock(sealed, values, at);
+    for (const h of hits(ports)) d.push(h);
+    expect(found.map((k) => k.variables)).toEqual([
+      { ...values, SOURCE: "10.3.2.1", TIME: NOW_S },
+    ]);
+    // The same sealed knock again (after the queue's own replay memory): the guard refuses it.
+    const late = createDetector({
+      knock: sealed,
+      knockTimeoutMs: 30_000,
+      maxSources: 10,
+      clock,
+      sealed: { windowMs: 60_000, requireSource: true },
+      onKnock: () => {
+        throw new Error("not a knock");
+      },
+    });
+    nowMs += 120_000;
+    expect(late.push(hits(ports)[0]!).kind).toBe("queued");
+    const last = hits(ports)
+      .map((h) => late.push(h))
+      .at(-1);
+    expect(last).toEqual({ kind: "rejected", code: "KNOCK_TIME_PAST" });
+    // From another address: CLIENT does not match the source.
+    nowMs = NOW_S * 1000;
+    const other = encodeKnock(sealed, values, {
+      timeSeconds: NOW_S,
+      random: new Uint8Array(6).fill(4),
+    });
+    const outcome = hits(other.ports, "10.9.9.9")
+      .map((h) => d.push(h))
+      .at(-1);
+    expect(outcome).toEqual({
+      kind: "rejected",
+      code: "KNOCK_SOURCE_MISMATCH",
+    });
+    expect(d.counters().refusals).toEqual({ KNOCK_SOURCE_MISMATCH: 1 });
+    expect(lines.map((l) => l.fields.code)).toContain("KNOCK_SOURCE_MISMATCH");
+  });
+
+  it("sealed: the replay cache persists through the store across a restart", () => {
+    const saved = new Map<string, unknown>();
+    const store = {
+      getExtra: (ns: string): unknown => saved.get(ns),
+      setExtra: (ns: string, entries: [string, number][]): void => {
+        saved.set(ns, JSON.parse(JSON.stringify(entries)));
+      },
+    };
+    const clock = { now: (): number => NOW_S * 1000 };
+    const options = {
+      knock: sealed,
+      clock,
+      sealed: { windowMs: 60_000, requireSource: false, store },
+    };
+    const first = detector(options);
+    const at = { timeSeconds: NOW_S, random: new Uint8Array(6).fill(5) };
+    const { ports } = encodeKnock(sealed, values, at);
+    for (const h of hits(ports)) first.d.push(h);
+    expect(first.found).toHaveLength(1);
+    expect(saved.get("sealed.replay")).toHaveLength(1);
+    const restarted = detector(options);
+    const last = hits(ports)
+      .map((h) => restarted.d.push(h))
+      .at(-1);
+    expect(last).toEqual({ kind: "rejected", code: "KNOCK_REPLAY" });
+    expect(restarted.found).toHaveLength(0);
+  });
+
+  it("refuses a sealed configuration without sealed options, and a missing onKnock", () => {
+    expect(() =>
+      createDetector({
+        knock: sealed,
+        knockTimeoutMs: 1000,
+        maxSources: 1,
+        onKnock: () => {},
+      }),
+    ).toThrow(TypeError);
+    expect(() =>
+      createDetector({
+        knock: compat,
+        knockTimeoutMs: 1000,
+        maxSources: 1,
+        onKnock: undefined as unknown as () => void,
+      }),
+    ).toThrow(TypeError);
+  });
+});
