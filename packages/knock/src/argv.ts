@@ -4,7 +4,7 @@
  * normalised tokens.
  */
 import yargs from "yargs";
-import type { Diagnostic } from "@portknock/config";
+import type { ArgvCode, Diagnostic } from "@portknock/config";
 import { normalizeArgv } from "@portknock/config";
 
 /** Options that take a value; each is also a config key (config.md "Client keys"). */
@@ -68,7 +68,8 @@ export interface ParsedArgs {
 
 /** Result of `parseArgs`: the options, or a usage diagnostic naming the flag. */
 export type ParseArgsResult =
-  { ok: true; args: ParsedArgs } | { ok: false; diagnostic: Diagnostic };
+  | { ok: true; args: ParsedArgs }
+  | { ok: false; diagnostic: Diagnostic<ArgvCode> };
 
 /**
  * Parses the client's command line. Never throws and never exits: a usage problem is returned as
