@@ -21,7 +21,7 @@ export const KNOCK_CODES = {
   ARGV_MISSING_VALUE: "usage",
   /** A value that is valid alone but not here: an unknown `{placeholder}` in `-fileformat`, `-method raw` with `-protocol udp`. */
   ARGV_BAD_VALUE: "usage",
-  /** A value that does not fit its knock field: `-client` that is not an address of the format's family, `-port 70000`. */
+  /** A value that does not fit its knock field: `-client` not an address of the format's family, or a value the codec refuses. */
   KNOCK_BAD_VALUE: "usage",
   /** `-remote` names a host that does not resolve (only when sending: `-test` and `-logtofile` never resolve). */
   REMOTE_UNRESOLVED: "usage",
