@@ -3,6 +3,7 @@
  * sending), fill the fields, encode. Every problem is returned as findings.
  */
 import type { Diagnostic } from "@portknock/config";
+import { quoteValue } from "@portknock/config";
 import type { EncodedKnock, KnockConfig, KnockValues } from "@portknock/codec";
 import { CodecError, encodeKnock } from "@portknock/codec";
 import type { KnockCode } from "../codes.ts";
@@ -53,7 +54,7 @@ export async function prepareKnock(
         : undefined,
     noDefaultClient:
       located.unresolvedName != null
-        ? ` (-test and -logtofile do not resolve -remote ${JSON.stringify(located.unresolvedName)})`
+        ? ` (-test and -logtofile do not resolve -remote ${quoteValue(located.unresolvedName)})`
         : undefined,
     given: o.given,
   });
@@ -62,8 +63,11 @@ export async function prepareKnock(
   const encoded = encodeValues(codec, filled.values, o.nowMs);
   if ("code" in encoded)
     return { findings: [...found, ...findings([encoded])] };
-  const knock = { ...settings, values: filled.values, encoded, remote };
-  return { knock: { ...knock, nowMs: o.nowMs }, findings: found };
+  const { values } = filled;
+  return {
+    knock: { ...settings, values, encoded, remote, nowMs: o.nowMs },
+    findings: found,
+  };
 }
 
 function missingRemote(): Diagnostic<KnockCode> {

@@ -5,6 +5,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { Diagnostic } from "@portknock/config";
+import { quoteValue } from "@portknock/config";
 import type { KnockCode } from "../codes.ts";
 
 /** A remote IP address and its family. */
@@ -39,7 +40,7 @@ export async function locateRemote(
       diagnostic: {
         code: "REMOTE_UNRESOLVED",
         severity: "error",
-        message: `cannot resolve ${JSON.stringify(remote)}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+        message: `cannot resolve ${quoteValue(remote)}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
         where: { kind: "argv", flag: "-remote" },
       },
     };
