@@ -4,6 +4,7 @@
  * normalised tokens.
  */
 import yargs from "yargs";
+import type { ArgvCode } from "@portknock/config";
 import type { Diagnostic } from "@portknock/core";
 import { normalizeArgv } from "@portknock/config";
 
@@ -68,7 +69,8 @@ export interface ParsedArgs {
 
 /** Result of `parseArgs`: the options, or a usage diagnostic naming the flag. */
 export type ParseArgsResult =
-  { ok: true; args: ParsedArgs } | { ok: false; diagnostic: Diagnostic };
+  | { ok: true; args: ParsedArgs }
+  | { ok: false; diagnostic: Diagnostic<ArgvCode> };
 
 /**
  * Parses the client's command line. Never throws and never exits: a usage problem is returned as

@@ -1,8 +1,13 @@
 /**
  * Log-file mode (client.md): one line per port in `fileformat`, so a daemon in file mode can be
  * driven without a network. The default is a netfilter LOG line, as the kernel writes it through
- * syslog, that the daemon's built-in `iptables` logformat parses.
+ * syslog, that the daemon's built-in `iptables` logformat parses. Pure but for the random source
+ * port, which `renderKnockLog` lets the caller choose.
  */
+import { randomInt } from "node:crypto";
+import { isIP } from "node:net";
+import type { Diagnostic } from "@portknock/core";
+import type { KnockCode } from "./codes.ts";
 
 /** The placeholders of `fileformat`. */
 export interface LogLineValues {
@@ -89,4 +94,71 @@ export function defaultFileFormat(
   if (family === 6)
     return protocol === "udp" ? DEFAULT_UDP6_FORMAT : DEFAULT_TCP6_FORMAT;
   return protocol === "udp" ? DEFAULT_UDP_FORMAT : DEFAULT_TCP_FORMAT;
+}
+
+/** What `renderKnockLog` needs besides the ports. */
+export interface KnockLogOptions {
+  /** The address the logged packets come from: the knock's CLIENT, or the local address. */
+  ipclient: string;
+  /** The remote's address, when it is an address (a host name is never resolved here). */
+  remote?: { address: string; family: 4 | 6 } | undefined;
+  protocol: "tcp" | "udp";
+  /** A `fileformat` template; default `defaultFileFormat(protocol, family of ipclient)`. */
+  fileformat?: string | undefined;
+  /** The clock, epoch milliseconds, for `{date}` (local time). */
+  nowMs: number;
+  /** `{host}`: the name of the logging host. */
+  host: string;
+  /** `{interface}`; default `lo`. */
+  iface?: string | undefined;
+  /** `{sport}` of each line; default a random port in 32768–60999. */
+  sourcePort?: (() => number) | undefined;
+}
+
+/** Result of `renderKnockLog`: the lines, or why the format is refused. */
+export type KnockLogResult =
+  | { ok: true; lines: string[] }
+  | { ok: false; diagnostic: Diagnostic<KnockCode> };
+
+/**
+ * Renders a knock as log lines, one per port in order, as the firewall would log the packets.
+ * The layout (IPv4 or IPv6 LOG fields) follows the family of `ipclient`; `{ipserver}` is the
+ * remote when it has that family, else the loopback address of the family (client.md "Log-file
+ * mode"). An unknown `{placeholder}` is an `ARGV_BAD_VALUE` naming `-fileformat`. Never throws.
+ */
+export function renderKnockLog(
+  ports: readonly number[],
+  o: KnockLogOptions,
+): KnockLogResult {
+  const family = isIP(o.ipclient) === 6 ? 6 : 4;
+  const loopback = family === 6 ? "::1" : "127.0.0.1";
+  const ipserver = o.remote?.family === family ? o.remote.address : loopback;
+  const format = o.fileformat ?? defaultFileFormat(o.protocol, family);
+  const unknown = unknownPlaceholders(format);
+  if (unknown.length > 0) {
+    return {
+      ok: false,
+      diagnostic: {
+        code: "ARGV_BAD_VALUE",
+        severity: "error",
+        message: `fileformat: unknown placeholder {${unknown[0]}}; known: {date} {host} {ipclient} {ipserver} {port} {protocol} {interface} {sport}`,
+        where: { kind: "argv", flag: "-fileformat" },
+      },
+    };
+  }
+  const date = syslogDate(o.nowMs);
+  const sourcePort = o.sourcePort ?? ((): number => randomInt(32768, 61000));
+  const lines = ports.map((port) =>
+    formatLogLine(format, {
+      date,
+      host: o.host,
+      ipclient: o.ipclient,
+      ipserver,
+      port,
+      protocol: o.protocol,
+      interface: o.iface ?? "lo",
+      sport: sourcePort(),
+    }),
+  );
+  return { ok: true, lines };
 }

@@ -6,6 +6,7 @@
 import { randomInt } from "node:crypto";
 import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
+import { PortknockError } from "@portknock/core";
 import { buildSyn } from "./tcp-syn.ts";
 import type { SendReport } from "./send.ts";
 
@@ -62,13 +63,10 @@ export async function sendKnockRaw(
         o.family === 6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4,
     });
   } catch (e) {
-    const err = e as Error;
-    throw Object.assign(
-      new Error(
-        `method = raw needs root or CAP_NET_RAW (${err.message}); use method = connect`,
-        { cause: e },
-      ),
-      { code: "RAW_SOCKET_DENIED" },
+    throw new PortknockError(
+      "RAW_SOCKET_DENIED",
+      `method = raw needs root or CAP_NET_RAW (${(e as Error).message}); use method = connect`,
+      { cause: e },
     );
   }
   inUse.add(socket);
@@ -109,7 +107,7 @@ export async function sendKnockRaw(
           if (error)
             report.failures.push({
               port,
-              code: (error as NodeJS.ErrnoException).code ?? error.message,
+              code: (error as NodeJS.ErrnoException).code ?? "SEND_FAILED",
             });
           else report.sent++;
           resolve();

@@ -26,7 +26,7 @@ export interface SendOptions {
 /** What was sent. */
 export interface SendReport {
   sent: number;
-  /** Ports whose attempt failed locally (not a refusal by the remote), with the error code. */
+  /** Ports whose attempt failed locally (not a refusal by the remote), with the errno code (`SEND_FAILED` when the error had none). */
   failures: Array<{ port: number; code: string }>;
 }
 
@@ -47,7 +47,7 @@ function startConnect(
 ): Socket {
   const socket = new Socket();
   socket.on("error", (err: NodeJS.ErrnoException) => {
-    const code = err.code ?? "ERROR";
+    const code = err.code ?? "SEND_FAILED";
     if (!EXPECTED.has(code)) onError(code);
   });
   socket.connect({ host: address, port, family });
@@ -73,7 +73,7 @@ export async function sendKnock(
             if (err)
               report.failures.push({
                 port,
-                code: (err as NodeJS.ErrnoException).code ?? "ERROR",
+                code: (err as NodeJS.ErrnoException).code ?? "SEND_FAILED",
               });
             else report.sent++;
             resolve();

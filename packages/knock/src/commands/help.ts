@@ -1,0 +1,22 @@
+/** `knock -h`, `knock -man` and `knock -genkey`: print and exit 0. */
+import { randomBytes } from "node:crypto";
+import { USAGE, readManual } from "../manual.ts";
+import type { CommandContext, CommandStatus } from "./context.ts";
+
+/** `-h`: the brief usage. */
+export function runHelp(ctx: CommandContext): CommandStatus {
+  ctx.say(USAGE);
+  return "done";
+}
+
+/** `-man`: the full manual shipped in the package. */
+export function runManual(ctx: CommandContext): CommandStatus {
+  ctx.say(readManual());
+  return "done";
+}
+
+/** `-genkey`: a fresh random 32-byte key, `base64:…`. */
+export function runGenkey(ctx: CommandContext): CommandStatus {
+  ctx.say(`base64:${randomBytes(32).toString("base64")}`);
+  return "done";
+}
