@@ -4,7 +4,6 @@
  * SIGTERM/SIGINT, reloading on SIGHUP and logging counters on SIGUSR1.
  */
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import type { Diagnostic, Logger } from "@portknock/config";
@@ -16,7 +15,7 @@ import {
   spawnRunner,
   systemClock,
 } from "@portknock/engine";
-import type { LogSourceStats } from "@portknock/logsource";
+import type { LogSourceStats, PrestartedReplay } from "@portknock/logsource";
 import { createLogHitSource } from "@portknock/logsource";
 import type { PacketSourceStats } from "@portknock/pcap";
 import { pcapModule } from "./pcap-module.ts";
@@ -32,7 +31,6 @@ import type { Instance } from "./instance.ts";
 import { startInstance } from "./instance.ts";
 import { createLinePipeline } from "./line-pipeline.ts";
 import { followSource } from "./follow.ts";
-import { REPLAY_BLOCK_BYTES, takeReplayWorkers } from "./prestart.ts";
 
 /** `knockd -h`. */
 export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
@@ -62,6 +60,12 @@ export interface DaemonMainOptions {
   signal?: AbortSignal;
   /** Install SIGTERM/SIGINT/SIGHUP/SIGUSR1 handlers (default true). */
   handleSignals?: boolean;
+  /**
+   * `-replay` of a log: its worker threads, started ahead (bin/knockd.js, `prestart.ts`); the
+   * replay takes them over. Stopped when `main` returns if it did not. Default: the replay
+   * starts its own.
+   */
+  replayWorkers?: PrestartedReplay;
 }
 
 /** Runs knockd; returns the exit code (never calls `process.exit`). */
@@ -69,6 +73,18 @@ export async function main(
   argv: readonly string[],
   io: Io,
   options: DaemonMainOptions = {},
+): Promise<number> {
+  try {
+    return await run(argv, io, options);
+  } finally {
+    await options.replayWorkers?.close();
+  }
+}
+
+async function run(
+  argv: readonly string[],
+  io: Io,
+  options: DaemonMainOptions,
 ): Promise<number> {
   const err = (t: string): void => void io.stderr.write(t + "\n");
   const out = (t: string): void => void io.stdout.write(t + "\n");
@@ -197,9 +213,7 @@ export async function main(
               retransmitWindowMs: 0,
               // Blocks of the file are parsed on the other cores too, by the workers that
               // bin/knockd.js started ahead when there are some.
-              replayWorkers:
-                takeReplayWorkers() ?? Math.min(availableParallelism() - 1, 3),
-              replayBlockBytes: REPLAY_BLOCK_BYTES,
+              replayWorkers: options.replayWorkers ?? "auto",
               logger,
             });
       try {

@@ -49,6 +49,7 @@ export type {
 export { createLogHitSource } from "./log-hit-source.ts";
 export type { HitColumns } from "./hit-columns.ts";
 export type {
-  ReplaySpeculation,
-  StartedReplayWorkers,
-} from "./replay-blocks.ts";
+  PrestartReplayOptions,
+  PrestartedReplay,
+} from "./prestart-replay.ts";
+export { prestartReplay } from "./prestart-replay.ts";
