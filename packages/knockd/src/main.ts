@@ -251,6 +251,8 @@ async function run(
         rejections: { ...lineRejections, ...base.rejections },
         retransmitsDropped: base.retransmitsDropped + stats.duplicates,
         sources: instance.core.sources(),
+        // A log in blocks: how many the worker threads parsed, and the started-ahead ones did.
+        ...stats.blocks,
         // How fast the pipeline went, and the most memory the process used: for sizing.
         elapsedMs: Math.round(elapsedMs),
         linesPerSecond: Math.round(
@@ -321,12 +323,22 @@ function replayStats(s: LogSourceStats | PacketSourceStats): {
   seen: number;
   rejections: Record<string, number>;
   duplicates: number;
+  blocks?: Pick<
+    LogSourceStats,
+    "blocks" | "blocksByWorkers" | "blocksTakenOver" | "workersTakenOver"
+  >;
 } {
   if ("lines" in s)
     return {
       seen: s.lines,
       rejections: s.rejections,
       duplicates: s.duplicates,
+      blocks: {
+        blocks: s.blocks,
+        blocksByWorkers: s.blocksByWorkers,
+        blocksTakenOver: s.blocksTakenOver,
+        workersTakenOver: s.workersTakenOver,
+      },
     };
   return {
     seen: s.capture.seen,
