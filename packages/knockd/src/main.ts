@@ -81,6 +81,7 @@ export async function main(
   }
 }
 
+/** `main`, less stopping the workers started ahead. */
 async function run(
   argv: readonly string[],
   io: Io,
