@@ -1,13 +1,10 @@
 #!/usr/bin/env node
-// A replay's worker threads first: they boot on the other cores while the daemon loads.
-import { prestartReplayWorkers, stopReplayWorkers } from "../dist/prestart.js";
+// `-replay FILE`: its worker threads first, to boot on the other cores while the daemon loads.
+import { prestartFromArgv } from "../dist/cli-prestart.js";
 
-prestartReplayWorkers(process.argv.slice(2));
-// The daemon as one bundled module (`pnpm build`): loading ~90 modules one by one cost ~70 ms
-// of every start (README: start-up). It shares prestart.js, which it does not embed.
+const replayWorkers = prestartFromArgv(process.argv.slice(2));
+// The daemon as one bundled module (README: start-up); `main` hands the workers to the replay.
 const { main } = await import("../dist/cli.js");
-try {
-  process.exitCode = await main(process.argv.slice(2), process);
-} finally {
-  await stopReplayWorkers();
-}
+process.exitCode = await main(process.argv.slice(2), process, {
+  replayWorkers,
+});

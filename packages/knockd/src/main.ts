@@ -4,7 +4,6 @@
  * SIGTERM/SIGINT, reloading on SIGHUP and logging counters on SIGUSR1.
  */
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import type { Diagnostic, Logger } from "@portknock/core";
@@ -17,7 +16,7 @@ import {
   spawnRunner,
 } from "@portknock/engine";
 import { systemClock } from "@portknock/core";
-import type { LogSourceStats } from "@portknock/logsource";
+import type { LogSourceStats, PrestartedReplay } from "@portknock/logsource";
 import { createLogHitSource } from "@portknock/logsource";
 import type { PacketSourceStats } from "@portknock/pcap";
 import { pcapModule } from "./pcap-module.ts";
@@ -33,7 +32,6 @@ import type { Instance } from "./instance.ts";
 import { startInstance } from "./instance.ts";
 import { createLinePipeline } from "./line-pipeline.ts";
 import { followSource } from "./follow.ts";
-import { REPLAY_BLOCK_BYTES, takeReplayWorkers } from "./prestart.ts";
 
 /** `knockd -h`. */
 export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
@@ -63,6 +61,12 @@ export interface DaemonMainOptions {
   signal?: AbortSignal;
   /** Install SIGTERM/SIGINT/SIGHUP/SIGUSR1 handlers (default true). */
   handleSignals?: boolean;
+  /**
+   * `-replay` of a log: its worker threads, started ahead (bin/knockd.js, `prestart.ts`); the
+   * replay takes them over. Stopped when `main` returns if it did not. Default: the replay
+   * starts its own.
+   */
+  replayWorkers?: PrestartedReplay;
 }
 
 /** Runs knockd; returns the exit code (never calls `process.exit`). */
@@ -70,6 +74,19 @@ export async function main(
   argv: readonly string[],
   io: Io,
   options: DaemonMainOptions = {},
+): Promise<number> {
+  try {
+    return await run(argv, io, options);
+  } finally {
+    await options.replayWorkers?.close();
+  }
+}
+
+/** `main`, less stopping the workers started ahead. */
+async function run(
+  argv: readonly string[],
+  io: Io,
+  options: DaemonMainOptions,
 ): Promise<number> {
   const err = (t: string): void => void io.stderr.write(t + "\n");
   const out = (t: string): void => void io.stdout.write(t + "\n");
@@ -198,9 +215,7 @@ export async function main(
               retransmitWindowMs: 0,
               // Blocks of the file are parsed on the other cores too, by the workers that
               // bin/knockd.js started ahead when there are some.
-              replayWorkers:
-                takeReplayWorkers() ?? Math.min(availableParallelism() - 1, 3),
-              replayBlockBytes: REPLAY_BLOCK_BYTES,
+              replayWorkers: options.replayWorkers ?? "auto",
               logger,
             });
       try {
@@ -238,6 +253,8 @@ export async function main(
         rejections: { ...lineRejections, ...base.rejections },
         retransmitsDropped: base.retransmitsDropped + stats.duplicates,
         sources: instance.core.sources(),
+        // A log in blocks: how many the worker threads parsed, and the started-ahead ones did.
+        ...stats.blocks,
         // How fast the pipeline went, and the most memory the process used: for sizing.
         elapsedMs: Math.round(elapsedMs),
         linesPerSecond: Math.round(
@@ -308,12 +325,22 @@ function replayStats(s: LogSourceStats | PacketSourceStats): {
   seen: number;
   rejections: Record<string, number>;
   duplicates: number;
+  blocks?: Pick<
+    LogSourceStats,
+    "blocks" | "blocksByWorkers" | "blocksTakenOver" | "workersTakenOver"
+  >;
 } {
   if ("lines" in s)
     return {
       seen: s.lines,
       rejections: s.rejections,
       duplicates: s.duplicates,
+      blocks: {
+        blocks: s.blocks,
+        blocksByWorkers: s.blocksByWorkers,
+        blocksTakenOver: s.blocksTakenOver,
+        workersTakenOver: s.workersTakenOver,
+      },
     };
   return {
     seen: s.capture.seen,

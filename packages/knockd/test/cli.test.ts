@@ -1,8 +1,16 @@
 /** knockd's CLI in-process: -check, -replay, usage errors (issue #6). */
-import { spawnSync } from "node:child_process";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   KNOCK_SETTINGS,
   KNOCKD,
@@ -11,6 +19,7 @@ import {
   recorder,
   runMain,
   tempDir,
+  waitFor,
 } from "./helpers.ts";
 
 const ACTIONS = (rec: string): string => `
@@ -243,12 +252,76 @@ describe("knockd -replay", () => {
       linesPerCpuSecond: _p,
       maxRssMiB: _m,
       actionsRun: _a,
+      // Who parsed which block depends on timing (and the bin's workers started ahead).
+      blocksByWorkers: _w,
+      blocksTakenOver: _t,
+      workersTakenOver: _o,
       ...rest
     }: Record<string, unknown>): Record<string, unknown> => rest;
     expect(strip(JSON.parse(child.stdout) as Record<string, unknown>)).toEqual(
       strip(JSON.parse(r.stdout) as Record<string, unknown>),
     );
   });
+
+  it("the real bin: the replay takes over the workers started before the daemon loaded, and their blocks (#14)", async (ctx) => {
+    if (availableParallelism() < 2) {
+      ctx.skip("one core: knockd starts no replay worker");
+    }
+    const dir = tempDir();
+    const log = join(dir, "big.log");
+    const line =
+      "Nov 25 08:00:00 gw kernel: portknock IN=lo OUT= MAC= SRC=10.9.0.1 DST=127.0.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=TCP SPT=1 DPT=1024 WINDOW=1 RES=0x00 SYN URGP=0\n";
+    const lines = Math.floor((6 << 20) / line.length); // 6 blocks of 1 MiB
+    writeFileSync(log, line.repeat(lines));
+    // The config's end comes through a FIFO, once the workers have read 2 MiB of the log (the
+    // process read nothing else that big): they had parsed a block before the daemon could know
+    // its format.
+    const gate = join(dir, "gate.fifo");
+    execFileSync("mkfifo", [gate]);
+    const conf = daemonConfig(
+      dir,
+      `logfile = /nonexistent\n${ACTIONS(recorder(dir).path)}\n<<include ${gate}>>`,
+    );
+    const child = spawn(
+      process.execPath,
+      [KNOCKD, "-conf", conf, "-replay", log, "-logjson", "-test", "-quiet"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    onTestFinished(() => void child.kill());
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("close", r));
+    const bytesRead = (): number => {
+      const io = readFileSync(`/proc/${child.pid}/io`, "utf8");
+      return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
+    };
+    await waitFor(() => bytesRead() > 3 << 20, "the workers to read the log");
+    // An empty include, once knockd waits for it (never blocking this process).
+    let fd = -1;
+    await waitFor(() => {
+      try {
+        fd = openSync(gate, constants.O_WRONLY | constants.O_NONBLOCK);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "knockd to read its config");
+    closeSync(fd);
+    expect(await exited, stderr).toBe(0);
+    const counters = JSON.parse(stdout) as Record<string, number>;
+    expect(counters).toMatchObject({
+      linesSeen: lines,
+      hits: lines,
+      blocks: 6,
+    });
+    expect(counters.workersTakenOver).toBeGreaterThanOrEqual(1);
+    expect(counters.blocksTakenOver).toBeGreaterThanOrEqual(1);
+    expect(counters.blocksByWorkers).toBeGreaterThanOrEqual(
+      counters.blocksTakenOver!,
+    );
+  }, 30_000);
 
   it("the real bin (one bundled module) loads what it loads lazily: node-forge for DES", () => {
     const dir = tempDir();

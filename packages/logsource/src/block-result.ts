@@ -26,6 +26,8 @@ export interface BlockResult {
   block: number;
   /** Which job of the thread it was parsed for (`replay-blocks.ts`: a speculation is 0). */
   epoch: number;
+  /** Parsed by a prestarted worker before its job came (`prestart-replay.ts`). */
+  ahead: boolean;
   /** Lines that start in the block. */
   lines: number;
   /** Hits. */
@@ -63,6 +65,7 @@ export function newResult(block: number): BlockResult {
   const r = pool.pop() ?? {
     block,
     epoch: 0,
+    ahead: false,
     lines: 0,
     length: 0,
     v4: new Float64Array(n),
@@ -78,6 +81,7 @@ export function newResult(block: number): BlockResult {
   };
   r.block = block;
   r.epoch = 0;
+  r.ahead = false;
   r.lines = 0;
   r.length = 0;
   r.finishedAt = [];

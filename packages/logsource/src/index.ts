@@ -44,6 +44,7 @@ export type {
 } from "./log-hit-source.ts";
 export { createLogHitSource } from "./log-hit-source.ts";
 export type {
-  ReplaySpeculation,
-  StartedReplayWorkers,
-} from "./replay-blocks.ts";
+  PrestartReplayOptions,
+  PrestartedReplay,
+} from "./prestart-replay.ts";
+export { prestartReplay } from "./prestart-replay.ts";

@@ -11,7 +11,8 @@ import { followLog } from "./follow-log.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
 import type { HitColumns } from "@portknock/core";
 import { FinishedColumns } from "./hit-columns.ts";
-import type { BlockReplay, StartedReplayWorkers } from "./replay-blocks.ts";
+import type { BlockReplay } from "./replay-blocks.ts";
+import type { PrestartedReplay } from "./prestart-replay.ts";
 import { BlockColumns } from "./block-columns.ts";
 import { createBlockReplay } from "./replay-blocks.ts";
 import { escapeInput } from "@portknock/core";
@@ -65,13 +66,18 @@ export type LogHitSourceOptions = LogInput & {
   /** `readLogFile`'s read size for `replay`. Default 1 MiB. */
   replayChunkBytes?: number;
   /**
-   * `replay`, `nextColumns` only: worker threads that parse blocks of the file besides this one
-   * (`replay-blocks.ts`): how many to start, or workers already started on
-   * `@portknock/logsource/replay-worker` (the source owns them from then on; see
-   * `StartedReplayWorkers`). Default 0. The file is read up to its size when the replay starts.
+   * `replay`, `nextColumns` only: worker threads that parse blocks of the file besides this one:
+   * how many to start; "auto", one per other core (at most 3); or workers started ahead by
+   * `prestartReplay` (the source takes them over, with the blocks they parsed when it is that
+   * file with the built-in format; if none is left running, "auto"; closing the
+   * `PrestartedReplay` stops them if the source never took them). Default 0. The file is read up
+   * to its size when the replay starts.
    */
-  replayWorkers?: number | StartedReplayWorkers;
-  /** `replay`, `nextColumns` only: bytes per block. Default 4 MiB. */
+  replayWorkers?: number | "auto" | PrestartedReplay;
+  /**
+   * `replay`, `nextColumns` only: bytes per block. Default that of `replayWorkers` when
+   * prestarted, else 1 MiB.
+   */
   replayBlockBytes?: number;
   /** `followLog`: called once the start position is fixed. */
   onReady?: () => void;
@@ -87,6 +93,14 @@ export interface LogSourceStats {
   duplicates: number;
   /** Rejected lines by code. */
   rejections: Record<RejectCode, number>;
+  /** `replay` through `nextColumns`: blocks of the file handed on (0 otherwise). */
+  blocks: number;
+  /** Of `blocks`, parsed by a worker thread (0 with no worker running). */
+  blocksByWorkers: number;
+  /** Of `blocks`, parsed by `prestartReplay`'s workers before the replay took them over. */
+  blocksTakenOver: number;
+  /** `prestartReplay`'s workers the replay took over with the blocks they did (same file, format). */
+  workersTakenOver: number;
 }
 
 /** A hit source: iterate it once; `close` stops it (idempotent). */
@@ -144,6 +158,10 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     hits: 0,
     duplicates: 0,
     rejections: { LOG_BAD_IP: 0, LOG_BAD_PORT: 0, LOG_NO_MATCH: 0 },
+    blocks: 0,
+    blocksByWorkers: 0,
+    blocksTakenOver: 0,
+    workersTakenOver: 0,
   };
 
   const rejectLine = (
@@ -267,17 +285,26 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       await finish();
       return undefined;
     }
-    blockReplay ??= createBlockReplay(
-      path,
-      format,
-      options.replayWorkers ?? 0,
-      options.replayBlockBytes,
-    );
+    if (blockReplay === undefined) {
+      const workers = options.replayWorkers ?? 0;
+      blockReplay = createBlockReplay(
+        path,
+        format,
+        typeof workers === "object" ? (workers.take() ?? "auto") : workers,
+        options.replayBlockBytes ??
+          (typeof workers === "object" ? workers.blockBytes : undefined),
+      );
+    }
     const r = await blockReplay.next();
     if (r === undefined) {
       await finish();
       return undefined;
     }
+    const { counts } = blockReplay;
+    stats.blocks = counts.blocks;
+    stats.blocksByWorkers = counts.byWorkers;
+    stats.blocksTakenOver = counts.takenOver;
+    stats.workersTakenOver = counts.workersTakenOver;
     const base = linesBefore;
     linesBefore += r.lines;
     stats.lines += r.lines;

@@ -13,8 +13,6 @@ import type { CompiledLogFormat } from "./log-format.ts";
 import type { LineScanner } from "./wasm-scanner.ts";
 import { LINE_ASCII, LINE_FAST, lineScanner } from "./wasm-scanner.ts";
 
-/** Bytes per block. */
-export const BLOCK_BYTES: number = 1024 * 1024;
 /**
  * Text decoded at a time: small strings that die young (64 KiB pieces made V8 grow the main
  * thread's young generation to 16 MiB, 16 KiB ones to 8 MiB, at the same speed).

@@ -4,91 +4,36 @@
  * next block — and the main thread hands on in file order, where block line numbers become file
  * line numbers.
  */
-import { closeSync, existsSync, fstatSync, openSync } from "node:fs";
-import { createRequire } from "node:module";
+import { closeSync, fstatSync, openSync } from "node:fs";
 import { resolve } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { CompiledLogFormat } from "./log-format.ts";
 import type { BlockResult } from "./block-result.ts";
 import { columnBuffers, recycle } from "./block-result.ts";
-import { BLOCK_BYTES, parseBlock } from "./read-block.ts";
+import { parseBlock } from "./read-block.ts";
+import type {
+  ReplayWorkerData,
+  StartedReplayWorkers,
+} from "./replay-protocol.ts";
+import {
+  BLOCK_BYTES,
+  REPLAY_WINDOW,
+  controlFor,
+  replayWorkerCount,
+  startReplayWorker,
+  workerScript,
+} from "./replay-protocol.ts";
 
-/**
- * The worker script, when built: found through the package's export, so that a program that
- * bundles this module (knockd's CLI) still finds it (tests that run the sources use the built one).
- */
-function workerScript(): string | undefined {
-  try {
-    const script = createRequire(import.meta.url).resolve(
-      "@portknock/logsource/replay-worker",
-    );
-    return existsSync(script) ? script : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A replay worker on `script`, with its job, or without one (then it waits for it as a message).
- * A small young generation: a worker's garbage is texts that die at once.
- */
-export function startReplayWorker(
-  script: string | URL,
-  data?: { job: ReplayWorkerData } | { speculate: ReplaySpeculation },
-): Worker {
-  return new Worker(script, {
-    ...(data !== undefined ? { workerData: data } : {}),
-    resourceLimits: { maxYoungGenerationSizeMb: 2 },
-  });
-}
-
-/** Blocks a worker may parse ahead of the main thread (memory: a few MiB of columns each). */
-const WINDOW = 8;
-
-/** What a worker is given. */
-export interface ReplayWorkerData {
-  path: string;
-  size: number;
+/** Who parsed the blocks handed on so far. */
+export interface BlockReplayCounts {
+  /** Blocks handed on. */
   blocks: number;
-  blockBytes: number;
-  format: CompiledLogFormat;
-  /**
-   * Int32 [next block to claim, blocks handed on by the main thread, then per worker the block
-   * it is on or -1].
-   */
-  control: SharedArrayBuffer;
-  /** This worker's index among the per-worker entries of `control`. */
-  slot: number;
-  window: number;
-  /** 0 when the job takes over the worker's speculation, else 1. */
-  epoch: number;
-}
-
-/** A worker's speculation: the replay it starts on before its job comes (replay-worker.ts). */
-export interface ReplaySpeculation {
-  path: string;
-  size: number;
-  blockBytes: number;
-  control: SharedArrayBuffer;
-  slot: number;
-  window: number;
-}
-
-/**
- * Workers started ahead on `@portknock/logsource/replay-worker`, each with
- * `workerData: { speculate }` (all the same but `slot`: 0, 1, …) or none.
- */
-export interface StartedReplayWorkers {
-  /** By slot; a worker that exited leaves its slot undefined. */
-  readonly workers: readonly (Worker | undefined)[];
-  readonly speculation?: Omit<ReplaySpeculation, "slot">;
-}
-
-/** The size of a control array for `n` workers. */
-export function controlFor(n: number): SharedArrayBuffer {
-  const control = new SharedArrayBuffer(4 * (2 + n));
-  new Int32Array(control).fill(-1, 2);
-  return control;
+  /** Of those, parsed by a worker thread. */
+  byWorkers: number;
+  /** Of those, parsed by a prestarted worker before the replay took it over. */
+  takenOver: number;
+  /** Prestarted workers taken over with their speculation (this file, this format). */
+  workersTakenOver: number;
 }
 
 /** The blocks of a file, in order, parsed by this thread and `workers` worker threads. */
@@ -97,31 +42,35 @@ export interface BlockReplay {
   next(): Promise<BlockResult | undefined>;
   /** The open file (to read a hit's line again). */
   readonly fd: number;
+  /** Live counters. */
+  readonly counts: BlockReplayCounts;
   close(): Promise<void>;
 }
 
 /**
  * Starts replaying `path` (opened now: `ENOENT` and the like throw) with `workers` worker
- * threads: a number to start, or workers already started (the replay owns them from now on).
+ * threads: a number to start, "auto" (`replayWorkerCount`), or workers already started (the
+ * replay owns them from now on). `blockBytes`: default the speculation's, else 1 MiB.
  * Their speculation is taken over when it is this replay: the same file (same size, same
  * blocks) with the built-in format.
  */
 export function createBlockReplay(
   path: string,
   format: CompiledLogFormat,
-  workers: number | StartedReplayWorkers,
-  blockBytes: number = BLOCK_BYTES,
+  workers: number | "auto" | StartedReplayWorkers,
+  blockBytes?: number,
 ): BlockReplay {
   const fd = openSync(path, "r");
   const size = fstatSync(fd).size;
-  const blocks = Math.ceil(size / blockBytes);
-  const slots = typeof workers === "number" ? [] : workers.workers;
-  const spec = typeof workers === "number" ? undefined : workers.speculation;
+  const slots = typeof workers === "object" ? workers.workers : [];
+  const spec = typeof workers === "object" ? workers.speculation : undefined;
+  const bytes = blockBytes ?? spec?.blockBytes ?? BLOCK_BYTES;
+  const blocks = Math.ceil(size / bytes);
   const takeOver =
     spec !== undefined &&
     resolve(spec.path) === resolve(path) &&
     spec.size === size &&
-    spec.blockBytes === blockBytes &&
+    spec.blockBytes === bytes &&
     format.builtin === "iptables";
   // Workers that speculated on this replay keep their blocks (and all of them are kept);
   // otherwise their blocks are void, and a fresh control array starts from block 0.
@@ -133,7 +82,11 @@ export function createBlockReplay(
   const wantedWorkers = takeOver
     ? given.length
     : Math.min(
-        typeof workers === "number" ? workers : given.length,
+        workers === "auto"
+          ? replayWorkerCount(blocks)
+          : typeof workers === "number"
+            ? workers
+            : given.length,
         blocks - 1,
       );
   for (const w of given.splice(wantedWorkers)) void w?.terminate();
@@ -155,17 +108,23 @@ export function createBlockReplay(
   let wake: (() => void) | undefined;
   const live = new Set<Worker>();
   const from = new Map<number, Worker>(); // the worker that parsed a block, if one did
+  const counts: BlockReplayCounts = {
+    blocks: 0,
+    byWorkers: 0,
+    takenOver: 0,
+    workersTakenOver: 0,
+  };
   const script = wantedWorkers > given.length ? workerScript() : undefined;
   for (let k = 0; k < wantedWorkers; k++) {
     const data: ReplayWorkerData = {
       path,
       size,
       blocks,
-      blockBytes,
+      blockBytes: bytes,
       format,
       control,
       slot: k,
-      window: WINDOW,
+      window: REPLAY_WINDOW,
       epoch,
     };
     let w: Worker;
@@ -179,6 +138,7 @@ export function createBlockReplay(
         w = g;
         w.postMessage(data);
         w.ref();
+        if (takeOver) counts.workersTakenOver++;
       } else if (script !== undefined) {
         w = startReplayWorker(script, { job: data });
       } else break;
@@ -211,6 +171,9 @@ export function createBlockReplay(
   let last: BlockResult | undefined; // handed on by the previous call
   const handOn = (r: BlockResult): BlockResult => {
     last = r;
+    counts.blocks++;
+    if (from.has(r.block)) counts.byWorkers++;
+    if (r.ahead) counts.takenOver++;
     results.delete(wanted);
     wanted++;
     Atomics.store(ctl, 1, wanted);
@@ -219,6 +182,7 @@ export function createBlockReplay(
   };
   return {
     fd,
+    counts,
     async next(): Promise<BlockResult | undefined> {
       if (last !== undefined) {
         // The caller is done with it: its columns go back to the thread that filled them.
@@ -234,11 +198,11 @@ export function createBlockReplay(
         if (ready !== undefined) return handOn(ready);
         if (live.size === 0 || (degraded && !someoneOn(wanted))) {
           // No worker (left), or a worker died and no live one is on it: parse it here.
-          return handOn(parseBlock(fd, size, wanted, blockBytes, format));
+          return handOn(parseBlock(fd, size, wanted, bytes, format));
         }
         const b = Atomics.add(ctl, 0, 1);
         if (b < blocks) {
-          results.set(b, parseBlock(fd, size, b, blockBytes, format));
+          results.set(b, parseBlock(fd, size, b, bytes, format));
           // Let the workers' finished blocks in before looking again.
           await new Promise<void>((r) => setImmediate(r));
           continue;

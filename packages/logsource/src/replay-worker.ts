@@ -5,7 +5,7 @@
  * its slot of the control array (a worker that dies loses nothing: the main thread parses it).
  *
  * Its job comes as `workerData.job`, or as a message when the worker was started ahead of the
- * replay (`@portknock/logsource/replay-worker`, loading while the caller starts up). Started
+ * replay (`prestart-replay.ts`, loading while the caller starts up). Started
  * with `workerData.speculate`, it parses that file with the built-in format until the job comes:
  * if the job is that replay (same file and size, the built-in format), the blocks done count;
  * otherwise the job brings its own control array and they are dropped.
@@ -20,7 +20,7 @@ import { compiledIptablesFormat } from "./builtin-iptables.ts";
 import type { BlockResult } from "./block-result.ts";
 import { columnBuffers, recycle } from "./block-result.ts";
 import { parseBlock } from "./read-block.ts";
-import type { ReplaySpeculation, ReplayWorkerData } from "./replay-blocks.ts";
+import type { ReplaySpeculation, ReplayWorkerData } from "./replay-protocol.ts";
 
 const port = parentPort!;
 const init = workerData as {
@@ -118,7 +118,7 @@ if (job === undefined && spec !== undefined) {
       compiledIptablesFormat(),
       (r) => {
         // Held a while: cut to their length, the full-size columns back to the pool.
-        held.push(trimmed(r));
+        held.push({ ...trimmed(r), ahead: true });
         recycle(r);
       },
     );

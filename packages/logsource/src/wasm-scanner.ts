@@ -4,10 +4,11 @@
  * with an `IN=` and takes the usual IPv4 netfilter records through the fast lane, with SIMD
  * (about three times the JavaScript lane's speed, no strings made). `read-block.ts` decodes the
  * other listed lines in JavaScript. Without WebAssembly (`node --jitless`) or without the built
- * file, there is no scanner and the JavaScript lane does it all.
+ * file, there is no scanner and the JavaScript lane does it all. The file is found from the
+ * package's root (`package-file.ts`), also when this module is bundled into a program.
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { packageFile } from "./package-file.ts";
 
 /** How a listed line is to be taken. */
 export const LINE_FAST = 0;
@@ -71,10 +72,9 @@ let loaded: LineScanner | null | undefined;
 export function lineScanner(): LineScanner | undefined {
   if (loaded === undefined) {
     try {
-      const path = createRequire(import.meta.url).resolve(
-        "@portknock/logsource/scan.wasm",
+      const module = new WebAssembly.Module(
+        readFileSync(packageFile("scan.wasm")),
       );
-      const module = new WebAssembly.Module(readFileSync(path));
       const instance = new WebAssembly.Instance(module, {
         env: {
           abort: (): never => {

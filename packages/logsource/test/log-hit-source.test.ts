@@ -47,6 +47,11 @@ describe("createLogHitSource", () => {
       hits: 6,
       duplicates: 1, // line 6 repeats line 1
       rejections: { LOG_BAD_IP: 0, LOG_BAD_PORT: 0, LOG_NO_MATCH: 2 },
+      // Not read in blocks (nextColumns only).
+      blocks: 0,
+      blocksByWorkers: 0,
+      blocksTakenOver: 0,
+      workersTakenOver: 0,
     });
     expect(rejected.map(([d]) => [d.code, d.where])).toEqual([
       ["LOG_NO_MATCH", { kind: "log", file: path, line: 8 }],

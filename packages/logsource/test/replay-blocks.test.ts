@@ -2,13 +2,17 @@
  * `nextColumns` on a replayed file (blocks, fast lane, worker threads) against `nextBatch` on
  * the same file (one text at a time, `decodeLogLine` on every line): the same hits, numbers,
  * line numbers, counters and rejections, whatever the block size and the number of workers.
- * The workers run the built `dist/replay-worker.js` (CI builds before testing).
+ * The workers run the built `dist/replay-worker.js` (CI builds before testing; a test below
+ * fails when it is not found, rather than letting "2 workers" pass on this thread alone).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { packageFile } from "../src/package-file.ts";
 import { parseBlock } from "../src/read-block.ts";
+import { workerScript } from "../src/replay-protocol.ts";
 import { tempDir } from "./helpers.ts";
 import {
   corpus,
@@ -33,6 +37,11 @@ describe("nextColumns on a replayed file", () => {
       const path = writeCorpus(tempDir(), 12, blockBytes !== 4096);
       const expected = await viaBatches(path, format);
       const got = await viaColumns(path, format, workers, blockBytes);
+      expect(got.blocks.blocks).toBe(
+        Math.ceil(statSync(path).size / blockBytes),
+      );
+      expect(got.blocks.blocksByWorkers).toBeLessThanOrEqual(got.blocks.blocks);
+      if (workers === 0) expect(got.blocks.blocksByWorkers).toBe(0);
       expect(got.hits).toEqual(expected.hits);
       expect(got.lines).toBe(expected.lines);
       expect(got.counts).toEqual(expected.counts);
@@ -42,6 +51,14 @@ describe("nextColumns on a replayed file", () => {
       expect(got.fast).toBeLessThan(expected.hits.length);
     },
   );
+
+  it("finds the built worker script and scanner, wherever it is loaded from (#14)", () => {
+    // Without them a replay still gives the right hits, on this thread alone and slower: only
+    // this test notices.
+    const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+    expect(workerScript()).toBe(join(dist, "replay-worker.js"));
+    expect(existsSync(packageFile("scan.wasm"))).toBe(true);
+  });
 
   it("takes the usual IPv4 records through the fast lane (ASCII text)", async () => {
     const dir = tempDir();

@@ -7,11 +7,12 @@ import type { RejectCode } from "../src/errors.ts";
 import type {
   LogHitSource,
   LogHitSourceOptions,
+  LogSourceStats,
 } from "../src/log-hit-source.ts";
 import { createLogHitSource } from "../src/log-hit-source.ts";
 import type { CompiledLogFormat } from "../src/log-format.ts";
 import { builtinLogFormat, compileLogFormat } from "../src/log-format.ts";
-import type { StartedReplayWorkers } from "../src/replay-blocks.ts";
+import type { PrestartedReplay } from "../src/prestart-replay.ts";
 import type { KnockHit } from "@portknock/core";
 import { fixture } from "./helpers.ts";
 
@@ -122,15 +123,21 @@ export function expectNumbersOf(
   expect([dstPort, srcPort]).toEqual([h.dstPort, h.srcPort]);
 }
 
+/** Who parsed the blocks of a `nextColumns` replay (the source's counters). */
+export type BlockCounts = Pick<
+  LogSourceStats,
+  "blocks" | "blocksByWorkers" | "blocksTakenOver" | "workersTakenOver"
+>;
+
 export async function viaColumns(
   path: string,
   f: CompiledLogFormat,
-  workers: number | StartedReplayWorkers,
-  blockBytes: number,
-): Promise<Seen & { fast: number }> {
+  workers: number | "auto" | PrestartedReplay,
+  blockBytes?: number,
+): Promise<Seen & { fast: number; blocks: BlockCounts }> {
   const { source, rejections } = replaySource(path, f, {
     replayWorkers: workers,
-    replayBlockBytes: blockBytes,
+    ...(blockBytes !== undefined ? { replayBlockBytes: blockBytes } : {}),
   });
   const hits: Omit<KnockHit, "timeMs">[] = [];
   let fast = 0;
@@ -152,6 +159,12 @@ export async function viaColumns(
     rejections,
     counts: source.stats.rejections,
     fast,
+    blocks: {
+      blocks: source.stats.blocks,
+      blocksByWorkers: source.stats.blocksByWorkers,
+      blocksTakenOver: source.stats.blocksTakenOver,
+      workersTakenOver: source.stats.workersTakenOver,
+    },
   };
 }
 
