@@ -1,36 +1,8 @@
-export type { CipherName, BlockCipher } from "./block-cipher.ts";
-export { createBlowfish } from "./blowfish.ts";
-export { createDes } from "./des.ts";
-export { createIdea } from "./idea.ts";
-export { cbcEncrypt, cbcDecryptInto, paddedLength } from "./cbc.ts";
-export { deriveCompatKey } from "./key-derivation.ts";
-export type { PortSpan, PortSpanResult } from "./port-span.ts";
-export { parsePortSpan } from "./port-span.ts";
-export type { BitPadding } from "./bit-mapping.ts";
-export { bytesToPorts, portsToBytesInto, portCount } from "./bit-mapping.ts";
-export type {
-  FieldKind,
-  FieldSpec,
-  KnockLayout,
-  KnockLayoutResult,
-  KnockValues,
-} from "./knock-fields.ts";
-export { parseKnockFields, packFields, unpackFields } from "./knock-fields.ts";
-export type {
-  CompatKnockConfig,
-  CompatSettings,
-  EncodedKnock,
-  EncodeOptions,
-  Knock,
-  DecodeResult,
-} from "./compat.ts";
-export {
-  CIPHER_KEY_SIZE,
-  RANDOM_IV_HEADER,
-  parseCipherName,
-  parseIvValue,
-  compatWireLength,
-} from "./compat.ts";
+/**
+ * `@portknock/codec`: the knock formats (spec: knock-format.md, sealed.md): compile the knock
+ * settings once, then encode field values into a port sequence and decode ports back. Pure, no
+ * I/O. The documentation of each export is at its definition.
+ */
 export type {
   KnockSettingsInput,
   KnockConfig,
@@ -41,24 +13,25 @@ export {
   compileKnockConfigOrThrow,
   encodeKnock,
   decodeKnock,
-  knockPortCount,
   knockPortCounts,
 } from "./knock-config.ts";
+export type { CompatKnockConfig } from "./compat.ts";
+export type { SealedKnockConfig } from "./sealed-config.ts";
 export type {
-  SealedKnockConfig,
-  SealedSettings,
-  SealedUserInput,
-  SealedVariant,
-} from "./sealed-config.ts";
+  EncodedKnock,
+  EncodeOptions,
+  Knock,
+  DecodeResult,
+} from "./compat.ts";
 export type { SealedDecodeResult, SealedKnock } from "./sealed.ts";
-export type { IpFamily } from "./sealed-fields.ts";
-export type { SealedKeyResult } from "./sealed-key.ts";
-export {
-  deriveSealedKey,
-  parseSealedKey,
-  sealedKeyId,
-  SEALED_LABEL,
-} from "./sealed-key.ts";
+export type {
+  FieldKind,
+  FieldSpec,
+  KnockLayout,
+  ParseKnockFieldsResult,
+  KnockValues,
+} from "./knock-fields.ts";
+export { parseKnockFields } from "./knock-fields.ts";
 export type { SealedWindowCode } from "./sealed-checks.ts";
 export { checkSealedWindow, replayKey } from "./sealed-checks.ts";
 export type {

@@ -148,14 +148,6 @@ export function decodeKnock(
 }
 
 /**
- * Ports per knock for this configuration; for a sealed profile with CLIENT, the count with an
- * IPv4 CLIENT (see `knockPortCounts`).
- */
-export function knockPortCount(config: KnockConfig): number {
-  return config.portCount;
-}
-
-/**
  * Every port count a knock of this configuration can have, ascending: `[n]`, or for a sealed
  * profile with CLIENT `[n with IPv4, n with IPv6]` (the wire length depends on the family).
  */

@@ -32,7 +32,7 @@ export interface KnockLayout {
 export type KnockValues = Readonly<Record<string, string | number>>;
 
 /** Result of `parseKnockFields`. */
-export type KnockLayoutResult =
+export type ParseKnockFieldsResult =
   { ok: true; layout: KnockLayout } | { ok: false; issues: CodecIssue[] };
 
 const WIDTH: Record<FieldKind, number> = {
@@ -59,7 +59,7 @@ function kindOf(name: string): FieldKind | undefined {
  * and whitespace is ignored. Unknown names, duplicates (CLIENT and IP are the same field), an
  * empty list, and a CHECKSUM that is not last are issues naming the field.
  */
-export function parseKnockFields(text: string): KnockLayoutResult {
+export function parseKnockFields(text: string): ParseKnockFieldsResult {
   const issues: CodecIssue[] = [];
   const err = (code: CodecIssue["code"], message: string): void => {
     issues.push({ code, severity: "error", key: "knock", message });

@@ -39,7 +39,7 @@ export interface SealedSettings {
 }
 
 /** The wire of one CLIENT address family (or the only one when there is no CLIENT field). */
-export interface SealedVariant {
+export interface SealedFamilyLayout {
   /** The CLIENT family this wire carries; undefined when the field list has no CLIENT. */
   readonly family: IpFamily | undefined;
   readonly layout: KnockLayout;
@@ -77,7 +77,7 @@ export interface SealedKnockConfig {
   /** Ports per knock with an IPv4 CLIENT (or the only count); see `knockPortCounts`. */
   readonly portCount: number;
   /** IPv4 first, then IPv6 when the list has CLIENT. */
-  readonly variants: readonly SealedVariant[];
+  readonly variants: readonly SealedFamilyLayout[];
   /** The user names, in the order keys are tried; `""` is the anonymous user. */
   readonly users: readonly string[];
   /** The associated data as text: `portknock/sealed/1:` + the field list. */
@@ -254,12 +254,15 @@ function prepareKeys(
 }
 
 /** The wire of each CLIENT family: IPv4 then IPv6, or the only one without CLIENT. */
-function sealedVariants(layout: KnockLayout, span: PortSpan): SealedVariant[] {
+function sealedVariants(
+  layout: KnockLayout,
+  span: PortSpan,
+): SealedFamilyLayout[] {
   const hasClient = layout.fields.some((f) => f.kind === "ip");
   const families: Array<IpFamily | undefined> = hasClient
     ? [4, 6]
     : [undefined];
-  return families.map((family): SealedVariant => {
+  return families.map((family): SealedFamilyLayout => {
     const l = sealedLayout(layout, family ?? 4);
     const wireLength = SEALED_HEADER_LENGTH + l.length + SEALED_TAG_LENGTH;
     return {

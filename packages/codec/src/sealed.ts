@@ -94,7 +94,7 @@ export function encodeSealed(
 export interface SealedKnock extends Knock {
   /** The user whose key verified the tag; `""` is the anonymous user (top-level `key`). */
   user: string;
-  /** The identity of that key (see `sealedKeyId`), for the replay cache. */
+  /** A short public identity of that key (16 hex digits of a hash, never the key), for the replay cache. */
   keyId: string;
   /** The client's clock when it knocked, Unix seconds (check it with `checkSealedWindow`). */
   timeSeconds: number;

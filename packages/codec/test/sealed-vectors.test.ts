@@ -5,9 +5,9 @@ import {
   compileKnockConfigOrThrow,
   decodeKnock,
   encodeKnock,
-  parseSealedKey,
   type SealedKnockConfig,
 } from "@portknock/codec";
+import { parseSealedKey } from "../src/sealed-key.ts";
 
 interface SealedVector {
   id: string;

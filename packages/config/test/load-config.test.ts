@@ -3,15 +3,17 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   ConfigError,
-  configSearchPath,
   findConfigFile,
-  isReadableFile,
   loadClientConfig,
-  loadConfig,
   loadDaemonConfig,
   loadDaemonConfigOrThrow,
-  toPlainObject,
 } from "../src/index.ts";
+import {
+  configSearchPath,
+  isReadableFile,
+  loadConfig,
+} from "../src/load-config.ts";
+import { toPlainObject } from "../src/general-tree.ts";
 import { tempDir } from "./fixtures.ts";
 
 /** Write `files` (relative path → text) under `dir`, creating directories. */

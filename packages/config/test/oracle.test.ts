@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadConfig, toPlainObject } from "../src/index.ts";
-import type { PlainValue } from "../src/index.ts";
+import { loadConfig } from "../src/load-config.ts";
+import { toPlainObject } from "../src/general-tree.ts";
+import type { PlainValue } from "../src/general-tree.ts";
 import { fixture } from "./fixtures.ts";
 
 // The golden files were written by Perl's Config::General 2.65 (test/fixtures/oracle/regen.sh)

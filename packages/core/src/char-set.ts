@@ -50,11 +50,6 @@ export function overlaps(a: CharSet, b: CharSet): boolean {
   return false;
 }
 
-/** Whether `set` is empty. */
-export function isEmptySet(set: CharSet): boolean {
-  return set.every((w) => w === 0);
-}
-
 /** Character class escapes (`\d \w \s` and their negations) as sets, `undefined` for others. */
 export function classEscape(letter: string): CharSet | undefined {
   const set = emptySet();

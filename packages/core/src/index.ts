@@ -23,11 +23,10 @@ export {
   parseIpv6,
   parseIp,
   formatIpv4,
-  formatIpv4Number,
   formatIpv6,
   normalizeIp,
 } from "./ip.ts";
-export { MAX_LOG_INPUT, quoteValue, escapeInput, escapeArgv } from "./text.ts";
+export { quoteValue, escapeInput, escapeArgv } from "./text.ts";
 export type { RateLimiter, RateLimiterOptions } from "./rate-limit.ts";
 export { createRateLimiter } from "./rate-limit.ts";
 export type {

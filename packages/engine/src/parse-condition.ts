@@ -10,7 +10,7 @@ import {
   NOWHERE,
   SyntaxAbort,
   createCursor,
-  describe,
+  describeToken,
   fail,
   peek,
   whereAt,
@@ -55,7 +55,7 @@ export function unexpectedAfter(t: Token): string {
   if (t.kind === "op" && t.text === "=") {
     return `"=" assigns: compare numbers with == and strings with eq`;
   }
-  return `expected an operator or the end of the condition, got ${describe(t)}`;
+  return `expected an operator or the end of the condition, got ${describeToken(t)}`;
 }
 
 /**

@@ -15,8 +15,8 @@ import type { Cursor } from "./parser-state.ts";
 import {
   MAX_DEPTH,
   checkVariable,
-  describe,
-  expect,
+  describeToken,
+  expectToken,
   fail,
   isAt,
   next,
@@ -109,7 +109,7 @@ export function parseExpression(c: Cursor, rbp = 0): Expr {
       fail(
         c,
         peek(c),
-        `${describe(peek(c))} cannot follow a ${JSON.stringify(op.text)} comparison: add parentheses or use &&`,
+        `${describeToken(peek(c))} cannot follow a ${JSON.stringify(op.text)} comparison: add parentheses or use &&`,
       );
     }
   }
@@ -125,7 +125,7 @@ function parseMatch(
 ): Expr {
   const t = next(c);
   if (t.kind !== "regex")
-    fail(c, t, `expected a /regex/ after =~, got ${describe(t)}`);
+    fail(c, t, `expected a /regex/ after =~, got ${describeToken(t)}`);
   const compiled = compileRegex(String(t.value ?? ""), t.flags ?? "");
   if (!compiled.ok) fail(c, t, compiled.message, "ENGINE_BAD_REGEX");
   return { type: "match", negate, subject, regex: compiled.regex, offset };
@@ -143,7 +143,11 @@ function parsePrefix(c: Cursor): Expr {
     case "op":
       if (t.text === "(") {
         const inner = parseExpression(c);
-        expect(c, ")", `")" to close the "(" at character ${t.offset + 1}`);
+        expectToken(
+          c,
+          ")",
+          `")" to close the "(" at character ${t.offset + 1}`,
+        );
         return inner;
       }
       if (t.text === "!" || t.text === "-" || t.text === "+") {
@@ -155,12 +159,12 @@ function parsePrefix(c: Cursor): Expr {
         fail(
           c,
           t,
-          `${describe(t)} changes state: use it in a state template, not in a condition`,
+          `${describeToken(t)} changes state: use it in a state template, not in a condition`,
         );
       }
-      return fail(c, t, `expected a value, got ${describe(t)}`);
+      return fail(c, t, `expected a value, got ${describeToken(t)}`);
     default:
-      return fail(c, t, `expected a value, got ${describe(t)}`);
+      return fail(c, t, `expected a value, got ${describeToken(t)}`);
   }
 }
 
@@ -201,7 +205,7 @@ function parseCall(c: Cursor, name: string, offset: number): Expr {
       args.push(parseExpression(c));
     }
   }
-  expect(c, ")", `")" to close ${name}(`);
+  expectToken(c, ")", `")" to close ${name}(`);
   const arity = name === "abs" ? 1 : 2;
   if (args.length !== arity) {
     fail(

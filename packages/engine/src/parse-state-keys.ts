@@ -6,8 +6,8 @@ import type { StateKey } from "./ast.ts";
 import type { Cursor } from "./parser-state.ts";
 import {
   checkVariable,
-  describe,
-  expect,
+  describeToken,
+  expectToken,
   fail,
   isAt,
   next,
@@ -25,7 +25,7 @@ export const MAX_STATE_KEYS = 16;
  * words that name an unavailable knock field are reported as unknown names.
  */
 export function parseStateKeys(c: Cursor): StateKey[] {
-  expect(c, "(", `"(" after state`);
+  expectToken(c, "(", `"(" after state`);
   const keys: StateKey[] = [];
   for (;;) {
     const t = next(c);
@@ -53,7 +53,7 @@ export function parseStateKeys(c: Cursor): StateKey[] {
       fail(
         c,
         t,
-        `state keys are variables, bare words, numbers or quoted strings, got ${describe(t)}`,
+        `state keys are variables, bare words, numbers or quoted strings, got ${describeToken(t)}`,
       );
     }
     if (keys.length > MAX_STATE_KEYS) {
@@ -68,7 +68,7 @@ export function parseStateKeys(c: Cursor): StateKey[] {
       next(c);
       continue;
     }
-    expect(c, ")", `"," or ")" in state(…)`);
+    expectToken(c, ")", `"," or ")" in state(…)`);
     return keys;
   }
 }

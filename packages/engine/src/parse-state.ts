@@ -10,7 +10,7 @@ import { withTokens } from "./parse-condition.ts";
 import { parseExpression } from "./parse-expression.ts";
 import { parseStateKeys } from "./parse-state-keys.ts";
 import type { Cursor } from "./parser-state.ts";
-import { describe, fail, isAt, next, peek } from "./parser-state.ts";
+import { describeToken, fail, isAt, next, peek } from "./parser-state.ts";
 
 /** Result of `parseStateStatements`. */
 export interface ParseStateResult {
@@ -40,7 +40,11 @@ function parseStatements(c: Cursor): StateStatement[] {
     statements.push(parseStatement(c));
     const t = peek(c);
     if (t.kind !== "eof" && !isAt(c, ";")) {
-      fail(c, t, `expected ";" between state statements, got ${describe(t)}`);
+      fail(
+        c,
+        t,
+        `expected ";" between state statements, got ${describeToken(t)}`,
+      );
     }
   }
   if (statements.length === 0)
@@ -78,13 +82,13 @@ function parseStatement(c: Cursor): StateStatement {
   return fail(
     c,
     op,
-    `expected ++, --, =, += or -= after state(…), got ${describe(op)}`,
+    `expected ++, --, =, += or -= after state(…), got ${describeToken(op)}`,
   );
 }
 
 function expectStateWord(c: Cursor): void {
   const t = next(c);
   if (t.kind !== "ident" || t.text !== "state") {
-    fail(c, t, `expected state(…) or delete state(…), got ${describe(t)}`);
+    fail(c, t, `expected state(…) or delete state(…), got ${describeToken(t)}`);
   }
 }

@@ -72,14 +72,14 @@ export function isAt(c: Cursor, text: string): boolean {
 }
 
 /** Consumes the operator `text` or fails with "expected …". */
-export function expect(c: Cursor, text: string, what: string): Token {
+export function expectToken(c: Cursor, text: string, what: string): Token {
   if (!isAt(c, text))
-    fail(c, peek(c), `expected ${what}, got ${describe(peek(c))}`);
+    fail(c, peek(c), `expected ${what}, got ${describeToken(peek(c))}`);
   return next(c);
 }
 
 /** How a token reads in a message. */
-export function describe(t: Token): string {
+export function describeToken(t: Token): string {
   if (t.kind === "eof") return "the end of the text";
   return JSON.stringify(
     t.text.length > 24 ? t.text.slice(0, 24) + "…" : t.text,

@@ -1,39 +1,32 @@
 /**
  * `@portknock/pcap`: network mode's packet source (spec: daemon.md §1): libpcap capture through
- * this package's own Node-API addon, frame decoding, BPF span filters, `<ethfilter>` blocks, SYN retransmit dedupe and
- * classic pcap file replay. The pure half (`decodeFrame`, `compileEthFilter`, `buildBpfFilter`,
- * `parsePcapHeader`, …) needs no native module. Documentation is at each definition.
+ * this package's own Node-API addon, frame decoding, BPF span filters, `<ethfilter>` blocks, SYN
+ * retransmit dedupe and classic pcap file replay. The pure half (`decodeFrame`,
+ * `compileEthFilter`, `buildBpfFilter`, `readPcapRecords`, …) needs no native module.
+ * Documentation is at each definition.
  */
 export type {
   FrameRejectCode,
   EthFilterCode,
   PcapErrorCode,
 } from "./errors.ts";
-export { PcapError, FRAME_REJECT_CODES } from "./errors.ts";
+export { PcapError } from "./errors.ts";
 export type { LinkType } from "./link-type.ts";
-export {
-  LINK_TYPES,
-  linkTypeFromNumber,
-  linkTypeFromCap,
-} from "./link-type.ts";
 export type {
   FrameMeta,
   DecodedPacket,
   DecodeFrameResult,
 } from "./decode-frame.ts";
 export { decodeFrame } from "./decode-frame.ts";
-export { TCP_FLAGS, IP_PROTOCOLS, formatTcpFlags } from "./tcp-flags.ts";
 export type {
-  EthFilterProperty,
-  EthFilterTest,
   CompiledEthFilter,
   CompileEthFilterOptions,
   CompileEthFilterResult,
 } from "./ethfilter.ts";
-export { ETHFILTER_PROPERTIES, compileEthFilter } from "./ethfilter.ts";
+export { compileEthFilter } from "./ethfilter.ts";
 export { matchEthFilter } from "./match-ethfilter.ts";
 export type { PortRange, BpfFilterOptions } from "./bpf-filter.ts";
-export { buildBpfFilter, mergePortRanges } from "./bpf-filter.ts";
+export { buildBpfFilter } from "./bpf-filter.ts";
 export type { SpanMatcher } from "./span-match.ts";
 export { createSpanMatcher } from "./span-match.ts";
 export type { SynDedupe, SynDedupeOptions } from "./syn-dedupe.ts";
@@ -45,14 +38,9 @@ export { openCapture } from "./open-capture.ts";
 export type {
   PcapFileHeader,
   PcapHeaderResult,
-  PcapRecordHeader,
   PcapRecord,
 } from "./parse-pcap-file.ts";
-export {
-  parsePcapHeader,
-  parsePcapRecordHeader,
-  readPcapRecords,
-} from "./parse-pcap-file.ts";
+export { parsePcapHeader, readPcapRecords } from "./parse-pcap-file.ts";
 export type { ReplayPcapOptions } from "./replay-pcap.ts";
 export { replayPcap } from "./replay-pcap.ts";
 export type {

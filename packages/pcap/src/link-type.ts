@@ -55,26 +55,3 @@ export function linkTypeFromNumber(value: number): LinkType | undefined {
       return undefined;
   }
 }
-
-/**
- * @deprecated Live captures no longer go through `cap`; use `linkTypeFromNumber` with the DLT
- * number. Kept for callers of 0.x.
- *
- * The link type of the string `cap`'s `open()` returned (`ETHERNET`, `LINKTYPE_LINUX_SLL`, `RAW`,
- * `NULL`, or `Unknown linktype N` for the rest), or undefined when this package does not decode
- * it (802.11 radiotap, NFLOG, …).
- */
-export function linkTypeFromCap(name: string): LinkType | undefined {
-  switch (name) {
-    case "ETHERNET":
-      return "ethernet";
-    case "LINKTYPE_LINUX_SLL":
-      return "linux-sll";
-    case "RAW":
-      return "raw";
-    case "NULL":
-      return "null";
-  }
-  const m = /^Unknown linktype (\d+)$/.exec(name);
-  return m == null ? undefined : linkTypeFromNumber(Number(m[1]));
-}

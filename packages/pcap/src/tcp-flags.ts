@@ -25,14 +25,3 @@ export const IP_PROTOCOLS: Readonly<Record<string, number>> = Object.freeze({
   IP_PROTO_UDP: 17,
   IP_PROTO_ICMPV6: 58,
 });
-
-/**
- * The `|`-joined names of the flags set in `flags`, in bit order (`SYN|ACK`); `""` for none.
- */
-export function formatTcpFlags(flags: number): string {
-  const names: string[] = [];
-  for (const [name, bit] of Object.entries(TCP_FLAGS)) {
-    if ((flags & bit) !== 0) names.push(name);
-  }
-  return names.join("|");
-}
