@@ -1,6 +1,6 @@
 /**
  * knockd's command line (daemon.md): `-conf FILE -debug -quiet -test -check -replay FILE
- * -logjson -h -man`, with the prototype's Getopt::Long habits (`normalizeArgv`), typed by
+ * -logjson -h -man -version`, with the prototype's Getopt::Long habits (`normalizeArgv`), typed by
  * yargs-parser (the parser of yargs).
  */
 import parser from "yargs-parser";
@@ -18,6 +18,7 @@ export interface DaemonArgs {
   logjson: boolean;
   help: boolean;
   man: boolean;
+  version: boolean;
 }
 
 const VALUES = ["conf", "replay"];
@@ -30,6 +31,7 @@ const BOOLEANS = [
   "h",
   "help",
   "man",
+  "version",
 ];
 
 /** Parses knockd's argv; a usage problem is a diagnostic naming the flag. Never throws. */
@@ -67,6 +69,7 @@ export function parseDaemonArgs(
       logjson: b("logjson"),
       help: b("h") || b("help"),
       man: b("man"),
+      version: b("version"),
     },
   };
 }

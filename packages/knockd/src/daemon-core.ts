@@ -13,14 +13,14 @@ import { createDetector } from "@portknock/detector";
 import type { Engine } from "@portknock/engine";
 import type { HitColumns, KnockHit, Logger } from "@portknock/core";
 
-/** Counters of a running daemon (daemon.md §8). */
-export interface DaemonCounters {
-  linesSeen: number;
+/** Counters of a core: the detector's and the engine's (daemon.md §8). */
+export interface CoreCounters {
   hits: number;
-  rejections: Record<string, number>;
+  /** Valid sealed knocks refused by the daemon's checks, by code. */
+  refusals: Record<string, number>;
   queue: QueueCounters;
   knocksAccepted: number;
-  /** Kernel retransmits dropped (by the queues; the network mode adds the capture's). */
+  /** Kernel retransmits dropped (by the detector's queues, in both modes). */
   retransmitsDropped: number;
   actionsRun: number;
   actionsFailed: number;
@@ -37,11 +37,9 @@ export interface DaemonCore {
    * `handleHit` on each, but a hit is built only when it is logged or accepted.
    */
   handleColumns(columns: HitColumns): void;
-  /** Counts a line or packet that produced no hit, and why (`reason` undefined: not relevant). */
-  countSeen(reason?: string): void;
   /** Resolves when every accepted knock has gone through the engine. */
   idle(): Promise<void>;
-  counters(): DaemonCounters;
+  counters(): CoreCounters;
   /** Sources with a queue now. */
   sources(): number;
 }
@@ -55,8 +53,6 @@ export type DaemonCoreOptions = Omit<DetectorOptions, "onKnock" | "logger"> & {
 /** Wires a detector to the engine. */
 export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
   const { engine, logger } = options;
-  let linesSeen = 0;
-  const rejections: Record<string, number> = {};
   let chain: Promise<void> = Promise.resolve();
   const detector: Detector = createDetector({
     ...options,
@@ -78,16 +74,10 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
 
   return {
     handleHit(hit: KnockHit): HitOutcome {
-      linesSeen++;
       return detector.push(hit);
     },
     handleColumns(columns: HitColumns): void {
-      linesSeen += columns.length;
       detector.pushColumns(columns);
-    },
-    countSeen(reason?: string): void {
-      linesSeen++;
-      if (reason != null) rejections[reason] = (rejections[reason] ?? 0) + 1;
     },
     async idle(): Promise<void> {
       let last: Promise<void> | undefined;
@@ -100,13 +90,12 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
     sources(): number {
       return detector.sources;
     },
-    counters(): DaemonCounters {
+    counters(): CoreCounters {
       const e = engine.counters;
       const d = detector.counters();
       return {
-        linesSeen,
         hits: d.hits,
-        rejections: { ...rejections, ...d.refusals },
+        refusals: { ...d.refusals },
         queue: d.queue,
         knocksAccepted: d.queue.knocksAccepted,
         retransmitsDropped: d.queue.retransmitsDropped,

@@ -7,7 +7,6 @@ import type { Logger } from "@portknock/core";
 import type { Engine, RunCommand, StateStore } from "@portknock/engine";
 import type { Clock } from "@portknock/core";
 import { createEngine } from "@portknock/engine";
-import type { CompiledLogFormat } from "@portknock/logsource";
 import type { LoadedDaemon } from "./load.ts";
 import type { DaemonCore } from "./daemon-core.ts";
 import { createDaemonCore } from "./daemon-core.ts";
@@ -17,7 +16,6 @@ export interface Instance {
   loaded: LoadedDaemon;
   engine: Engine;
   core: DaemonCore;
-  format: CompiledLogFormat | undefined;
 }
 
 /** What instances share. */
@@ -77,5 +75,5 @@ export async function startInstance(
     logger: deps.logger,
     debug: deps.debug,
   });
-  return { loaded, engine, core, format: loaded.logFormat };
+  return { loaded, engine, core };
 }

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import type { ConfigWhere, DaemonConfig } from "@portknock/config";
-import type { Diagnostic } from "@portknock/core";
+import type { Diagnostic, Io } from "@portknock/core";
 import { loadDaemonConfig } from "@portknock/config";
-import { hasErrors } from "@portknock/core";
+import { formatDiagnostic, hasErrors } from "@portknock/core";
 import type { KnockConfig } from "@portknock/codec";
 import { compileKnockConfig } from "@portknock/codec";
 import type { CompiledRules } from "@portknock/engine";
@@ -145,4 +145,23 @@ function collectSources(
       // A file that cannot be read is already a diagnostic of its own.
     }
   }
+}
+
+/**
+ * `loadDaemon`, with every finding printed on `io.stderr` as `knockd: file:line:col: …` and the
+ * line quoted under it (warnings left out with `quiet`). The daemon, or undefined on an error.
+ */
+export async function loadAndReport(
+  path: string,
+  io: Io,
+  quiet: boolean,
+): Promise<LoadedDaemon | undefined> {
+  const result = await loadDaemon(path);
+  for (const d of result.diagnostics) {
+    if (d.severity !== "error" && quiet) continue;
+    const src =
+      d.where.kind === "config" ? result.sources.get(d.where.file) : undefined;
+    io.stderr.write(`knockd: ${formatDiagnostic(d, src)}\n`);
+  }
+  return result.daemon;
 }

@@ -228,6 +228,41 @@ describe("knockd in file mode, end to end", { timeout: 30_000 }, () => {
     expect(await d.stop()).toBe(0);
   });
 
+  it("SIGHUP with a new <logformat> swaps it in without reopening the log (#14)", async () => {
+    const { dir, log, conf, rec } = setup(OPEN);
+    const d = await spawnDaemon(["-conf", conf]);
+    const good = readFileSync(conf, "utf8");
+    writeFileSync(
+      conf,
+      `${good}
+<logformat mine>
+  required = XX=
+  ipclient = SRC=(\\S+)
+  port = DPT=(\\d+)
+</logformat>
+uselogformat = mine
+`,
+    );
+    const from = d.stderr().length;
+    d.child.kill("SIGHUP");
+    await d.waitForLine(/reload\.done/, 10_000, from);
+    // Lines only the new format reads: the built-in one needs IN=.
+    const lines = knockLines(dir, [
+      "-client",
+      "127.0.0.1",
+      "-port",
+      "22",
+      "-flag0",
+      "9",
+    ]).map((l) => l.replace(" IN=", " XX="));
+    appendFileSync(log, lines.join("\n") + "\n");
+    await waitFor(() => rec.lines().length === 1, "the action");
+    expect(rec.lines()).toEqual(["open 127.0.0.1 22 9"]);
+    // One source for the whole run: opened once, never reopened.
+    expect(d.stderr()).not.toMatch(/source\.open|source reopened/);
+    expect(await d.stop()).toBe(0);
+  });
+
   it("SIGTERM keeps a delayed action in the statefile; a restarted daemon runs it", async () => {
     const { dir, log, conf, rec } = setup(`
 <action>

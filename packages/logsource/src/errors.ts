@@ -39,7 +39,9 @@ export type LogSourceErrorCode =
   /** The followed file could not be read (other than not existing), e.g. EACCES. */
   | "LOG_READ_FAILED"
   /** An unknown built-in log format name. */
-  | "LOG_UNKNOWN_FORMAT";
+  | "LOG_UNKNOWN_FORMAT"
+  /** `setFormat` on a replay in blocks, whose format is fixed when it starts. */
+  | "LOG_FORMAT_FIXED";
 
 /** Thrown by log sources on misuse or on I/O failure. */
 export class LogSourceError extends PortknockError<LogSourceErrorCode> {

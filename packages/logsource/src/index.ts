@@ -23,11 +23,6 @@ export {
 } from "./builtin-iptables.ts";
 export type { ParseLogLineResult } from "./parse-log-line.ts";
 export { parseLogLine, parseLogRecord } from "./parse-log-line.ts";
-export type {
-  RetransmitFilter,
-  RetransmitFilterOptions,
-} from "./retransmit-filter.ts";
-export { createRetransmitFilter } from "./retransmit-filter.ts";
 export type { FollowLogOptions } from "./follow-log.ts";
 export { followLog } from "./follow-log.ts";
 export type { ReadLogFileOptions } from "./read-log-file.ts";

@@ -1,32 +1,39 @@
 /**
  * File mode's hit source (spec: daemon.md §1, §8): reading (`followLog`, `readLogFile` or
- * `runLogCommand`) → `parseLogLine` → retransmit filter. A bad line is counted and logged
+ * `runLogCommand`) → `parseLogLine`; kernel retransmits are the detector's business. A bad line is counted and logged
  * (rate-limited, once per reason per minute, with its origin), never thrown.
  */
 import { statSync } from "node:fs";
-import type { Diagnostic, Logger } from "@portknock/core";
-import { noopLogger } from "@portknock/core";
+import type {
+  Clock,
+  Diagnostic,
+  HitColumns,
+  HitSource,
+  KnockHit,
+  Logger,
+} from "@portknock/core";
+import {
+  createRateLimiter,
+  escapeInput,
+  noopLogger,
+  systemClock,
+} from "@portknock/core";
 import type { RejectCode } from "./errors.ts";
+import { LogSourceError } from "./errors.ts";
 import { followLog } from "./follow-log.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
-import type { HitColumns } from "@portknock/core";
 import { FinishedColumns } from "./hit-columns.ts";
 import type { BlockReplay } from "./replay-blocks.ts";
 import type { PrestartedReplay } from "./prestart-replay.ts";
 import { BlockColumns } from "./block-columns.ts";
 import { createBlockReplay } from "./replay-blocks.ts";
-import { escapeInput } from "@portknock/core";
 import { decodeLogLine } from "./parse-log-line.ts";
-import { createRateLimiter } from "@portknock/core";
 import { readLogFile } from "./read-log-file.ts";
-import { createRetransmitFilter } from "./retransmit-filter.ts";
 import type { Backoff } from "./run-log-command.ts";
 import { runLogCommand } from "./run-log-command.ts";
 import type { LineBatch } from "./batch-source.ts";
 import { batchesOf, isTextBatch, lineText } from "./batch-source.ts";
-import type { Clock, KnockHit } from "@portknock/core";
 import type { LogLine } from "./types.ts";
-import { systemClock } from "@portknock/core";
 
 /** Where the lines come from: exactly one of these. */
 export type LogInput =
@@ -44,7 +51,7 @@ export type LogHitSourceOptions = LogInput & {
   format: CompiledLogFormat;
   /** Stops reading; the iteration ends. */
   signal?: AbortSignal;
-  /** Hit times, the retransmit window and the log rate limit. Default `systemClock`. */
+  /** Hit times and the log rate limit. Default `systemClock`. */
   clock?: Clock;
   logger?: Logger;
   /** Called for every rejected line (after counting), with its diagnostic and text. */
@@ -53,16 +60,6 @@ export type LogHitSourceOptions = LogInput & {
   pollIntervalMs?: number;
   /** `runLogCommand`'s restart delays. */
   backoff?: Backoff;
-  /**
-   * Identical hits within this many ms count once. Default 3000. `0` turns the filter off, for
-   * consumers that drop retransmits themselves (knockd does it in its per-source queues).
-   */
-  retransmitWindowMs?: number;
-  /**
-   * Most hits the retransmit filter remembers (memory bound under a flood of distinct sources;
-   * past it, old entries are retired early). Default 1,000,000.
-   */
-  retransmitMaxEntries?: number;
   /** `readLogFile`'s read size for `replay`. Default 1 MiB. */
   replayChunkBytes?: number;
   /**
@@ -89,8 +86,6 @@ export interface LogSourceStats {
   lines: number;
   /** Hits yielded. */
   hits: number;
-  /** Hits dropped as kernel retransmits. */
-  duplicates: number;
   /** Rejected lines by code. */
   rejections: Record<RejectCode, number>;
   /** `replay` through `nextColumns`: blocks of the file handed on (0 otherwise). */
@@ -103,10 +98,18 @@ export interface LogSourceStats {
   workersTakenOver: number;
 }
 
-/** A hit source: iterate it once; `close` stops it (idempotent). */
-export interface LogHitSource extends AsyncIterable<KnockHit> {
-  /** Live counters. */
-  readonly stats: LogSourceStats;
+/**
+ * A log hit source (core's `HitSource`): iterate it once; `close` stops it (idempotent). One
+ * implementation for every way lines arrive: a followed file, a command, a replayed file.
+ */
+export interface LogHitSource extends HitSource<LogSourceStats> {
+  /**
+   * Parses the lines read from now on with `format` (knockd's SIGHUP: a changed `<logformat>`
+   * without reopening the file, so no line is lost or read twice). The lines of a batch already
+   * read keep the format they were parsed with. Not for a replay in blocks (`nextColumns` of a
+   * replayed regular file): its format is fixed when it starts.
+   */
+  setFormat(format: CompiledLogFormat): void;
   /**
    * The hits of the next batch of lines (one file chunk; possibly none), or undefined at the
    * end: one promise per batch instead of one per hit, for consumers that go fast (`-replay`).
@@ -120,35 +123,25 @@ export interface LogHitSource extends AsyncIterable<KnockHit> {
    * by the next call. Do not mix with `nextBatch` or the async iterator.
    */
   nextColumns(): Promise<HitColumns | undefined>;
-  close(): Promise<void>;
 }
 
 const REJECT_LOG_INTERVAL_MS = 60_000;
 
 /**
- * Wires a line source, a format and a retransmit filter into hits. Lines that are not firewall
+ * Wires a line source and a format into hits. Lines that are not firewall
  * records are skipped; rejected lines are counted in `stats.rejections`, passed to `onReject` and
  * logged (`source.rejected`, warn, once per code per minute with the number suppressed).
  */
 export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
-  const { format, onReject } = options;
+  const { onReject } = options;
+  let format = options.format;
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
   const lines = openLines(options, signal, logger);
-  const filter =
-    options.retransmitWindowMs === 0
-      ? undefined
-      : createRetransmitFilter({
-          clock,
-          windowMs: options.retransmitWindowMs,
-          ...(options.retransmitMaxEntries !== undefined
-            ? { maxEntries: options.retransmitMaxEntries }
-            : {}),
-        });
   const limiter = createRateLimiter({
     clock,
     intervalMs: REJECT_LOG_INTERVAL_MS,
@@ -156,7 +149,6 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   const stats: LogSourceStats = {
     lines: 0,
     hits: 0,
-    duplicates: 0,
     rejections: { LOG_BAD_IP: 0, LOG_BAD_PORT: 0, LOG_NO_MATCH: 0 },
     blocks: 0,
     blocksByWorkers: 0,
@@ -205,7 +197,7 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   let prefix = ":"; // `${prefixFile}:`, rebuilt only when the file changes
   // The lines of one batch were read at the same time: one clock reading per batch.
   let batchMs = 0;
-  /** The hit of one line, if any (rejections counted and logged, retransmits dropped). */
+  /** The hit of one line, if any (rejections counted and logged). */
   const decode = (
     text: string,
     file: string,
@@ -228,10 +220,6 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
     if (r === undefined) return undefined;
     if ("code" in r) {
       rejectLine({ text, file, lineNo }, r.code, r.message);
-      return undefined;
-    }
-    if (filter?.isDuplicate(r) === true) {
-      stats.duplicates++;
       return undefined;
     }
     stats.hits++;
@@ -417,6 +405,15 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
 
   return {
     stats,
+    setFormat(next: CompiledLogFormat): void {
+      if (blockReplay !== undefined) {
+        throw new LogSourceError(
+          "LOG_FORMAT_FIXED",
+          "a replay in blocks cannot change its format",
+        );
+      }
+      format = next;
+    },
     nextBatch,
     nextColumns,
     [Symbol.asyncIterator]: (): AsyncIterator<KnockHit> => iterator,

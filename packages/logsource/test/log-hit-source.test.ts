@@ -7,6 +7,7 @@ import { createLogHitSource } from "../src/log-hit-source.ts";
 import { builtinLogFormat, compileLogFormat } from "../src/log-format.ts";
 import type { KnockHit } from "@portknock/core";
 import type { LogLine } from "../src/types.ts";
+import { customFormat } from "./replay-helpers.ts";
 import {
   collect,
   events,
@@ -20,7 +21,7 @@ const record = (src: string, sport: number, dport: number): string =>
   `Nov 25 08:23:27 gw kernel: KNOCK IN=lo OUT= MAC= SRC=${src} DST=127.0.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=TCP SPT=${sport} DPT=${dport} WINDOW=65495 RES=0x00 SYN URGP=0`;
 
 describe("createLogHitSource", () => {
-  it("replays a file: hits in order, retransmits dropped, rejections counted and logged", async () => {
+  it("replays a file: hits in order (a repeated line too: retransmits are the detector's), rejections counted and logged", async () => {
     const path = fixture("rsyslog-traditional.log");
     const logger = recordingLogger();
     const rejected: [Diagnostic<RejectCode>, string][] = [];
@@ -39,13 +40,13 @@ describe("createLogHitSource", () => {
       [`${path}:2`, "203.0.113.9", 2346],
       [`${path}:3`, "2001:db8::9", 2347],
       [`${path}:4`, "2001:db8::9", 2348],
+      [`${path}:6`, "203.0.113.9", 2345],
       [`${path}:11`, "192.0.2.1", 443],
       [`${path}:12`, "10.0.0.5", 2349],
     ]);
     expect(source.stats).toEqual({
       lines: 12,
-      hits: 6,
-      duplicates: 1, // line 6 repeats line 1
+      hits: 7,
       rejections: { LOG_BAD_IP: 0, LOG_BAD_PORT: 0, LOG_NO_MATCH: 2 },
       // Not read in blocks (nextColumns only).
       blocks: 0,
@@ -155,9 +156,53 @@ describe("createLogHitSource", () => {
     expect(await got.ended).toBeUndefined();
     expect(got.items.map((h) => [h.srcIp, h.origin])).toEqual([
       ["10.0.0.2", `${path}:2`],
+      ["10.0.0.2", `${path}:3`],
       ["10.0.0.3", `${path}:4`],
     ]);
-    expect(source.stats).toMatchObject({ lines: 4, hits: 2, duplicates: 1 });
+    expect(source.stats).toMatchObject({ lines: 4, hits: 3 });
+  });
+
+  it("setFormat: lines read after it use the new format, the file is not reopened (#14)", async () => {
+    const path = join(tempDir(), "fw.log");
+    writeFileSync(path, "");
+    let ready!: () => void;
+    const isReady = new Promise<void>((resolve) => (ready = resolve));
+    const source = createLogHitSource({
+      path,
+      format,
+      pollIntervalMs: 25,
+      onReady: () => ready(),
+    });
+    const got = collect(source);
+    await isReady;
+    appendFileSync(path, `${record("10.0.0.1", 1, 1001)}\n`);
+    await got.waitFor((hits) => hits.length === 1);
+    source.setFormat(customFormat());
+    // A netfilter record without the KNOCK prefix the custom format requires: skipped now.
+    const plain = record("10.0.0.4", 4, 1004).replace("KNOCK ", "");
+    appendFileSync(
+      path,
+      `KNOCK SRC=10.0.0.2 DPT=1002\n${plain}\nKNOCK SRC=10.0.0.3 DPT=1003\n`,
+    );
+    await got.waitFor((hits) => hits.length === 3);
+    await source.close();
+    expect(got.items.map((h) => [h.srcIp, h.dstPort, h.origin])).toEqual([
+      ["10.0.0.1", 1001, `${path}:1`],
+      ["10.0.0.2", 1002, `${path}:2`],
+      ["10.0.0.3", 1003, `${path}:4`],
+    ]);
+    expect(source.stats).toMatchObject({ lines: 4, hits: 3 });
+  });
+
+  it("setFormat is refused by a replay in blocks, whose format is fixed", async () => {
+    const path = join(tempDir(), "fw.log");
+    writeFileSync(path, `${record("10.0.0.1", 1, 1001)}\n`);
+    const source = createLogHitSource({ path, replay: true, format });
+    expect(await source.nextColumns()).toBeDefined();
+    expect(() => source.setFormat(customFormat())).toThrow(
+      expect.objectContaining({ code: "LOG_FORMAT_FIXED" }) as Error,
+    );
+    await source.close();
   });
 
   it("reads a command's output, and stops on the caller's signal", async () => {

@@ -86,7 +86,6 @@ function replaySource(
     replay: true,
     format: f,
     clock,
-    retransmitWindowMs: 0,
     onReject: (d: Diagnostic<RejectCode>) =>
       rejections.push([d.code, d.where.kind === "log" ? d.where.line : -1]),
     ...more,

@@ -1,7 +1,7 @@
 /**
  * `@portknock/pcap`: network mode's packet source (spec: daemon.md §1): libpcap capture through
- * this package's own Node-API addon, frame decoding, BPF span filters, `<ethfilter>` blocks, SYN
- * retransmit dedupe and classic pcap file replay. The pure half (`decodeFrame`,
+ * this package's own Node-API addon, frame decoding, BPF span filters, `<ethfilter>` blocks and
+ * classic pcap file replay. The pure half (`decodeFrame`,
  * `compileEthFilter`, `buildBpfFilter`, `readPcapRecords`, …) needs no native module.
  * Documentation is at each definition.
  */
@@ -29,8 +29,6 @@ export type { PortRange, BpfFilterOptions } from "./bpf-filter.ts";
 export { buildBpfFilter } from "./bpf-filter.ts";
 export type { SpanMatcher } from "./span-match.ts";
 export { createSpanMatcher } from "./span-match.ts";
-export type { SynDedupe, SynDedupeOptions } from "./syn-dedupe.ts";
-export { createSynDedupe } from "./syn-dedupe.ts";
 export type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 export type { OpenCaptureOptions, Capture } from "./open-capture.ts";
 export type { PcapStats, PcapInterfaceStats } from "./pcap-stats.ts";

@@ -1,12 +1,12 @@
 /**
  * Network mode's hit source (spec: daemon.md §1, §8): BPF filter → live capture (or pcap file
- * replay) → decode → span rule → ethfilter → SYN retransmit dedupe → `KnockHit`s. Bad frames are
+ * replay) → decode → span rule → ethfilter → `KnockHit`s (kernel retransmits are dropped by the
+ * detector, by the same rule as in file mode). Bad frames are
  * counted and logged (rate-limited), never thrown.
  */
 import type { Logger } from "@portknock/core";
 import { noopLogger } from "@portknock/core";
 import type { Clock, KnockHit } from "@portknock/core";
-import { systemClock } from "@portknock/core";
 import type { PortRange } from "./bpf-filter.ts";
 import { buildBpfFilter } from "./bpf-filter.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
@@ -19,7 +19,6 @@ import { openCapture } from "./open-capture.ts";
 import type { PcapStats } from "./pcap-stats.ts";
 import { replayPcap } from "./replay-pcap.ts";
 import { createSpanMatcher } from "./span-match.ts";
-import { createSynDedupe } from "./syn-dedupe.ts";
 
 /** Where the packets come from: exactly one of these. */
 export type PacketInput =
@@ -53,14 +52,12 @@ export type PacketHitSourceOptions = PacketInput & {
   /** Stops the source; the iteration ends. */
   signal?: AbortSignal;
   /**
-   * Live: hit times, the dedupe window and the log rate limit. Default: hit times are libpcap's
+   * Live: hit times and the log rate limit. Default: hit times are libpcap's
    * packet timestamps, the rest `Date.now`. Replays use the file's times.
    */
   clock?: Clock;
   logger?: Logger;
   onReject?: FrameRejectHandler;
-  /** Identical SYNs within this many ms count once. Default 3000. */
-  dedupeWindowMs?: number;
 };
 
 /** Counters of a packet hit source (daemon.md §8). */
@@ -71,8 +68,6 @@ export interface PacketSourceStats {
   notInSpan: number;
   /** Candidates the ethfilter refused. */
   filteredOut: number;
-  /** SYN retransmits dropped. */
-  duplicates: number;
   /** Hits yielded. */
   hits: number;
 }
@@ -98,16 +93,18 @@ export function packetToHit(packet: DecodedPacket): KnockHit {
     dstPort: packet.dstPort,
     protocol: packet.protocol === 6 ? "tcp" : "udp",
     dstIp: packet.dstIp,
-    srcPort: packet.srcPort,
     timeMs: packet.timeMs,
     origin: packet.origin,
   };
+  // A hit with a source port can be a kernel retransmit (the detector's rule); a UDP datagram
+  // never is: a client may send the same port twice from one socket.
+  if (packet.protocol === 6) hit.srcPort = packet.srcPort;
   if (packet.iface !== undefined) hit.iface = packet.iface;
   return hit;
 }
 
 /**
- * Wires filter, capture or replay, decoding, the span rule, the ethfilter and the dedupe into
+ * Wires filter, capture or replay, decoding, the span rule and the ethfilter into
  * knock hits. A live capture opens at once: throws `PcapError` (`PCAP_UNAVAILABLE`,
  * `PCAP_OPEN_FAILED`) as `openCapture` does; a replay's file errors reject the first `next()`.
  * Throws `RangeError` for bad ranges or options.
@@ -124,32 +121,20 @@ export function createPacketHitSource(
     maxRanges: options.maxBpfRanges,
   });
   const isCandidate = createSpanMatcher(options.ranges, protocol);
-  let packetTimeMs = 0;
   const live = "interfaces" in options;
-  const clock = live
-    ? (options.clock ?? systemClock)
-    : { now: () => packetTimeMs };
-  const dedupe = createSynDedupe({
-    windowMs: options.dedupeWindowMs ?? 3000,
-    clock,
-  });
   const stats: PacketSourceStats = {
     capture: createCaptureStats(),
     notInSpan: 0,
     filteredOut: 0,
-    duplicates: 0,
     hits: 0,
   };
   // Runs synchronously on every decoded packet (in the libpcap callback when live): only hits
   // are queued, so noise costs no queue slot and no promise.
   const toHit = (packet: DecodedPacket): KnockHit | undefined => {
-    packetTimeMs = packet.timeMs;
     if (!isCandidate(packet)) {
       stats.notInSpan++;
     } else if (ethfilter !== undefined && !matchEthFilter(ethfilter, packet)) {
       stats.filteredOut++;
-    } else if (dedupe.isDuplicate(packet)) {
-      stats.duplicates++;
     } else {
       stats.hits++;
       return packetToHit(packet);

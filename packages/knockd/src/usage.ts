@@ -1,0 +1,36 @@
+/**
+ * knockd's help (`-h`), manual (`-man`) and version (`-version`).
+ */
+import { readFileSync } from "node:fs";
+
+/** `knockd -h`. */
+export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
+              [-logjson] [-h] [-man] [-version]
+
+Follows the firewall log (runmode = file) or captures packets (runmode =
+network), decodes port knocks and runs the actions of knockdaemon.conf. Options take one or two dashes.
+  -conf FILE    configuration (default: ~/.knockdaemon.conf, BIN/knockdaemon.conf,
+                BIN/etc/, BIN/../etc/, /etc/portknock/knockdaemon.conf)
+  -check        validate the config, print the settings and the security audit
+  -replay FILE  run a whole log or .pcap through the pipeline, print counters
+  -test         run nothing, change no state: log each would-be action
+  -debug        log every hit and decision    -quiet   log only errors
+  -logjson      log JSON lines                -man     the full manual
+  -version      print the version
+Exit status: 0 ok, 1 runtime failure, 2 usage or config error.`;
+
+/** `knockd -man`: the manual shipped in `man/knockd.txt`. */
+export function readManual(): string {
+  return readFileSync(
+    new URL("../man/knockd.txt", import.meta.url),
+    "utf8",
+  ).trimEnd();
+}
+
+/** The version of the `@portknock/knockd` package this is. */
+export function readVersion(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+  ) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
+}
