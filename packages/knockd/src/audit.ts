@@ -4,13 +4,14 @@
  */
 import type { DaemonConfig } from "@portknock/config";
 import type { KnockConfig } from "@portknock/codec";
+import type { KnockdCode } from "./codes.ts";
 
 /** The key shipped in examples/knockdaemon.conf: public, so never acceptable in production. */
 const EXAMPLE_KEY = "base64:S2bkEjmI0lCmReo9NtMzkLk1P0aWM6pmj2e6m7o577c=";
 
 /** One finding of the audit. */
 export interface AuditFinding {
-  code: string;
+  code: Extract<KnockdCode, `AUDIT_${string}`>;
   /** `warning`: weakens the knock; `notice`: worth knowing. */
   severity: "warning" | "notice";
   message: string;
@@ -22,7 +23,7 @@ export function auditConfig(
   knock: KnockConfig,
 ): AuditFinding[] {
   const out: AuditFinding[] = [];
-  const warn = (code: string, message: string): void => {
+  const warn = (code: AuditFinding["code"], message: string): void => {
     out.push({ code, severity: "warning", message });
   };
   const fields = knock.layout.fields.map((f) => f.kind);

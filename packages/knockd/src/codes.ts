@@ -15,6 +15,39 @@ export const KNOCKD_CODES = {
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */
   INTERNAL: "an internal error: please report it",
+  // The security audit (`-check`, and logged at start).
+  /** sealed: the key is the public one of the shipped example. */
+  AUDIT_EXAMPLE_KEY: "the key is the public example key",
+  /** sealed: a key is a passphrase (scrypt-derived) rather than a random `knock -genkey` key. */
+  AUDIT_PASSPHRASE_KEY: "a key is a passphrase",
+  /** sealed: `requiresource = no`, so a captured knock works from another source. */
+  AUDIT_NO_REQUIRESOURCE: "CLIENT need not match the packet's source",
+  /** sealed: the time window is wide. */
+  AUDIT_WIDE_WINDOW: "the time window is wide",
+  /** sealed: no statefile, so the replay cache does not survive a restart. */
+  AUDIT_REPLAY_CACHE_MEMORY: "the replay cache is lost on restart",
+  /** The prototype's compat format: forgeable, replayable, brute-forceable. */
+  AUDIT_COMPAT_FORMAT: "format = compat",
+  /** compat: knocks are not encrypted. */
+  AUDIT_NO_ENCRYPTION: "encrypt = no",
+  /** compat: DES. */
+  AUDIT_WEAK_CIPHER: "cipher = DES",
+  /** compat: no IV, so a knock repeats exactly. */
+  AUDIT_NO_IV: "iv = no",
+  /** compat: a fixed IV. */
+  AUDIT_FIXED_IV: "ivvalue with iv = yes",
+  /** compat: a short key, cheap to guess through MD5. */
+  AUDIT_SHORT_KEY: "the key is short",
+  /** compat: no TIME field, so a knock stays valid forever. */
+  AUDIT_NO_TIME: "the knock has no TIME field",
+  /** The knock has no CLIENT/IP field. */
+  AUDIT_NO_CLIENT: "the knock has no CLIENT field",
+  /** compat: neither CHECKSUM nor encryption. */
+  AUDIT_NO_CHECKSUM: "no CHECKSUM and no encryption",
+  /** No statefile: state and pending delayed actions are kept in memory only. */
+  AUDIT_NO_STATEFILE: "no statefile",
+  /** `knocktimeout` is long. */
+  AUDIT_LONG_TIMEOUT: "knocktimeout is long",
 } as const;
 
 /** A code knockd emits. */

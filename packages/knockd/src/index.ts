@@ -1,10 +1,9 @@
+/**
+ * `@portknock/knockd`: the daemon's CLI. Its programmatic entry is `main(argv, io)`; the
+ * detection, actions and sources it wires are the libraries (`@portknock/detector`,
+ * `@portknock/engine`, `@portknock/logsource`, `@portknock/pcap`).
+ */
 export { main, USAGE } from "./main.ts";
 export type { DaemonMainOptions } from "./main.ts";
-export { loadDaemon } from "./load.ts";
-export type { LoadedDaemon, LoadResult } from "./load.ts";
-export { auditConfig } from "./audit.ts";
-export type { AuditFinding } from "./audit.ts";
-export { createDaemonLogger, renderTextLine } from "./logger.ts";
-export type { DaemonLoggerOptions } from "./logger.ts";
-export { parseDaemonArgs } from "./argv.ts";
-export type { DaemonArgs } from "./argv.ts";
+export { KNOCKD_CODES } from "./codes.ts";
+export type { KnockdCode } from "./codes.ts";

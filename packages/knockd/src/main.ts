@@ -18,6 +18,7 @@ import { parseDaemonArgs } from "./argv.ts";
 import { runCheck } from "./commands/check.ts";
 import { runFollow } from "./commands/follow.ts";
 import { runReplay } from "./commands/replay.ts";
+import type { KnockdCode } from "./codes.ts";
 import { startDaemon } from "./daemon.ts";
 import { reportFailure } from "./failure.ts";
 import { loadAndReport } from "./load.ts";
@@ -73,8 +74,9 @@ async function dispatch(
     args.conf ??
     findConfigFile("knockdaemon.conf", { home: io.env.HOME, binDir });
   if (confPath == null) {
+    const code: KnockdCode = "CONFIG_NOT_FOUND";
     io.stderr.write(
-      "knockd: CONFIG_NOT_FOUND: no configuration file: give -conf FILE or create ~/.knockdaemon.conf or /etc/portknock/knockdaemon.conf\n",
+      `knockd: ${code}: no configuration file: give -conf FILE or create ~/.knockdaemon.conf or /etc/portknock/knockdaemon.conf\n`,
     );
     return EXIT_USAGE;
   }

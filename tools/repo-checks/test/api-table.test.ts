@@ -16,6 +16,10 @@ const API_TABLE_PACKAGES: readonly string[] = [
   "config",
   "engine",
   "pcap",
+  "logsource",
+  "detector",
+  "knock",
+  "knockd",
 ];
 
 /**
