@@ -7,3 +7,4 @@ export {
 export type { Netns } from "./netns.ts";
 export { spawnTcpdump } from "./tcpdump.ts";
 export type { Tcpdump } from "./tcpdump.ts";
+export { describeCodesTable } from "./codes-table.ts";
