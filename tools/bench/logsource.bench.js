@@ -96,19 +96,15 @@ export async function run() {
           n += line.lineNo > 0 ? 1 : 0;
         return n;
       })),
-      ...(await measure(
-        "readLogFile + parseLogRecord + retransmit filter",
-        async () => {
-          const filter = L.createRetransmitFilter({ clock });
-          let n = 0;
-          for await (const line of L.readLogFile(file)) {
-            n++;
-            const r = L.parseLogRecord(line, format, clock);
-            if (r.kind === "hit" && !filter.isDuplicate(r.hit)) hits++;
-          }
-          return n;
-        },
-      )),
+      ...(await measure("readLogFile + parseLogRecord", async () => {
+        let n = 0;
+        for await (const line of L.readLogFile(file)) {
+          n++;
+          const r = L.parseLogRecord(line, format, clock);
+          if (r.kind === "hit") hits++;
+        }
+        return n;
+      })),
       ...(await measure("createLogHitSource (replay)", async () => {
         const source = L.createLogHitSource({
           path: file,
@@ -128,7 +124,6 @@ export async function run() {
             replay: true,
             format,
             clock,
-            retransmitWindowMs: 0,
             replayWorkers: 0,
           });
           for (

@@ -129,6 +129,25 @@ describe("createDetector (#14: detection without the daemon)", () => {
     });
   });
 
+  it("replays are counted each time but logged once per minute, with the number suppressed", () => {
+    const { logger, lines } = recorder();
+    let nowMs = 0;
+    const { found, d } = detector({ logger, clock: { now: () => nowMs } });
+    const { ports } = encodeKnock(compat, values);
+    for (let copy = 0; copy < 4; copy++) {
+      for (const h of hits(ports, "10.3.2.1", copy * 100)) d.push(h);
+    }
+    expect(found).toHaveLength(1);
+    expect(d.counters().queue.replaysDropped).toBe(3);
+    const warned = (): Record<string, unknown>[] =>
+      lines.filter((l) => l.level === "warn").map((l) => l.fields);
+    expect(warned()).toHaveLength(1);
+    nowMs = 60_000;
+    for (const h of hits(ports, "10.3.2.1", 400)) d.push(h);
+    expect(warned()).toHaveLength(2);
+    expect(warned()[1]).toMatchObject({ code: "KNOCK_REPLAY", suppressed: 2 });
+  });
+
   it("pushColumns gives the same outcomes and counters as push, hit by hit", () => {
     const knockHits = (seed: number): KnockHit[] =>
       hits(

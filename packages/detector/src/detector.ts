@@ -6,11 +6,13 @@
  */
 import type { KnockConfig, Knock, SealedKnock } from "@portknock/codec";
 import type { Clock, HitColumns, KnockHit, Logger } from "@portknock/core";
-import { noopLogger, systemClock } from "@portknock/core";
+import { createRateLimiter, noopLogger, systemClock } from "@portknock/core";
 import type { HitOutcome, QueueCounters } from "./knock-queues.ts";
 import { createKnockQueues } from "./knock-queues.ts";
 import type { ReplayCacheStore, SealedRefusal } from "./sealed-guard.ts";
 import { createSealedGuard } from "./sealed-guard.ts";
+
+const REJECT_LOG_INTERVAL_MS = 60_000;
 
 /** An accepted knock, as `onKnock` receives it. */
 export interface DetectedKnock {
@@ -46,9 +48,12 @@ export interface DetectorOptions {
     /** Where the replay cache persists across restarts; in memory only without one. */
     store?: ReplayCacheStore;
   };
-  /** Time for the sealed checks. Default `systemClock`. */
+  /** Time for the sealed checks and the log rate limit. Default `systemClock`. */
   clock?: Clock;
-  /** `knock.rejected` warnings (refused sealed knocks, replays); every hit at debug with `debug`. */
+  /**
+   * `knock.rejected` warnings (refused sealed knocks, replays; once per code per minute, with the
+   * number suppressed); every hit at debug with `debug`.
+   */
   logger?: Logger;
   /** Log every hit's fate at debug level (`knockd -debug`). */
   debug?: boolean;
@@ -112,10 +117,24 @@ export function createDetector(options: DetectorOptions): Detector {
       : undefined;
   let hits = 0;
   const refusals: Partial<Record<SealedRefusal, number>> = {};
+  // Rejections are logged once per code per minute (STYLE.md §5): a resent capture cannot
+  // flood the log. The counters count every one.
+  const limiter = createRateLimiter({
+    clock: options.clock ?? systemClock,
+    intervalMs: REJECT_LOG_INTERVAL_MS,
+  });
 
   function rejected(hit: KnockHit, code: string, message: string): void {
+    const suppressed = limiter.take(code);
+    if (suppressed < 0) return;
     logger.warn(
-      { event: "knock.rejected", code, ip: hit.srcIp, source: hit.origin },
+      {
+        event: "knock.rejected",
+        code,
+        ip: hit.srcIp,
+        source: hit.origin,
+        ...(suppressed > 0 && { suppressed }),
+      },
       message,
     );
   }

@@ -55,8 +55,8 @@ export interface KnockQueuesOptions {
   maxSources: number;
   /**
    * A hit equal in (source, source port, port) to one of the source's queued hits less than this
-   * many ms old is a kernel retransmit, dropped (daemon.md §1). Default 3000; 0 turns it off (the
-   * network mode drops retransmits by sequence number before the queues).
+   * many ms old is a kernel retransmit, dropped (daemon.md §1): the one rule of both modes.
+   * Default 3000; 0 turns it off.
    */
   retransmitWindowMs?: number;
 }

@@ -6,6 +6,7 @@
 import parser from "yargs-parser";
 import type { Diagnostic } from "@portknock/core";
 import { normalizeArgv } from "@portknock/config";
+import { DAEMON_ARGV_SPEC } from "./argv-spec.ts";
 
 /** What the command line asked for. */
 export interface DaemonArgs {
@@ -21,34 +22,19 @@ export interface DaemonArgs {
   version: boolean;
 }
 
-const VALUES = ["conf", "replay"];
-const BOOLEANS = [
-  "debug",
-  "quiet",
-  "test",
-  "check",
-  "logjson",
-  "h",
-  "help",
-  "man",
-  "version",
-];
+const { values: VALUES, booleans: BOOLEANS } = DAEMON_ARGV_SPEC;
 
 /** Parses knockd's argv; a usage problem is a diagnostic naming the flag. Never throws. */
 export function parseDaemonArgs(
   argv: readonly string[],
 ): { ok: true; args: DaemonArgs } | { ok: false; diagnostic: Diagnostic } {
-  const normalized = normalizeArgv(argv, {
-    program: "knockd",
-    values: VALUES,
-    booleans: BOOLEANS,
-  });
+  const normalized = normalizeArgv(argv, DAEMON_ARGV_SPEC);
   if (!normalized.ok) return normalized;
   // normalizeArgv has refused unknown options, missing values and stray words; what is left
   // is typed by yargs' own parser (yargs itself costs 20 ms and 8 MiB at each start).
   const p = parser([...normalized.tokens], {
-    string: VALUES,
-    boolean: BOOLEANS,
+    string: [...VALUES],
+    boolean: [...BOOLEANS],
     configuration: {
       "short-option-groups": false,
       "camel-case-expansion": false,

@@ -58,8 +58,7 @@ export async function startInstance(
     knock: loaded.knock,
     knockTimeoutMs: loaded.config.knockTimeoutMs,
     maxSources: loaded.config.maxSources,
-    // Network mode drops SYN retransmits by sequence number before the queues.
-    retransmitWindowMs: loaded.network != null ? 0 : 3000,
+    // Kernel retransmits: one rule for both modes (the detector's default, 3 s).
     ...(loaded.knock.format === "sealed" && {
       sealed: {
         windowMs: loaded.config.windowMs,

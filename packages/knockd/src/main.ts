@@ -48,13 +48,11 @@ export async function main(
       io.stderr.write(`knockd: ${formatDiagnostic(parsed.diagnostic)}\n`);
       return EXIT_USAGE;
     }
-    return await dispatch(parsed.args, io, options);
-  } catch (e) {
-    return reportFailure(
-      e,
-      io,
-      argv.some((a) => /^--?debug$/.test(a)),
-    );
+    try {
+      return await dispatch(parsed.args, io, options);
+    } catch (e) {
+      return reportFailure(e, io, parsed.args.debug);
+    }
   } finally {
     await options.replayWorkers?.close();
   }

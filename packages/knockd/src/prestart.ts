@@ -6,14 +6,18 @@
  */
 import type { PrestartedReplay } from "@portknock/logsource";
 import { prestartReplay } from "@portknock/logsource";
+import { normalizeArgv } from "@portknock/config";
+import { DAEMON_ARGV_SPEC } from "./argv-spec.ts";
 
-/** The file `argv` asks to replay (`-replay FILE`, `--replay=FILE`), if any. */
-function replayFile(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--?replay(?:=(.*))?$/.exec(argv[i]!);
-    if (m !== null) return m[1] ?? argv[i + 1];
-  }
-  return undefined;
+/**
+ * The file `argv` asks to replay, read by the rules `main` uses (`-rep FILE`, `--REPLAY=FILE`, …),
+ * if any; undefined too when the command line is not valid (then `main` says why).
+ */
+export function replayFile(argv: readonly string[]): string | undefined {
+  const n = normalizeArgv(argv, DAEMON_ARGV_SPEC);
+  if (!n.ok) return undefined;
+  const token = n.tokens.find((t) => t.startsWith("--replay="));
+  return token?.slice("--replay=".length);
 }
 
 /**

@@ -58,4 +58,37 @@ describe("knockd -replay FILE.pcap", () => {
       "10.3.2.1 22 5 ::1",
     ]);
   });
+
+  it("drops a kernel SYN retransmit by the same rule as file mode (#14)", async () => {
+    // pcap's fixture: record #18 is the retransmit of #17 (10.9.8.7:4321 → 1005).
+    const fixture = fileURLToPath(
+      new URL("../../pcap/test/fixtures/knocks.pcap", import.meta.url),
+    );
+    const dir = tempDir();
+    const conf = join(dir, "knockdaemon.conf");
+    writeFileSync(
+      conf,
+      [
+        "runmode = network",
+        "interface = lo",
+        "knock = CLIENT,PORT,FLAG0,CHECKSUM",
+        "portspan = 1000-2023",
+        "key = password",
+      ].join("\n"),
+    );
+    const r = await runMain([
+      "-conf",
+      conf,
+      "-replay",
+      fixture,
+      "-quiet",
+      "-logjson",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const counters = JSON.parse(r.stdout) as {
+      hits: number;
+      retransmitsDropped: number;
+    };
+    expect(counters.retransmitsDropped).toBe(1);
+  });
 });

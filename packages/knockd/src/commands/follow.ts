@@ -238,10 +238,9 @@ async function reload(
     );
     return;
   }
+  // Hits go to the new instance from here on, so no knock reaches the old engine once it is
+  // closing; the old one finishes what it accepted before it is closed.
   const old = daemon.instance;
-  await old.core.idle();
-  await old.engine.close();
-  book.retireCore(old.core);
   daemon.instance = next;
   if (sourceKey(old) !== sourceKey(next)) {
     state.sourceAbort.abort();
@@ -249,6 +248,9 @@ async function reload(
     // The same file or command: lines read from now on use the new <logformat>.
     state.source.setFormat(next.loaded.logFormat!);
   }
+  await old.core.idle();
+  await old.engine.close();
+  book.retireCore(old.core);
   logger.info(
     { event: "reload.done", config: confPath },
     "configuration reloaded",
