@@ -2,6 +2,7 @@
  * Reading `<ethfilter>` values (rules in ethfilter.ts): `flags` masks, and which values are plain
  * literals (exact texts: a fast path, and what BPF can express). Pure.
  */
+import { isIpv4 } from "@portknock/core";
 import type { EthFilterProperty } from "./ethfilter.ts";
 import { TCP_FLAGS } from "./tcp-flags.ts";
 
@@ -16,8 +17,6 @@ const NUMERIC = new Set<EthFilterProperty>([
   "winsize",
 ]);
 
-const IPV4_LITERAL =
-  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const IPV6_LITERAL = /^[0-9a-fA-F:]*:[0-9a-fA-F:]*$/;
 
 /** The exact texts of a `|`-list of literals, or undefined when VALUE is a real regex. */
@@ -30,7 +29,7 @@ export function literalTexts(
   for (const t of tokens) {
     const literal = numeric
       ? /^\d+$/.test(t)
-      : IPV4_LITERAL.test(t) || IPV6_LITERAL.test(t);
+      : isIpv4(t) || IPV6_LITERAL.test(t);
     if (!literal) return undefined;
   }
   return new Set(tokens);
