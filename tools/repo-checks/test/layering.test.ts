@@ -106,12 +106,14 @@ describe("package layering (STYLE.md §1)", () => {
     expect(m.optionalDependencies ?? {}).toEqual({});
   });
 
-  it("no package but knockd depends on @portknock/logsource at run time", () => {
+  it("no package but knockd depends on @portknock/logsource, not even for its tests", () => {
     for (const dir of dirs) {
       if (dir === "knockd") continue;
-      expect(internal(manifest(dir).dependencies), dir).not.toContain(
-        "logsource",
-      );
+      const m = manifest(dir);
+      expect(
+        [...internal(m.dependencies), ...internal(m.devDependencies)],
+        dir,
+      ).not.toContain("logsource");
     }
   });
 

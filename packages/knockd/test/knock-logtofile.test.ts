@@ -1,16 +1,39 @@
 /**
  * `knock -logtofile` (issue #4): the lines it appends are parsed back by a regex equal to the
- * daemon's built-in `iptables` format, and by the daemon's own line parser.
+ * daemon's built-in `iptables` format, and by the daemon's own line parser. Here, in knockd's
+ * tests, because it needs both the client and `@portknock/logsource` (#14: no package but knockd
+ * depends on logsource).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { main as knock } from "@portknock/knock";
 import { describe, expect, it } from "vitest";
 import {
   IPTABLES_REGEX_SOURCES,
   builtinLogFormat,
   parseLogLine,
 } from "@portknock/logsource";
-import { run, tempDir } from "./helpers.ts";
+import { tempDir } from "./helpers.ts";
+
+/** Runs the client in-process with captured output. */
+async function run(
+  argv: string[],
+  options: { now?: () => number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await knock(
+    argv,
+    { stdout, stderr, env: { HOME: tempDir() } },
+    options,
+  );
+  return { code, stdout: out, stderr: err };
+}
 
 const SETTINGS = [
   "-knock",
