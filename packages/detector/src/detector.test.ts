@@ -148,6 +148,62 @@ describe("createDetector (#14: detection without the daemon)", () => {
     expect(warned()[1]).toMatchObject({ code: "KNOCK_REPLAY", suppressed: 2 });
   });
 
+  it("a knock-length sequence that does not decode (another key) is a warning naming source and reason (#15)", () => {
+    const { logger, lines } = recorder();
+    const { found, d } = detector({ logger });
+    const other = compileKnockConfigOrThrow({
+      knock: "CLIENT,PORT,FLAG0,CHECKSUM",
+      portspan: "1000-1255",
+      encrypt: true,
+      key: "not the daemon's key",
+      cipher: "Blowfish",
+      iv: true,
+      padding: "right",
+    });
+    const ports = encodeKnock(other, values).ports;
+    const outcomes = hits(ports, "10.9.9.9").map((h) => d.push(h));
+    expect(found).toHaveLength(0);
+    // Fewer ports than a knock: queued, nothing said.
+    expect(outcomes.slice(0, -1).every((o) => o.kind === "queued")).toBe(true);
+    const warned = lines.filter((l) => l.level === "warn").map((l) => l.fields);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({
+      event: "knock.rejected",
+      ip: "10.9.9.9",
+      source: `test:${ports.length}`,
+    });
+    expect(String(warned[0]?.code)).toMatch(/^KNOCK_BAD_/);
+    expect(d.counters().queue.decodeFailures).toEqual({
+      [String(warned[0]?.code)]: 1,
+    });
+  });
+
+  it("sealed with CLIENT: an IPv6 knock in progress is not reported when its IPv4 length fails", () => {
+    const { logger, lines } = recorder();
+    const clock = { now: (): number => NOW_S * 1000 };
+    const { found, d } = detector({
+      knock: sealed,
+      clock,
+      logger,
+      sealed: { windowMs: 60_000, requireSource: true },
+    });
+    const v6 = { ...values, CLIENT: "2001:db8::7" };
+    const { ports } = encodeKnock(sealed, v6, {
+      timeSeconds: NOW_S,
+      random: new Uint8Array(6).fill(8),
+    });
+    for (const h of hits(ports, "2001:db8::7")) d.push(h);
+    expect(found.map((k) => k.variables.CLIENT)).toEqual(["2001:db8::7"]);
+    expect(lines.filter((l) => l.level === "warn")).toEqual([]);
+    // The 14-port (IPv4) tries failed on the way, and are counted.
+    expect(
+      Object.values(d.counters().queue.decodeFailures).reduce(
+        (a, b) => a + (b ?? 0),
+        0,
+      ),
+    ).toBeGreaterThan(0);
+  });
+
   it("pushColumns gives the same outcomes and counters as push, hit by hit", () => {
     const knockHits = (seed: number): KnockHit[] =>
       hits(

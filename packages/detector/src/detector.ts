@@ -158,6 +158,16 @@ export function createDetector(options: DetectorOptions): Detector {
       );
       return outcome;
     }
+    if (outcome.kind === "rejected" && outcome.full === true) {
+      // A whole knock's worth of ports from one source that does not decode: the usual sign of
+      // a client with another key or other settings (#15), or of a scan of the span.
+      rejected(
+        hit,
+        outcome.code,
+        "a knock-length sequence of ports from this source does not decode: another key or other knock settings on the client, or not a knock",
+      );
+      return outcome;
+    }
     if (outcome.kind !== "accepted") return outcome;
     const found = outcome.knock;
     const sealed = "timeSeconds" in found ? found : undefined;
@@ -209,7 +219,11 @@ export function createDetector(options: DetectorOptions): Detector {
         hits++;
         const outcome = queues.pushV4(ip, dstPort[i]!, timeMs, srcPort[i]);
         // Only these are logged or acted on (without debug).
-        if (outcome.kind === "accepted" || outcome.kind === "replay") {
+        if (
+          outcome.kind === "accepted" ||
+          outcome.kind === "replay" ||
+          (outcome.kind === "rejected" && outcome.full === true)
+        ) {
           settle(columns.hit(i), outcome);
         }
       }

@@ -30,7 +30,11 @@ export type HitOutcome =
   | { kind: "queued"; queued: number }
   /** The same (source, source port, port) within the retransmit window: a kernel retransmit. */
   | { kind: "retransmit" }
-  | { kind: "rejected"; code: DecodeCode | SealedRefusal }
+  /**
+   * The source's last ports do not decode (`full`: at the knock's longest length, so every length
+   * was tried: the whole of a knock-length sequence failed), or a sealed check refused a knock.
+   */
+  | { kind: "rejected"; code: DecodeCode | SealedRefusal; full?: boolean }
   | { kind: "replay" }
   | { kind: "accepted"; knock: Knock | SealedKnock };
 
@@ -280,7 +284,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     if (!result.ok) {
       counters.decodeFailures[result.code] =
         (counters.decodeFailures[result.code] ?? 0) + 1;
-      return { kind: "rejected", code: result.code };
+      return { kind: "rejected", code: result.code, full: count === n };
     }
     meta[m + FRESH] = 0; // the queue starts over (its entries still catch retransmits)
     // compat: the same wire bytes twice within knocktimeout are a replay. sealed knocks carry a
