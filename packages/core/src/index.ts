@@ -36,6 +36,6 @@ export type {
 export { splitCommandLine } from "./command-line.ts";
 export type { KnockHit, HitSource, HitColumns } from "./hit.ts";
 export type { Io } from "./io.ts";
-export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./io.ts";
+export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, quietBrokenPipe } from "./io.ts";
 export type { RegexHazard } from "./regex-safety.ts";
 export { findBacktrackingHazard } from "./regex-safety.ts";

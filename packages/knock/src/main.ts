@@ -5,6 +5,7 @@
 import { parseArgs } from "./argv.ts";
 import type { ParsedArgs } from "./argv.ts";
 import type { Io } from "@portknock/core";
+import { quietBrokenPipe } from "@portknock/core";
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "@portknock/core";
 import type { CommandContext, CommandStatus } from "./commands/context.ts";
 import { createContext } from "./commands/context.ts";
@@ -34,6 +35,7 @@ export async function main(
   io: Io,
   options: MainOptions = {},
 ): Promise<number> {
+  quietBrokenPipe(io);
   const parsed = parseArgs(argv);
   if (!parsed.ok) {
     const ctx = createContext(io, Date.now, false);

@@ -44,6 +44,8 @@ export async function startDaemon(
     json: args.logjson,
     level: args.debug ? "debug" : args.quiet ? "error" : "info",
     stream: io.stderr,
+    // systemd sets it when stderr goes to the journal (systemd.exec(5)).
+    journal: io.env.JOURNAL_STREAM != null && io.env.JOURNAL_STREAM !== "",
   });
   logger.info(
     {

@@ -1,8 +1,10 @@
 /**
  * knockd's logger (STYLE.md §8, daemon.md §8): pino underneath, writing one line per event to
  * stderr. With `-logjson` the lines are pino's JSON; otherwise they are rendered as
- * `LEVEL event key=value …` text (journald adds its own timestamp). Keys, IVs and passwords are
- * redacted; untrusted text stays under `input`, escaped by JSON quoting.
+ * `TIME LEVEL event key=value …` text, TIME in ISO 8601. Under systemd (`JOURNAL_STREAM` set: stderr
+ * goes to the journal, which stamps the time itself) every line starts with its sd-daemon
+ * priority instead, `<3>` error … `<7>` debug, so `journalctl -p err` finds knockd's errors. Keys,
+ * IVs and passwords are redacted; untrusted text stays under `input`, escaped by JSON quoting.
  */
 import { createRequire } from "node:module";
 import { Writable } from "node:stream";
@@ -14,7 +16,19 @@ export interface DaemonLoggerOptions {
   json: boolean;
   level: "debug" | "info" | "error";
   stream: Writable;
+  /** stderr is the journal's (`JOURNAL_STREAM`): sd-daemon priority prefixes, no timestamps. */
+  journal?: boolean;
 }
+
+/** sd-daemon priorities (syslog levels) of pino's levels. */
+const PRIORITIES: Record<number, number> = {
+  10: 7,
+  20: 7,
+  30: 6,
+  40: 4,
+  50: 3,
+  60: 2,
+};
 
 const LEVEL_NAMES: Record<number, string> = {
   10: "TRACE",
@@ -31,11 +45,11 @@ function renderValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-/** Renders one pino JSON record as a text line. Exported for tests. */
+/** Renders one pino JSON record as a text line (`TIME LEVEL event …`). Exported for tests. */
 export function renderTextLine(record: Record<string, unknown>): string {
   const {
     level,
-    time: _time,
+    time,
     pid: _pid,
     hostname: _host,
     msg,
@@ -43,14 +57,15 @@ export function renderTextLine(record: Record<string, unknown>): string {
     ...rest
   } = record;
   const head = [LEVEL_NAMES[Number(level)] ?? renderValue(level)];
+  if (typeof time === "string") head.unshift(time);
   if (event != null) head.push(renderValue(event));
   if (msg != null && msg !== event) head.push(renderValue(msg));
   const fields = Object.entries(rest).map(([k, v]) => `${k}=${renderValue(v)}`);
   return [...head, ...fields].join(" ");
 }
 
-/** A Writable that turns pino's JSON lines into text lines. */
-function textStream(out: Writable): Writable {
+/** A Writable that turns pino's JSON lines into text lines, or prefixes them for the journal. */
+function lineStream(out: Writable, json: boolean, journal: boolean): Writable {
   let pending = "";
   return new Writable({
     write(chunk: Buffer, _enc, done): void {
@@ -59,13 +74,21 @@ function textStream(out: Writable): Writable {
       while ((nl = pending.indexOf("\n")) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
+        let record: Record<string, unknown> | undefined;
         try {
-          out.write(
-            renderTextLine(JSON.parse(line) as Record<string, unknown>) + "\n",
-          );
+          record = JSON.parse(line) as Record<string, unknown>;
         } catch {
-          out.write(line + "\n");
+          record = undefined;
         }
+        if (record === undefined) {
+          out.write(line + "\n");
+          continue;
+        }
+        const prefix = journal
+          ? `<${PRIORITIES[Number(record.level)] ?? 6}>`
+          : "";
+        if (journal && !json) delete record.time;
+        out.write(prefix + (json ? line : renderTextLine(record)) + "\n");
       }
       done();
     },
@@ -107,12 +130,16 @@ export function createDaemonLogger(options: DaemonLoggerOptions): Logger {
 
 function createPino(options: DaemonLoggerOptions): Logger {
   const { pino } = createRequire(import.meta.url)("pino") as typeof Pino;
-  const dest = options.json ? options.stream : textStream(options.stream);
+  const journal = options.journal ?? false;
+  const dest =
+    options.json && !journal
+      ? options.stream
+      : lineStream(options.stream, options.json, journal);
   return pino(
     {
       level: options.level,
       base: undefined,
-      timestamp: options.json ? pino.stdTimeFunctions.isoTime : false,
+      timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: ["key", "iv", "password", "*.key", "*.iv", "*.password"],
         censor: "[redacted]",

@@ -11,6 +11,7 @@ import {
   EXIT_RUNTIME,
   EXIT_USAGE,
   formatDiagnostic,
+  quietBrokenPipe,
 } from "@portknock/core";
 import type { PrestartedReplay } from "@portknock/logsource";
 import type { DaemonArgs } from "./argv.ts";
@@ -42,6 +43,7 @@ export async function main(
   io: Io,
   options: DaemonMainOptions = {},
 ): Promise<number> {
+  quietBrokenPipe(io);
   try {
     const parsed = parseDaemonArgs(argv);
     if (!parsed.ok) {
