@@ -15,6 +15,7 @@ import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
 import { main } from "@portknock/knockd";
+import { main as knock } from "@portknock/knock";
 
 export const KNOCKD = fileURLToPath(
   new URL("../bin/knockd.js", import.meta.url),
@@ -205,4 +206,23 @@ export async function waitFor(
       throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Runs the `knock` client in-process with captured output. */
+export async function runKnock(
+  argv: string[],
+  options: { now?: () => number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await knock(
+    argv,
+    { stdout, stderr, env: { HOME: tempDir() } },
+    options,
+  );
+  return { code, stdout: out, stderr: err };
 }

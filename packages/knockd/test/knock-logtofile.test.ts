@@ -6,34 +6,13 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { main as knock } from "@portknock/knock";
 import { describe, expect, it } from "vitest";
 import {
   IPTABLES_REGEX_SOURCES,
   builtinLogFormat,
   parseLogLine,
 } from "@portknock/logsource";
-import { tempDir } from "./helpers.ts";
-
-/** Runs the client in-process with captured output. */
-async function run(
-  argv: string[],
-  options: { now?: () => number } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const code = await knock(
-    argv,
-    { stdout, stderr, env: { HOME: tempDir() } },
-    options,
-  );
-  return { code, stdout: out, stderr: err };
-}
+import { runKnock as run, tempDir } from "./helpers.ts";
 
 const SETTINGS = [
   "-knock",
