@@ -48,6 +48,7 @@ export const ACTION_BOOLEANS: readonly string[] = [
   "help",
   "man",
   "genkey",
+  "version",
 ];
 
 const BOOLEANS = new Set([...CONFIG_BOOLEANS, ...ACTION_BOOLEANS]);
@@ -65,6 +66,7 @@ export interface ParsedArgs {
   help: boolean;
   man: boolean;
   genkey: boolean;
+  version: boolean;
 }
 
 /** Result of `parseArgs`: the options, or a usage diagnostic naming the flag. */
@@ -139,6 +141,7 @@ export function parseArgs(argv: readonly string[]): ParseArgsResult {
       help: bool("h") || bool("help"),
       man: bool("man"),
       genkey: bool("genkey"),
+      version: bool("version"),
     },
   };
 }

@@ -10,7 +10,7 @@ import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "@portknock/core";
 import type { CommandContext, CommandStatus } from "./commands/context.ts";
 import { createContext } from "./commands/context.ts";
 import { reportFailure } from "./commands/failure.ts";
-import { runGenkey, runHelp, runManual } from "./commands/help.ts";
+import { runGenkey, runHelp, runManual, runVersion } from "./commands/help.ts";
 import { runKnock } from "./commands/knock.ts";
 
 /** Options of `main` beyond the I/O streams: the clock, for tests. */
@@ -58,5 +58,6 @@ function dispatch(
   if (args.help) return runHelp(ctx);
   if (args.man) return runManual(ctx);
   if (args.genkey) return runGenkey(ctx);
+  if (args.version) return runVersion(ctx);
   return runKnock(args, ctx);
 }

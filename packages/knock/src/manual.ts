@@ -6,7 +6,7 @@ export const USAGE = `usage: knock [-conf FILE] [-remote HOST] [-client IP] [-po
              [-cipher Blowfish|DES|IDEA] [-key PASS] [-[no]iv] [-ivvalue V]
              [-padding right|left] [-protocol tcp|udp] [-method connect|raw]
              [-knockdelay MS] [-logtofile -logfile FILE [-fileformat FMT]]
-             [-test] [-json] [-debug] [-quiet] [-genkey] [-h] [-man]
+             [-test] [-json] [-debug] [-quiet] [-genkey] [-h] [-man] [-version]
 
 Encodes a knock and sends it to HOST as one TCP SYN (or UDP datagram) per port.
 Options take one or two dashes; each is also a key of knockclient.conf, and the
@@ -19,4 +19,12 @@ export function readManual(): string {
     new URL("../man/knock.txt", import.meta.url),
     "utf8",
   ).trimEnd();
+}
+
+/** `knock -version`: the version of the `@portknock/knock` package. */
+export function readVersion(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+  ) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
 }

@@ -199,3 +199,16 @@ describe("#14: one top-level error mapping (STYLE §7)", () => {
       expect(r.stderr).toContain(`option ${flag}: error ARGV_MISSING_VALUE`);
   });
 });
+
+describe("knock -version (#15)", () => {
+  it("-version and --version print the package's version", async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    for (const flag of ["-version", "--version"]) {
+      const r = await run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`knock ${version}\n`);
+    }
+  });
+});

@@ -1,6 +1,6 @@
-/** `knock -h`, `knock -man` and `knock -genkey`: print and exit 0. */
+/** `knock -h`, `-man`, `-version` and `-genkey`: print and exit 0. */
 import { randomBytes } from "node:crypto";
-import { USAGE, readManual } from "../manual.ts";
+import { USAGE, readManual, readVersion } from "../manual.ts";
 import type { CommandContext, CommandStatus } from "./context.ts";
 
 /** `-h`: the brief usage. */
@@ -18,5 +18,11 @@ export function runManual(ctx: CommandContext): CommandStatus {
 /** `-genkey`: a fresh random 32-byte key, `base64:…`. */
 export function runGenkey(ctx: CommandContext): CommandStatus {
   ctx.say(`base64:${randomBytes(32).toString("base64")}`);
+  return "done";
+}
+
+/** `-version`: the package's version. */
+export function runVersion(ctx: CommandContext): CommandStatus {
+  ctx.say(`knock ${readVersion()}`);
   return "done";
 }
