@@ -47,7 +47,14 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 function readFailed(path: string, error: unknown): LogSourceError {
-  return new LogSourceError("LOG_READ_FAILED", `cannot follow ${path}`, {
+  // The OS's reason in the message (EACCES, ENOTDIR, …): the admin reads the log line, not the
+  // cause chain.
+  const code = errorCode(error);
+  const why =
+    error instanceof Error && typeof code === "string"
+      ? `: ${error.message.startsWith(code) ? "" : `${code}: `}${error.message}`
+      : "";
+  return new LogSourceError("LOG_READ_FAILED", `cannot follow ${path}${why}`, {
     cause: error,
   });
 }
