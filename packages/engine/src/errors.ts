@@ -65,6 +65,8 @@ export type StoreCode =
   | "STORE_WRITE_FAILED"
   /** The store was used after `close()`. */
   | "STORE_CLOSED"
+  /** Another process holds the statefile (`lockStateFile`): one daemon per statefile. */
+  | "STORE_LOCKED"
   /** A state key path is unsafe (see `checkStateKey`). */
   | "STATE_KEY_INVALID";
 

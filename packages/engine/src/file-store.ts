@@ -16,6 +16,7 @@ import { createStateData } from "./state-data.ts";
 import { decodeStateFile, encodeStateFile } from "./state-file-format.ts";
 import type { StateStore } from "./state-store.ts";
 import { createStoreOver } from "./state-store.ts";
+import { lockStateFile } from "./state-lock.ts";
 
 /** Options of `createFileStore`. */
 export interface FileStoreOptions {
@@ -28,6 +29,11 @@ export interface FileStoreOptions {
   coalesceMs?: number;
   /** Wait after a failed write before retrying in the background, in ms. Default 1000. */
   retryMs?: number;
+  /**
+   * Hold the statefile's lock (`lockStateFile`) while open, so that a second process on the
+   * same file fails with `STORE_LOCKED` instead of sharing it. Default true.
+   */
+  lock?: boolean;
 }
 
 /** Write counters of a file store. */
@@ -64,9 +70,17 @@ export async function createFileStore(
       `coalesceMs and retryMs must be ≥ 0, got ${coalesceMs} and ${retryMs}`,
     );
   }
-  await removeStaleTempFiles(path);
+  // First the lock: a second process must not even remove the first one's temp files.
+  const lock = options.lock === false ? undefined : await lockStateFile(path);
+  let data: StateData;
   const diagnostics: Diagnostic[] = [];
-  const data = await loadData(path, clock, logger, diagnostics);
+  try {
+    await removeStaleTempFiles(path);
+    data = await loadData(path, clock, logger, diagnostics);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 
   const stats: FileStoreStats = { writes: 0, writeFailures: 0 };
   let seq = 0;
@@ -153,10 +167,10 @@ export async function createFileStore(
       schedule();
     },
     flush,
-    close(): Promise<void> {
+    async close(): Promise<void> {
       finished = true;
       cancelTimer();
-      return Promise.resolve();
+      await lock?.release();
     },
   });
   return Object.assign(store, { path, diagnostics, stats });

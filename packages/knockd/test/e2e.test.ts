@@ -15,6 +15,7 @@ import {
   daemonConfig,
   knockToLog,
   recorder,
+  runMain,
   spawnDaemon,
   tempDir,
   waitFor,
@@ -261,6 +262,30 @@ uselogformat = mine
     // One source for the whole run: opened once, never reopened.
     expect(d.stderr()).not.toMatch(/source\.open|source reopened/);
     expect(await d.stop()).toBe(0);
+  });
+
+  it("a second daemon on the same statefile exits 1: already running, with the first one's pid (#15)", async () => {
+    const { conf } = setup(OPEN);
+    const d = await spawnDaemon(["-conf", conf]);
+    const second = await runMain(["-conf", conf]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/STORE_LOCKED/);
+    expect(second.stderr).toContain(`already running`);
+    expect(second.stderr).toContain(`pid ${d.child.pid}`);
+    // -test changes no state: it may run beside the daemon.
+    const tested = await runMain([
+      "-conf",
+      conf,
+      "-test",
+      "-replay",
+      "/dev/null",
+    ]);
+    expect(tested.code).toBe(0);
+    expect(await d.stop()).toBe(0);
+    // Stopped, the statefile is free again.
+    const third = await runMain(["-conf", conf, "-replay", "/dev/null"]);
+    expect(third.stderr).not.toMatch(/STORE_LOCKED/);
+    expect(third.code).toBe(0);
   });
 
   it("SIGTERM keeps a delayed action in the statefile; a restarted daemon runs it", async () => {
