@@ -11,6 +11,8 @@ export const KNOCKD_CODES = {
   SOURCE_OPEN_FAILED: "the source of hits could not be opened",
   /** The source of hits failed while it was read, for a reason without a code. */
   SOURCE_FAILED: "the source of hits failed; it is reopened with back-off",
+  /** The statefile's directory is missing (and so is its parent) or cannot be written. */
+  STATEFILE_DIR_UNUSABLE: "the statefile's directory cannot be used",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */

@@ -3,7 +3,7 @@
  * the first instance (engine + detector) of a loaded configuration.
  */
 import type { Io, Logger } from "@portknock/core";
-import { systemClock } from "@portknock/core";
+import { PortknockError, systemClock } from "@portknock/core";
 import type { StateStore } from "@portknock/engine";
 import {
   createFileStore,
@@ -16,6 +16,8 @@ import type { Instance, InstanceDeps } from "./instance.ts";
 import { startInstance } from "./instance.ts";
 import type { LoadedDaemon } from "./load.ts";
 import { createDaemonLogger } from "./logger.ts";
+import { prepareStatefileDir } from "./statefile-dir.ts";
+import type { KnockdCode } from "./codes.ts";
 
 /** A started daemon: its first instance, and what later instances share. */
 export interface Daemon {
@@ -102,6 +104,16 @@ async function openStore(
 ): Promise<StateStore> {
   const path = loaded.config.statefile;
   if (path == null || readOnly) return createMemoryStore();
+  const dir = prepareStatefileDir(path);
+  if (!dir.ok) {
+    throw new PortknockError<KnockdCode>("STATEFILE_DIR_UNUSABLE", dir.message);
+  }
+  if (dir.created) {
+    logger.info(
+      { event: "store.dir", dir: dir.dir },
+      "created the statefile's directory (mode 0700)",
+    );
+  }
   const store = await createFileStore(path, { logger });
   for (const d of store.diagnostics) {
     const fields = { event: "store.diagnostic", code: d.code, source: path };
