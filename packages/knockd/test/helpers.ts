@@ -74,22 +74,34 @@ export function daemonConfig(
   return path;
 }
 
-/** Runs `main` in-process with captured output. */
-export async function runMain(
-  argv: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
+/** What a CLI run in-process printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a CLI's `main` in-process with captured output and a fresh HOME. */
+async function runCli(
+  run: (io: {
+    stdout: PassThrough;
+    stderr: PassThrough;
+    env: { HOME: string };
+  }) => Promise<number>,
+): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = "";
   let err = "";
   stdout.on("data", (d: Buffer) => (out += d.toString()));
   stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const code = await main(
-    argv,
-    { stdout, stderr, env: { HOME: tempDir() } },
-    { handleSignals: false },
-  );
+  const code = await run({ stdout, stderr, env: { HOME: tempDir() } });
   return { code, stdout: out, stderr: err };
+}
+
+/** Runs knockd's `main` in-process with captured output. */
+export function runMain(argv: string[]): Promise<CliRun> {
+  return runCli((io) => main(argv, io, { handleSignals: false }));
 }
 
 /**
@@ -209,20 +221,9 @@ export async function waitFor(
 }
 
 /** Runs the `knock` client in-process with captured output. */
-export async function runKnock(
+export function runKnock(
   argv: string[],
   options: { now?: () => number } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const code = await knock(
-    argv,
-    { stdout, stderr, env: { HOME: tempDir() } },
-    options,
-  );
-  return { code, stdout: out, stderr: err };
+): Promise<CliRun> {
+  return runCli((io) => knock(argv, io, options));
 }
