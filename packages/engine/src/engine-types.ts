@@ -48,7 +48,10 @@ export type ActionStatus =
   | "disabled"
   /** The condition was false. */
   | "unmatched"
-  /** Matched, but a value was unsafe: nothing ran, no state changed. */
+  /**
+   * Matched, but a value was unsafe, or the knock's delayed actions could not be made durable:
+   * nothing ran, no state changed.
+   */
   | "refused"
   /** Matched; its commands ran and all succeeded (or it had none). */
   | "ran"
@@ -92,6 +95,11 @@ export interface StartResult {
   overdue: number;
   /** Pending actions rescheduled for later. */
   scheduled: number;
+  /**
+   * Pending actions that were running when the process died (marked started): reported with
+   * an error and removed, not run again.
+   */
+  interrupted: number;
 }
 
 /** Engine counters (live; read them, do not write). */
@@ -105,6 +113,13 @@ export interface EngineCounters {
   actionsFailed: number;
   actionsScheduled: number;
   actionsRefused: number;
+  /** Delayed actions found at `start()` marked started: a crash interrupted them; not re-run. */
+  actionsInterrupted: number;
+  /**
+   * Knocks refused because their delayed actions could not be made durable (each of their
+   * matched actions is also counted in `actionsRefused`, `ENGINE_STATE_NOT_DURABLE`).
+   */
+  knocksNotDurable: number;
   /** Commands started. */
   commandsRun: number;
   /** Of `commandsRun`, those that did not exit 0. */
@@ -121,6 +136,9 @@ export interface Engine {
   /**
    * Evaluates every action for an accepted knock, in file order: conditions and state changes
    * at once, then immediate commands in order (awaited); delayed ones are persisted and timed.
+   * When the knock has delayed actions, its state and pending entries are made durable
+   * (`store.flush()`) before any command runs; if that fails, everything is undone and every
+   * matched action is refused with `ENGINE_STATE_NOT_DURABLE`.
    * Never rejects for bad knock values (they are refusals); rejects with `EngineError`
    * `ENGINE_CLOSED` after `close()`.
    */

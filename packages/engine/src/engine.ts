@@ -21,13 +21,14 @@ import { escapeArgv, escapeInput } from "@portknock/core";
 import { createCounters, runCommands } from "./run-commands.ts";
 import type { RunContext } from "./run-commands.ts";
 import { createScheduler } from "./scheduler.ts";
-import type { StagedState } from "./staged-state.ts";
+import type { StagedState, StateOp } from "./staged-state.ts";
 import {
   applyStatements,
   commitState,
   createStagedState,
 } from "./staged-state.ts";
 import type { PendingAction } from "./state-data.ts";
+import type { StateStore } from "./state-store.ts";
 import type { Bindings } from "./substitute.ts";
 import { substituteCommand } from "./substitute.ts";
 import type { KnockVariables } from "./variables.ts";
@@ -60,6 +61,9 @@ export function createEngine(
   const counters = createCounters();
   const runCtx: RunContext = { run, timeoutMs, logger, counters };
   const inflight = new Set<Promise<unknown>>();
+  // One knock at a time from decision to durable commit: a refused knock's undo must not erase
+  // another knock's changes.
+  const decideLock = createLock();
   let closing: Promise<void> | undefined;
   let started = false;
 
@@ -70,11 +74,23 @@ export function createEngine(
   };
 
   const runPending = async (p: PendingAction): Promise<void> => {
+    // At most once: the entry is marked started, durably, before its commands are spawned, so
+    // a crash while they run never runs them again (the next start reports it instead).
+    try {
+      store.addPending({ ...p, startedMs: clock.now() });
+      await store.flush();
+    } catch (error) {
+      // A close that does not run is a door left open: run it anyway; only a crash during this
+      // run could now run it a second time.
+      logger.error(
+        { event: "store.error", code: "STORE_WRITE_FAILED" },
+        `cannot mark delayed action ${p.action} started; running it anyway: ${describeError(error)}`,
+      );
+    }
     counters.actionsRun++;
     const outcomes = await runCommands(runCtx, p.action, p.commands, true);
     if (outcomes.some((o) => !o.result.ok)) counters.actionsFailed++;
     try {
-      // At least once: removed only after running, so a crash mid-run re-runs it at start.
       store.removePending(p.id);
     } catch (error) {
       logger.error(
@@ -108,11 +124,15 @@ export function createEngine(
     );
   };
 
-  /** Decides one action at acceptance time (sync): condition, argv, state, schedule. */
+  /**
+   * Decides one action at acceptance time (sync): condition, argv, state changes (staged into
+   * `base`) and its pending entry (added to `pendings`); nothing is committed here.
+   */
   const decide = (
     action: CompiledAction,
     bindings: Bindings,
-    base: StagedState | undefined,
+    base: StagedState,
+    pendings: PendingAction[],
     nowMs: number,
   ): ActionOutcome => {
     const outcome: ActionOutcome = {
@@ -125,9 +145,7 @@ export function createEngine(
       stateChanges: 0,
     };
     if (!action.use) return outcome;
-    const staged = createStagedState((path) =>
-      base ? base.read(path) : store.get(path),
-    );
+    const staged = createStagedState((path) => base.read(path));
     try {
       const ctx = {
         ...bindings,
@@ -149,8 +167,8 @@ export function createEngine(
       return outcome;
     }
     outcome.stateChanges = staged.ops.length;
+    base.ops.push(...staged.ops);
     if (test) {
-      base?.ops.push(...staged.ops);
       outcome.status = "tested";
       logger.info(
         {
@@ -164,8 +182,6 @@ export function createEngine(
       );
       return outcome;
     }
-    commitState(staged.ops, store);
-    counters.stateChanges += staged.ops.length;
     if (action.delayMs > 0 && outcome.argv.length > 0) {
       const pending: PendingAction = {
         id: randomUUID(),
@@ -174,25 +190,79 @@ export function createEngine(
         dueMs: nowMs + action.delayMs,
         commands: outcome.argv,
       };
-      store.addPending(pending);
-      scheduler.schedule(pending);
-      counters.actionsScheduled++;
       outcome.status = "scheduled";
       outcome.pendingId = pending.id;
       outcome.dueMs = pending.dueMs;
-      logger.info(
-        {
-          event: "action.scheduled",
-          action: action.label,
-          dueMs: pending.dueMs,
-          id: pending.id,
-        },
-        "action scheduled",
-      );
+      pendings.push(pending);
     } else {
       outcome.status = "ran";
     }
     return outcome;
+  };
+
+  /**
+   * Commits a knock's staged state and pending actions. With pending actions, waits until they
+   * are durable; if they cannot be made so, undoes everything and refuses the knock's actions
+   * (ENGINE_STATE_NOT_DURABLE): an "open" must never run without its "close" on disk.
+   */
+  const commit = async (
+    ops: readonly StateOp[],
+    pendings: readonly PendingAction[],
+    actions: ActionOutcome[],
+  ): Promise<void> => {
+    if (pendings.length === 0) {
+      commitState(ops, store);
+      counters.stateChanges += ops.length;
+      return;
+    }
+    const undo = snapshotFor(store, ops);
+    commitState(ops, store);
+    for (const p of pendings) store.addPending(p);
+    try {
+      await store.flush();
+    } catch (error) {
+      try {
+        for (const p of pendings) store.removePending(p.id);
+        undo();
+      } catch (undoError) {
+        logger.error(
+          { event: "store.error", err: undoError },
+          "cannot undo the state of a refused knock",
+        );
+      }
+      counters.knocksNotDurable++;
+      const message = `the knock's delayed action could not be made durable (${describeError(error)}); nothing ran and no state changed`;
+      logger.error(
+        { event: "knock.refused", code: "ENGINE_STATE_NOT_DURABLE" },
+        message,
+      );
+      for (const outcome of actions) {
+        if (outcome.status !== "ran" && outcome.status !== "scheduled")
+          continue;
+        delete outcome.pendingId;
+        delete outcome.dueMs;
+        outcome.status = "refused";
+        outcome.refusal = { code: "ENGINE_STATE_NOT_DURABLE", message };
+        counters.actionsRefused++;
+        counters.refused.ENGINE_STATE_NOT_DURABLE =
+          (counters.refused.ENGINE_STATE_NOT_DURABLE ?? 0) + 1;
+      }
+      return;
+    }
+    counters.stateChanges += ops.length;
+    for (const p of pendings) {
+      scheduler.schedule(p);
+      counters.actionsScheduled++;
+      logger.info(
+        {
+          event: "action.scheduled",
+          action: p.action,
+          dueMs: p.dueMs,
+          id: p.id,
+        },
+        "action scheduled",
+      );
+    }
   };
 
   const accept = async (
@@ -221,20 +291,16 @@ export function createEngine(
       },
       "knock accepted",
     );
-    const base = test
-      ? createStagedState((path) => store.get(path))
-      : undefined;
-    const actions = rules.actions.map((a) => decide(a, bindings, base, nowMs));
-    const result: AcceptResult = { variables: vars, actions };
-    if (actions.some((a) => a.status === "scheduled")) {
-      // Persist the delayed "close" before running the "open": it must survive a crash.
-      await store.flush().catch((error: unknown) => {
-        logger.error(
-          { event: "store.error", err: error },
-          "cannot persist pending actions",
-        );
-      });
-    }
+    const result = await decideLock.run(async () => {
+      const base = createStagedState((path) => store.get(path));
+      const pendings: PendingAction[] = [];
+      const actions = rules.actions.map((a) =>
+        decide(a, bindings, base, pendings, nowMs),
+      );
+      if (!test) await commit(base.ops, pendings, actions);
+      return { variables: vars, actions } satisfies AcceptResult;
+    });
+    const { actions } = result;
     await track(
       (async () => {
         for (const outcome of actions) {
@@ -258,10 +324,28 @@ export function createEngine(
 
   const start = async (): Promise<StartResult> => {
     if (closing) throw new EngineError("ENGINE_CLOSED", "the engine is closed");
-    if (started) return { overdue: 0, scheduled: 0 };
+    if (started) return { overdue: 0, scheduled: 0, interrupted: 0 };
     started = true;
     const now = clock.now();
-    const pending = store.pending().filter((p) => !scheduler.has(p.id));
+    const all = store.pending().filter((p) => !scheduler.has(p.id));
+    const interrupted = all.filter((p) => p.startedMs !== undefined);
+    const pending = all.filter((p) => p.startedMs === undefined);
+    if (!test) {
+      for (const p of interrupted) {
+        counters.actionsInterrupted++;
+        logger.error(
+          {
+            event: "action.interrupted",
+            action: p.action,
+            argv: p.commands.map(escapeArgv),
+            startedMs: p.startedMs,
+            id: p.id,
+          },
+          `delayed action ${p.action} was running when knockd stopped at ${new Date(p.startedMs ?? 0).toISOString()}; not run again (at most once): check that its commands took effect`,
+        );
+        store.removePending(p.id);
+      }
+    }
     const overdue = pending.filter((p) => p.dueMs <= now);
     const later = pending.filter((p) => p.dueMs > now);
     if (test) {
@@ -276,11 +360,19 @@ export function createEngine(
           "test mode: would run pending action",
         );
       }
-      return { overdue: overdue.length, scheduled: later.length };
+      return {
+        overdue: overdue.length,
+        scheduled: later.length,
+        interrupted: interrupted.length,
+      };
     }
     for (const p of later) scheduler.schedule(p);
     for (const p of overdue) await track(runPending(p));
-    return { overdue: overdue.length, scheduled: later.length };
+    return {
+      overdue: overdue.length,
+      scheduled: later.length,
+      interrupted: interrupted.length,
+    };
   };
 
   const close = (): Promise<void> => {
@@ -296,4 +388,40 @@ export function createEngine(
   };
 
   return { accept, start, idle, close, counters };
+}
+
+/** A promise chain that runs one task at a time. */
+function createLock(): { run<T>(task: () => Promise<T>): Promise<T> } {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(task: () => Promise<T>): Promise<T> {
+      const next = tail.then(task);
+      tail = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
+
+/**
+ * Records what `ops` may change (every entry under the first key of each op's path) and returns
+ * the function that puts it back.
+ */
+function snapshotFor(store: StateStore, ops: readonly StateOp[]): () => void {
+  if (ops.length === 0) return () => undefined;
+  const roots = new Set(ops.map((op) => op.path[0] ?? ""));
+  const before = store.entries().filter(([path]) => roots.has(path[0] ?? ""));
+  return () => {
+    for (const root of roots) store.delete([root]);
+    for (const [path, value] of before) store.set(path, value);
+  };
+}
+
+/** The messages of an error and its causes (`… : ENOSPC: no space left on device`), one line. */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, n = 0; e instanceof Error && n < 4; n++) {
+    parts.push(e.message);
+    e = e.cause;
+  }
+  return parts.length > 0 ? parts.join(": ") : "unknown error";
 }

@@ -46,7 +46,12 @@ export type RefusalCode =
   /** A state key value is unsafe (`..`, `/`, control characters, too long…). */
   | "STATE_KEY_INVALID"
   /** Division or modulo by zero while evaluating a condition or a state statement. */
-  | "ENGINE_DIVISION_BY_ZERO";
+  | "ENGINE_DIVISION_BY_ZERO"
+  /**
+   * The knock has a delayed action (a "close") that could not be made durable in the store (a
+   * full or read-only disk): nothing of the knock ran, no state changed.
+   */
+  | "ENGINE_STATE_NOT_DURABLE";
 
 /** Why a command that was started did not succeed. */
 export type CommandFailureCode =

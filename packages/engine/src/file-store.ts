@@ -90,6 +90,7 @@ export async function createFileStore(
   let lastWriteMs = -Infinity;
   let lastFailureMs = -Infinity;
   let lastError: unknown;
+  let failuresInARow = 0;
   let finished = false;
 
   const cancelTimer = (): void => {
@@ -118,20 +119,36 @@ export async function createFileStore(
       () => {
         stats.writes++;
         durableSeq = Math.max(durableSeq, target);
+        if (failuresInARow > 0) {
+          logger.info(
+            {
+              event: "store.write_resumed",
+              file: path,
+              failed: failuresInARow,
+            },
+            `statefile ${path} written again after ${failuresInARow} failed writes`,
+          );
+          failuresInARow = 0;
+        }
         return true;
       },
       (error: unknown) => {
         stats.writeFailures++;
         lastError = error;
         lastFailureMs = clock.now();
-        logger.error(
-          {
-            event: "store.write_failed",
-            code: "STORE_WRITE_FAILED",
-            err: error,
-          },
-          `cannot write statefile ${path}`,
-        );
+        // One line when writes start failing (a full disk retries every retryMs), one when
+        // they work again.
+        if (failuresInARow++ === 0) {
+          logger.error(
+            {
+              event: "store.write_failed",
+              code: "STORE_WRITE_FAILED",
+              file: path,
+              reason: reasonOf(error),
+            },
+            `cannot write statefile ${path}: ${reasonOf(error)} (retrying every ${retryMs} ms)`,
+          );
+        }
         return false;
       },
     );
@@ -242,4 +259,9 @@ async function moveAside(path: string, nowMs: number): Promise<string> {
       );
     }
   }
+}
+
+/** An I/O error as one phrase: `ENOSPC: no space left on device, write`. */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -106,6 +106,8 @@ export function createCounters(): EngineCounters {
     actionsFailed: 0,
     actionsScheduled: 0,
     actionsRefused: 0,
+    actionsInterrupted: 0,
+    knocksNotDurable: 0,
     commandsRun: 0,
     commandsFailed: 0,
     stateChanges: 0,

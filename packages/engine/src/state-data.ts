@@ -26,6 +26,11 @@ export interface PendingAction {
   dueMs: number;
   /** argv of each command, in order. */
   commands: string[][];
+  /**
+   * Set (epoch ms) just before its commands are spawned, and made durable first: an entry found
+   * with it at start was interrupted by a crash and is not run again (at most once).
+   */
+  startedMs?: number;
 }
 
 interface Node {

@@ -4,11 +4,11 @@
  * { "format": "portknock-state", "version": 1, "savedAtMs": 1700000000000,
  *   "state":   [[["10.1.1.1", "visits", "num"], 3]],
  *   "pending": [{ "id": "…", "action": "knockdaemon.conf:12", "createdMs": 0, "dueMs": 0,
- *                 "commands": [["/sbin/iptables", "-D", "…"]] }],
+ *                 "commands": [["/sbin/iptables", "-D", "…"]], "startedMs": 0 }],
  *   "extras":  { "knockd.replay": … } }
  * ```
  * State is a list of `[path, value]` entries rather than nested objects, so no key is ever an
- * object property.
+ * object property. `startedMs` (optional) marks a pending action whose commands were being run.
  */
 import type { JsonValue, PendingAction, StateData } from "./state-data.ts";
 import { createStateData, listEntries, setValue } from "./state-data.ts";
@@ -113,6 +113,8 @@ function isPendingAction(v: unknown): v is PendingAction {
     typeof v.createdMs === "number" &&
     typeof v.dueMs === "number" &&
     Number.isFinite(v.dueMs) &&
+    (v.startedMs === undefined ||
+      (typeof v.startedMs === "number" && Number.isFinite(v.startedMs))) &&
     Array.isArray(v.commands) &&
     v.commands.every(
       (argv) =>

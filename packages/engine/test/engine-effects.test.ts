@@ -80,7 +80,11 @@ describe("pending delayed actions across restarts", () => {
     const store2 = await createFileStore(path);
     expect(store2.get(["10.3.2.1", "opens"])).toBe(1);
     const second = build(actions, templates, store2);
-    expect(await second.engine.start()).toEqual({ overdue: 1, scheduled: 1 });
+    expect(await second.engine.start()).toEqual({
+      overdue: 1,
+      interrupted: 0,
+      scheduled: 1,
+    });
     expect(rec.calls()).toEqual([
       ["open", "10.3.2.1"],
       ["close", "10.3.2.1"],
@@ -90,7 +94,11 @@ describe("pending delayed actions across restarts", () => {
     await second.engine.idle();
     expect(rec.calls().at(-1)).toEqual(["report", "10.3.2.1"]);
     expect(store2.pending()).toEqual([]);
-    expect(await second.engine.start()).toEqual({ overdue: 0, scheduled: 0 });
+    expect(await second.engine.start()).toEqual({
+      overdue: 0,
+      interrupted: 0,
+      scheduled: 0,
+    });
     await second.engine.close();
     await store2.close();
     const store3 = await createFileStore(path);

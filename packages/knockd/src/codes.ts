@@ -13,6 +13,8 @@ export const KNOCKD_CODES = {
   SOURCE_FAILED: "the source of hits failed; it is reopened with back-off",
   /** The statefile's directory is missing (and so is its parent) or cannot be written. */
   STATEFILE_DIR_UNUSABLE: "the statefile's directory cannot be used",
+  /** The statefile could not be written at stop, after retries: the last state changes are lost. */
+  STATEFILE_NOT_SAVED: "the statefile could not be saved at stop",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */

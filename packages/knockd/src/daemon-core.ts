@@ -26,6 +26,10 @@ export interface CoreCounters {
   actionsFailed: number;
   actionsRefused: number;
   actionsScheduled: number;
+  /** Knocks refused because their delayed actions could not be written to the statefile. */
+  knocksNotDurable: number;
+  /** Delayed actions found interrupted by a crash at start (not run again). */
+  actionsInterrupted: number;
 }
 
 /** The core of one daemon configuration. */
@@ -103,6 +107,8 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
         actionsFailed: e.actionsFailed,
         actionsRefused: e.actionsRefused,
         actionsScheduled: e.actionsScheduled,
+        knocksNotDurable: e.knocksNotDurable,
+        actionsInterrupted: e.actionsInterrupted,
       };
     },
   };

@@ -28,8 +28,11 @@ export interface Daemon {
   deps: InstanceDeps;
   /** The instance hits go to now (SIGHUP replaces it). */
   instance: Instance;
-  /** Closes the current instance's engine and the store. */
-  close(): Promise<void>;
+  /**
+   * Closes the current instance's engine and the store. Never rejects: a statefile that cannot
+   * be written is retried, then reported in one error line; resolves false in that case.
+   */
+  close(): Promise<boolean>;
 }
 
 /**
@@ -89,9 +92,9 @@ export async function startDaemon(
     logger,
     deps,
     instance: await startInstance(loaded, deps),
-    async close(): Promise<void> {
+    async close(): Promise<boolean> {
       await daemon.instance.engine.close();
-      await store.close();
+      return closeStore(store, loaded.config.statefile, logger);
     },
   };
   return daemon;
@@ -121,4 +124,60 @@ async function openStore(
     else logger.warn(fields, d.message);
   }
   return store;
+}
+
+/** Attempts and wait between them when the statefile cannot be written at stop. */
+export const CLOSE_ATTEMPTS = 3;
+const CLOSE_RETRY_MS = 500;
+
+/**
+ * Flushes and closes the store, retrying a failed write; never throws. What a failure loses is
+ * bounded by the engine's rule that a delayed action is on disk before its knock acts: only state
+ * changes, completed removals and started marks can be missing (see the README).
+ */
+async function closeStore(
+  store: StateStore,
+  statefile: string | undefined,
+  logger: Logger,
+): Promise<boolean> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= CLOSE_ATTEMPTS; attempt++) {
+    try {
+      await store.flush();
+      lastError = undefined;
+      break;
+    } catch (error) {
+      lastError = error;
+      if (attempt < CLOSE_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, CLOSE_RETRY_MS));
+      }
+    }
+  }
+  let pending = 0;
+  try {
+    pending = store.pending().length;
+  } catch {
+    // closed already
+  }
+  try {
+    await store.close();
+  } catch (error) {
+    lastError ??= error;
+  }
+  if (lastError === undefined) return true;
+  const code: KnockdCode = "STATEFILE_NOT_SAVED";
+  logger.error(
+    { event: "store.error", code, file: statefile, pending },
+    `cannot save the statefile ${statefile ?? ""} at stop after ${CLOSE_ATTEMPTS} attempts (${describe(lastError)}): state changes since the last write are lost; every delayed action whose knock acted was written before it acted (${pending} pending)`,
+  );
+  return false;
+}
+
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, n = 0; e instanceof Error && n < 4; n++) {
+    parts.push(e.message);
+    e = e.cause;
+  }
+  return parts.join(": ") || String(error);
 }

@@ -85,14 +85,19 @@ async function dispatch(
   if (args.check) return runCheck(loaded, io);
   const daemon = await startDaemon(loaded, args, confPath, io);
   if (daemon == null) return EXIT_RUNTIME;
+  let code: number = EXIT_RUNTIME;
   try {
-    return args.replay != null
-      ? await runReplay(daemon, args.replay, options.replayWorkers)
-      : await runFollow(daemon, {
-          signal: options.signal,
-          handleSignals: options.handleSignals ?? true,
-        });
+    code =
+      args.replay != null
+        ? await runReplay(daemon, args.replay, options.replayWorkers)
+        : await runFollow(daemon, {
+            signal: options.signal,
+            handleSignals: options.handleSignals ?? true,
+          });
   } finally {
-    await daemon.close();
+    // Never throws; an unsaved statefile makes the exit code 1.
+    const saved = await daemon.close();
+    if (!saved && code === EXIT_OK) code = EXIT_RUNTIME;
   }
+  return code;
 }
