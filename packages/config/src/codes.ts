@@ -25,6 +25,8 @@ export type GeneralCode =
   | "CONFIG_INCLUDE_FAILED"
   /** `<<include FILE>>` that includes a file already being read. */
   | "CONFIG_INCLUDE_CYCLE"
+  /** Includes nested too deep, too many files, or too many bytes in all (limits in the README). */
+  | "CONFIG_INCLUDE_LIMIT"
   /** Warning: a file included a second time (not a cycle) is skipped, as Config::General does. */
   | "CONFIG_INCLUDE_REPEATED"
   /** `<name X>` twice with the same `X` in one block. */

@@ -42,3 +42,9 @@ export {
   readIncludedFile,
   findConfigFile,
 } from "./load-config.ts";
+export {
+  readConfigFile,
+  ConfigFileError,
+  MAX_CONFIG_FILE_BYTES,
+} from "./read-config-file.ts";
+export type { ConfigFileText } from "./read-config-file.ts";

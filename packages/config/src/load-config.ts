@@ -3,7 +3,7 @@
  * config file (spec: config.md "Where the file is found"). Synchronous on purpose: config files are
  * small and read only at start-up and on SIGHUP, and includes are resolved while parsing.
  */
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type { Diagnostic } from "@portknock/core";
 import { ConfigError } from "./errors.ts";
@@ -18,13 +18,15 @@ import type {
   ParseConfigOptions,
 } from "./schema.ts";
 import { parseClientConfig, parseDaemonConfig } from "./schema.ts";
+import { readConfigFile } from "./read-config-file.ts";
 
 /** Options of the `load…Config` functions: everything of `ParseConfigOptions` but the I/O. */
 export type LoadConfigOptions = Omit<ParseConfigOptions, "file" | "include">;
 
 /**
  * Read `<<include PATH>>` written in `fromFile`: a relative `PATH` is relative to the directory of
- * `fromFile` (Config::General's `-IncludeRelative`). Returns the error instead of throwing.
+ * `fromFile` (Config::General's `-IncludeRelative`). Only a regular file of at most 4 MiB is read
+ * (`readConfigFile`). Returns the error instead of throwing.
  */
 export function readIncludedFile(
   path: string,
@@ -32,7 +34,7 @@ export function readIncludedFile(
 ): IncludedFile | Error {
   const file = isAbsolute(path) ? path : join(dirname(fromFile), path);
   try {
-    return { file, text: readFileSync(file, "utf8") };
+    return { file, ...readConfigFile(file) };
   } catch (cause) {
     return cause instanceof Error ? cause : new Error(String(cause));
   }
@@ -44,7 +46,7 @@ type ReadOutcome =
 
 function readMain(path: string): ReadOutcome {
   try {
-    return { ok: true, text: readFileSync(path, "utf8") };
+    return { ok: true, text: readConfigFile(path).text };
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const message = cause instanceof Error ? cause.message : String(cause);

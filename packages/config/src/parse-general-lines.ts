@@ -9,8 +9,8 @@ import type { ConfigWhere } from "./types.ts";
 import type { Seg, SourceText } from "./source-text.ts";
 import {
   WS,
-  concat,
   cut,
+  joinSegs,
   isSpace,
   segWhere,
   slice,
@@ -69,7 +69,8 @@ interface FileState {
   src: SourceText;
   sink: LineSink;
   hier?: HereDocState | undefined;
-  longline?: Seg | undefined;
+  /** The parts of a continued line so far, joined once it ends (joining each time was quadratic). */
+  longline?: Seg[] | undefined;
   cComment?: ConfigWhere | undefined;
 }
 
@@ -109,12 +110,12 @@ function readLine(
   if (!seg) return;
   if (CONTINUATION.test(seg.s)) {
     const part = trimStartSeg(slice(seg, 0, seg.s.length - 1));
-    st.longline = st.longline ? concat(st.longline, part) : part;
+    (st.longline ??= []).push(part);
     return;
   }
   if (emptyBlock(st, seg) || hereDocStart(st, seg, lineNo)) return;
   if (st.longline) {
-    const whole = concat(st.longline, trimStartSeg(seg));
+    const whole = joinSegs([...st.longline, trimStartSeg(seg)]);
     sink.chunks.push({ kind: "line", src, seg: whole });
     st.longline = undefined;
     return;
@@ -213,13 +214,14 @@ function finishFile(st: FileState): void {
   }
   if (st.longline) {
     // compat: Config::General silently drops a continued last line; we keep it and warn.
+    const whole = joinSegs(st.longline);
     sink.report(
       "CONFIG_CONTINUATION_EOF",
-      segWhere(src, st.longline),
+      segWhere(src, whole),
       "the last line ends in \\ but no line follows",
       "warning",
     );
-    sink.chunks.push({ kind: "line", src, seg: st.longline });
+    sink.chunks.push({ kind: "line", src, seg: whole });
   }
   if (st.cComment) {
     sink.report(

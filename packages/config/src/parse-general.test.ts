@@ -282,9 +282,11 @@ describe("parseGeneral: robustness", () => {
     fc.assert(
       fc.property(text, (t) => {
         const r = parse(t, { x: "<<include x>>\n<a\n" });
-        for (const d of r.diagnostics) expect(d.code).toMatch(/^CONFIG_/);
+        // A plain check: `expect` per diagnostic made this test take seconds.
+        const bad = r.diagnostics.find((d) => !d.code.startsWith("CONFIG_"));
+        if (bad) throw new Error(`unexpected code ${bad.code}`);
       }),
       { numRuns: 500 },
     );
-  });
+  }, 60_000);
 });

@@ -105,7 +105,9 @@ export function trimStartSeg(seg: Seg): Seg {
   return slice(seg, leadingSpaces(seg.s));
 }
 
-/** Join two segments. */
-export function concat(a: Seg, b: Seg): Seg {
-  return { s: a.s + b.s, p: [...a.p, ...b.p] };
+/** Joins segments, in one pass over their characters. */
+export function joinSegs(segs: readonly Seg[]): Seg {
+  const p: number[] = [];
+  for (const seg of segs) for (const offset of seg.p) p.push(offset);
+  return { s: segs.map((seg) => seg.s).join(""), p };
 }

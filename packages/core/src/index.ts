@@ -10,6 +10,7 @@ export type { Where, Diagnostic } from "./diagnostics.ts";
 export {
   formatWhere,
   formatDiagnostic,
+  capDiagnostics,
   hasErrors,
   sortDiagnostics,
 } from "./diagnostics.ts";

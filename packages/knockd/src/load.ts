@@ -3,11 +3,10 @@
  * the actions (engine) and the log format (logsource), with every finding of every layer reported
  * at once, each naming file and line (daemon.md `-check`).
  */
-import { readFileSync } from "node:fs";
 import type { ConfigWhere, DaemonConfig } from "@portknock/config";
 import type { Diagnostic, Io } from "@portknock/core";
-import { loadDaemonConfig } from "@portknock/config";
-import { formatDiagnostic, hasErrors } from "@portknock/core";
+import { loadDaemonConfig, readConfigFile } from "@portknock/config";
+import { capDiagnostics, formatDiagnostic, hasErrors } from "@portknock/core";
 import type { KnockConfig } from "@portknock/codec";
 import { compileKnockConfig } from "@portknock/codec";
 import type { CompiledRules } from "@portknock/engine";
@@ -140,7 +139,8 @@ function collectSources(
   for (const d of diagnostics) {
     if (d.where.kind !== "config" || sources.has(d.where.file)) continue;
     try {
-      sources.set(d.where.file, readFileSync(d.where.file, "utf8"));
+      // The same careful read as the config's own (never a FIFO, at most 4 MiB).
+      sources.set(d.where.file, readConfigFile(d.where.file).text);
     } catch {
       // A file that cannot be read is already a diagnostic of its own.
     }
@@ -157,8 +157,10 @@ export async function loadAndReport(
   quiet: boolean,
 ): Promise<LoadedDaemon | undefined> {
   const result = await loadDaemon(path);
-  for (const d of result.diagnostics) {
-    if (d.severity !== "error" && quiet) continue;
+  const shown = quiet
+    ? result.diagnostics.filter((d) => d.severity === "error")
+    : result.diagnostics;
+  for (const d of capDiagnostics(shown)) {
     const src =
       d.where.kind === "config" ? result.sources.get(d.where.file) : undefined;
     io.stderr.write(`knockd: ${formatDiagnostic(d, src)}\n`);

@@ -1,13 +1,6 @@
 /** knockd's CLI in-process: -check, -replay, usage errors (issue #6). */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import {
-  appendFileSync,
-  closeSync,
-  constants,
-  openSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -273,18 +266,45 @@ describe("knockd -replay", () => {
       "Nov 25 08:00:00 gw kernel: portknock IN=lo OUT= MAC= SRC=10.9.0.1 DST=127.0.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=TCP SPT=1 DPT=1024 WINDOW=1 RES=0x00 SYN URGP=0\n";
     const lines = Math.floor((6 << 20) / line.length); // 6 blocks of 1 MiB
     writeFileSync(log, line.repeat(lines));
-    // The config's end comes through a FIFO, once the workers have read 2 MiB of the log (the
-    // process read nothing else that big): they had parsed a block before the daemon could know
-    // its format.
-    const gate = join(dir, "gate.fifo");
-    execFileSync("mkfifo", [gate]);
+    // knockd reads its config only once the workers have read 3 MiB of the log (the process read
+    // nothing else that big): they had parsed a block before the daemon could know its format.
+    // The wait is a preload of this test's own (config files are never FIFOs, #16): it holds the
+    // main thread in the first open of the config until the gate file exists.
+    const gate = join(dir, "gate");
     const conf = daemonConfig(
       dir,
-      `logfile = /nonexistent\n${ACTIONS(recorder(dir).path)}\n<<include ${gate}>>`,
+      `logfile = /nonexistent\n${ACTIONS(recorder(dir).path)}`,
+    );
+    const preload = join(dir, "hold-config.cjs");
+    writeFileSync(
+      preload,
+      `const fs = require("node:fs");
+const { syncBuiltinESMExports } = require("node:module");
+const open = fs.openSync;
+const wait = new Int32Array(new SharedArrayBuffer(4));
+fs.openSync = function (path, ...rest) {
+  if (path === ${JSON.stringify(conf)}) {
+    while (!fs.existsSync(${JSON.stringify(gate)})) Atomics.wait(wait, 0, 0, 10);
+  }
+  return open.call(this, path, ...rest);
+};
+syncBuiltinESMExports();
+`,
     );
     const child = spawn(
       process.execPath,
-      [KNOCKD, "-conf", conf, "-replay", log, "-logjson", "-test", "-quiet"],
+      [
+        "--require",
+        preload,
+        KNOCKD,
+        "-conf",
+        conf,
+        "-replay",
+        log,
+        "-logjson",
+        "-test",
+        "-quiet",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     onTestFinished(() => void child.kill());
@@ -298,17 +318,7 @@ describe("knockd -replay", () => {
       return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
     };
     await waitFor(() => bytesRead() > 3 << 20, "the workers to read the log");
-    // An empty include, once knockd waits for it (never blocking this process).
-    let fd = -1;
-    await waitFor(() => {
-      try {
-        fd = openSync(gate, constants.O_WRONLY | constants.O_NONBLOCK);
-        return true;
-      } catch {
-        return false;
-      }
-    }, "knockd to read its config");
-    closeSync(fd);
+    writeFileSync(gate, "");
     expect(await exited, stderr).toBe(0);
     const counters = JSON.parse(stdout) as Record<string, number>;
     expect(counters).toMatchObject({

@@ -4,7 +4,7 @@
  * status into the exit code.
  */
 import type { Diagnostic } from "@portknock/core";
-import { formatDiagnostic } from "@portknock/core";
+import { capDiagnostics, formatDiagnostic } from "@portknock/core";
 import type { Io } from "@portknock/core";
 import type { KnockDiagnosticCode } from "../codes.ts";
 
@@ -40,11 +40,13 @@ export function createContext(
 ): CommandContext {
   const note = (text: string): void => void io.stderr.write(`knock: ${text}\n`);
   const report = (list: readonly Finding[]): boolean => {
-    let error = false;
-    for (const { diagnostic: d, source } of list) {
-      if (d.severity === "error") error = true;
-      else if (quiet) continue;
-      note(formatDiagnostic(d, source));
+    const error = list.some((f) => f.diagnostic.severity === "error");
+    const sources = new Map(list.map((f) => [f.diagnostic, f.source]));
+    const shown = list
+      .map((f) => f.diagnostic)
+      .filter((d) => d.severity === "error" || !quiet);
+    for (const d of capDiagnostics(shown)) {
+      note(formatDiagnostic(d, sources.get(d)));
     }
     return error;
   };

@@ -2,13 +2,13 @@
  * The knock settings of one run: the config file (or none) with the command line on top, compiled
  * by the codec. Every finding is returned, config findings with their file's text for the excerpt.
  */
-import { readFileSync } from "node:fs";
 import type { ClientConfig } from "@portknock/config";
 import type { Diagnostic } from "@portknock/core";
 import {
   findConfigFile,
   loadClientConfig,
   parseClientConfig,
+  readConfigFile,
 } from "@portknock/config";
 import type { CodecIssue, KnockConfig } from "@portknock/codec";
 import { compileKnockConfig } from "@portknock/codec";
@@ -62,7 +62,7 @@ export function loadSettings(args: ParsedArgs, io: Io): SettingsResult {
 
 function readSource(file: string): string | undefined {
   try {
-    return readFileSync(file, "utf8");
+    return readConfigFile(file).text;
   } catch {
     // The loader has reported why the file cannot be read.
     return undefined;
