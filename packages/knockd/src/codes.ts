@@ -13,6 +13,8 @@ export const KNOCKD_CODES = {
   SOURCE_FAILED: "the source of hits failed; it is reopened with back-off",
   /** The statefile's directory is missing (and so is its parent) or cannot be written. */
   STATEFILE_DIR_UNUSABLE: "the statefile's directory cannot be used",
+  /** The `metrics` endpoint cannot listen on its address (EADDRINUSE, EACCES, …). */
+  METRICS_LISTEN_FAILED: "the metrics endpoint cannot listen on its address",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */
@@ -50,6 +52,8 @@ export const KNOCKD_CODES = {
   AUDIT_NO_STATEFILE: "no statefile",
   /** `knocktimeout` is long. */
   AUDIT_LONG_TIMEOUT: "knocktimeout is long",
+  /** `metrics` listens on an address other hosts can reach. */
+  AUDIT_METRICS_EXPOSED: "the metrics endpoint is reachable from other hosts",
 } as const;
 
 /** A code knockd emits. */
