@@ -188,3 +188,32 @@ describe("the counter book and captures (#15)", () => {
     expect(sum.pcap.interfaces.lo?.received).toBe(2200);
   });
 });
+
+describe("the tests' strict reader of the format", () => {
+  it("refuses what format 0.0.4 does not allow", () => {
+    for (const bad of [
+      "x_total 1",
+      "x total 1\n",
+      'x{a="b} 1\n',
+      'x{a="b\\q"} 1\n',
+      "x{a=b} 1\n",
+      "x one\n",
+      "x 1\n# TYPE x counter\n",
+      'x{a="1"} 1\ny 1\nx{a="2"} 1\n',
+      "x 1\nx 1\n",
+      "# TYPE x counter\n# TYPE x gauge\n",
+      "# TYPE x meter\n",
+      "9x 1\n",
+    ]) {
+      expect(() => parseExposition(bad), JSON.stringify(bad)).toThrow();
+    }
+  });
+
+  it("reads what it allows, escapes included", () => {
+    const page = parseExposition(
+      '# HELP x_total An \\\\ x.\n# TYPE x_total counter\nx_total{a="q\\"\\\\\\n",b="2"} 1.5e3\n\ny +Inf\n',
+    );
+    expect(page.value("x_total", { b: "2", a: 'q"\\\n' })).toBe(1500);
+    expect(page.value("y")).toBe(Infinity);
+  });
+});
