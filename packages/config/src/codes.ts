@@ -72,6 +72,8 @@ export type SchemaCode =
   | "CONFIG_UNKNOWN_LOGFORMAT"
   /** `useethfilter` naming an `<ethfilter>` that does not exist. */
   | "CONFIG_UNKNOWN_ETHFILTER"
+  /** A listen address (`metrics`) that is not `PORT`, `IPv4:PORT` or `[IPv6]:PORT` (port 1–65535). */
+  | "CONFIG_BAD_ADDRESS"
   /** Warning (compat): `key = on|yes|true|off|no|false` was turned into `1`/`0`, as the prototype did. */
   | "CONFIG_KEY_AUTOTRUE"
   /** Warning: `ivvalue` together with `iv = yes` replaces the random IV (tests and vectors only). */

@@ -16,6 +16,7 @@ export type {
   KnockSettings,
   DaemonConfig,
   ClientConfig,
+  ListenAddress,
 } from "./types.ts";
 export type { ConfigCode } from "./codes.ts";
 export { normalizeArgv } from "./parse-argv.ts";

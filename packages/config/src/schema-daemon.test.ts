@@ -124,6 +124,50 @@ describe("parseDaemonConfig: values", () => {
     ]);
   });
 
+  it("metrics: off by default; a bare port listens on loopback; IPv6 in brackets (#15)", () => {
+    expect(ok(BASE).metrics).toBeUndefined();
+    expect(ok(BASE + "metrics = 9464\n").metrics).toEqual({
+      host: "127.0.0.1",
+      port: 9464,
+      text: "127.0.0.1:9464",
+    });
+    expect(ok(BASE + "metrics = 0.0.0.0:9100\n").metrics).toMatchObject({
+      host: "0.0.0.0",
+      port: 9100,
+    });
+    expect(ok(BASE + "metrics = [::1]:9464\n").metrics).toMatchObject({
+      host: "::1",
+      text: "[::1]:9464",
+    });
+    expect(ok(BASE + "metrics = localhost:9464\n").metrics?.host).toBe(
+      "127.0.0.1",
+    );
+  });
+
+  it("metrics: a bad address or port is CONFIG_BAD_ADDRESS on its line", () => {
+    for (const bad of [
+      "0",
+      "70000",
+      "127.0.0.1:0",
+      "example.org:9464",
+      "::1:9464",
+      "[::1]",
+      "1.2.3:9464",
+    ]) {
+      const r = daemon(BASE + `maxsources = 10\nmetrics = ${bad}\n`);
+      expect(errors(r), bad).toEqual([["CONFIG_BAD_ADDRESS", 5]]);
+      expect(
+        r.diagnostics.find((d) => d.code === "CONFIG_BAD_ADDRESS")?.message,
+      ).toContain(JSON.stringify(bad));
+    }
+    expect(errors(daemon(BASE + "metrics =\n"))).toEqual([
+      ["CONFIG_EMPTY_VALUE", 4],
+    ]);
+    expect(errors(daemon(BASE + "metrics = 9464\nmetrics = 9465\n"))).toEqual([
+      ["CONFIG_REPEATED_KEY", 5],
+    ]);
+  });
+
   it("splits interface on whitespace", () => {
     expect(ok(BASE + "interface = eth0  wg0\n").interfaces).toEqual([
       "eth0",

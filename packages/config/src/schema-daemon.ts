@@ -21,6 +21,7 @@ import {
   readUsers,
 } from "./schema-blocks.ts";
 import { readActions } from "./schema-actions.ts";
+import { parseListenAddress } from "./schema-values.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -86,6 +87,22 @@ function readNetworkMode(r: SectionReader<Val>, sink: Sink): NetworkModeKeys {
   };
 }
 
+/** `metrics` (issue #15): where the Prometheus endpoint listens; absent when the key is. */
+function readMetrics(r: SectionReader<Val>): DaemonConfig["metrics"] {
+  const v = r.text("metrics");
+  if (v == null || v.text === "") return undefined;
+  const parsed = parseListenAddress(v.text.trim());
+  if (!parsed.ok) {
+    r.error(
+      "CONFIG_BAD_ADDRESS",
+      v.where,
+      `metrics must be PORT, IPv4:PORT or [IPv6]:PORT (${parsed.reason}), got ${quoteValue(v.text)}`,
+    );
+    return undefined;
+  }
+  return parsed.address;
+}
+
 /** Read a `DaemonConfig` from a parse tree; problems go to `sink`. */
 export function readDaemonConfig(
   tree: GeneralBlock,
@@ -114,6 +131,7 @@ export function readDaemonConfig(
     maxMs: DAY_MS,
   });
   const requireSource = r.bool("requiresource", true);
+  const metrics = readMetrics(r);
   const flags = readOptionFlags(r, ["debug", "quiet", "test"] as const);
   const actionBlocks = r.anonymous("actions");
   const actions = readActions(actionBlocks, sink);
@@ -139,6 +157,7 @@ export function readDaemonConfig(
     users,
     windowMs,
     requireSource,
+    ...(metrics ? { metrics } : {}),
     ...flags,
     where: whereMap(entries),
   };

@@ -5,6 +5,7 @@ import {
   parseBoolean,
   parseDuration,
   parseInteger,
+  parseListenAddress,
 } from "./schema-values.ts";
 
 describe("parseBoolean", () => {
@@ -63,5 +64,66 @@ describe("matchChoice", () => {
       "Blowfish",
     );
     expect(matchChoice("AES", ["Blowfish", "DES", "IDEA"])).toBeUndefined();
+  });
+});
+
+describe("parseListenAddress (metrics)", () => {
+  it.each([
+    ["9464", "127.0.0.1", 9464, "127.0.0.1:9464"],
+    ["127.0.0.1:9464", "127.0.0.1", 9464, "127.0.0.1:9464"],
+    ["0.0.0.0:1", "0.0.0.0", 1, "0.0.0.0:1"],
+    ["192.0.2.7:65535", "192.0.2.7", 65535, "192.0.2.7:65535"],
+    ["localhost:9100", "127.0.0.1", 9100, "127.0.0.1:9100"],
+    ["LocalHost:9100", "127.0.0.1", 9100, "127.0.0.1:9100"],
+    ["[::1]:9464", "::1", 9464, "[::1]:9464"],
+    ["[0:0:0:0:0:0:0:1]:9464", "::1", 9464, "[::1]:9464"],
+    ["[::]:80", "::", 80, "[::]:80"],
+    ["[2001:DB8::1]:9464", "2001:db8::1", 9464, "[2001:db8::1]:9464"],
+  ])("reads %j", (text, host, port, shown) => {
+    expect(parseListenAddress(text)).toEqual({
+      ok: true,
+      address: { host, port, text: shown },
+    });
+  });
+
+  it.each([
+    ["", /port/],
+    ["0", /port/],
+    ["65536", /port/],
+    ["09464", /port/],
+    ["+9464", /port/],
+    ["9464.5", /port/],
+    ["127.0.0.1:", /port/],
+    ["127.0.0.1:0", /port/],
+    ["127.0.0.1:99999", /port/],
+    [":9464", /IP address/],
+    ["127.0.0.01:9464", /IP address/],
+    ["256.0.0.1:9464", /IP address/],
+    ["example.org:9464", /no name lookups/],
+    ["::1:9464", /brackets/],
+    ["::1", /brackets/],
+    ["[127.0.0.1]:9464", /IPv6/],
+    ["[fe80::1%eth0]:9464", /without a zone/],
+    ["[::1]9464", /expected/],
+    ["[::1]:", /port/],
+    ["1.2.3.4:5:6", /brackets|expected/],
+    ["http://127.0.0.1:9464", /expected/],
+  ])("refuses %j with a reason", (text, reason) => {
+    const r = parseListenAddress(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(reason);
+  });
+
+  it("never throws, and whatever it accepts it gives back in canonical form", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (text) => {
+        const r = parseListenAddress(text);
+        if (r.ok) {
+          expect(r.address.port).toBeGreaterThanOrEqual(1);
+          expect(r.address.port).toBeLessThanOrEqual(65535);
+          expect(parseListenAddress(r.address.text)).toEqual(r);
+        }
+      }),
+    );
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Converters from config text to typed values (spec: config.md). Each returns `undefined` for text
- * it does not accept; the caller reports the diagnostic.
+ * Converters from config text to typed values (spec: config.md). Each returns `undefined` (or a
+ * reason) for text it does not accept; the caller reports the diagnostic.
  */
+import { isIpv4, normalizeIp } from "@portknock/core";
+import type { ListenAddress } from "./types.ts";
 
 const TRUE_WORDS = new Set(["yes", "on", "true", "1"]);
 const FALSE_WORDS = new Set(["no", "off", "false", "0"]);
@@ -46,4 +48,47 @@ export function matchChoice<T extends string>(
 ): T | undefined {
   const lower = text.toLowerCase();
   return choices.find((c) => c.toLowerCase() === lower);
+}
+
+/** What `parseListenAddress` gives: the address, or why the text is not one. */
+export type ParseListenResult =
+  { ok: true; address: ListenAddress } | { ok: false; reason: string };
+
+/**
+ * Read where a server listens (`metrics`): `PORT` (on 127.0.0.1), `IPv4:PORT`, `[IPv6]:PORT` or
+ * `localhost:PORT` (127.0.0.1, never a name lookup). The port is decimal 1–65535 without leading
+ * zeros; the address an IP literal (IPv6 without a zone), normalised (`[0:0::1]` is `[::1]`).
+ * Anything else gives the reason, for the diagnostic. Pure.
+ */
+export function parseListenAddress(text: string): ParseListenResult {
+  const bad = (reason: string): ParseListenResult => ({ ok: false, reason });
+  const m = /^(?:(?:\[([^\]]*)\]|([^:[\]]*)):)?([^:]*)$/.exec(text);
+  if (m == null) {
+    return !text.startsWith("[") && /^[0-9a-f:.]+$/i.test(text)
+      ? bad("an IPv6 address goes in brackets: [::1]:9464")
+      : bad("expected PORT, IPv4:PORT or [IPv6]:PORT");
+  }
+  const [, v6, v4, portText = ""] = m;
+  if (!/^[1-9]\d{0,4}$/.test(portText) || Number(portText) > 65535) {
+    return bad("the port must be a number from 1 to 65535");
+  }
+  const port = Number(portText);
+  let host: string;
+  if (v6 != null) {
+    const n = v6.includes(":") ? normalizeIp(v6) : undefined;
+    if (n == null) {
+      return bad("[…] must hold an IPv6 address without a zone, like [::1]");
+    }
+    host = n;
+  } else if (v4 == null || v4.toLowerCase() === "localhost") {
+    host = "127.0.0.1";
+  } else if (isIpv4(v4)) {
+    host = v4;
+  } else {
+    return bad(
+      "the address must be an IP address (IPv4, or IPv6 in brackets) or localhost: no name lookups",
+    );
+  }
+  const hostText = host.includes(":") ? `[${host}]` : host;
+  return { ok: true, address: { host, port, text: `${hostText}:${port}` } };
 }

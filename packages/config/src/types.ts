@@ -92,6 +92,16 @@ export interface KnockSettings {
   keysalt?: string;
 }
 
+/** Where a server listens (`metrics`): an IP literal and a port. */
+export interface ListenAddress {
+  /** The IP address, normalised (IPv6 in RFC 5952 form, without brackets). */
+  host: string;
+  /** 1–65535. */
+  port: number;
+  /** `host:port`, IPv6 in brackets (`[::1]:9464`): for messages. */
+  text: string;
+}
+
 /** The daemon configuration (config.md "Daemon keys"). */
 export interface DaemonConfig extends KnockSettings {
   file: string;
@@ -116,6 +126,8 @@ export interface DaemonConfig extends KnockSettings {
   windowMs: number;
   /** sealed: CLIENT must equal the packet source. */
   requireSource: boolean;
+  /** `metrics`: where knockd serves `/metrics` (Prometheus); absent: no endpoint. */
+  metrics?: ListenAddress;
   /** `debug`, `quiet`, `test`: the command-line options of the same name, set in the file. */
   debug?: boolean;
   quiet?: boolean;

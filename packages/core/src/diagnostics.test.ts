@@ -34,7 +34,15 @@ describe("formatDiagnostic", () => {
   it("cuts a long line around the column, the caret still under it", () => {
     const line = "a".repeat(5000) + "X" + "b".repeat(5000);
     const out = formatDiagnostic(
-      { ...d, where: { ...d.where, line: 1, column: 5001 } },
+      {
+        ...d,
+        where: {
+          kind: "config",
+          file: "knockdaemon.conf",
+          line: 1,
+          column: 5001,
+        },
+      },
       line,
     );
     const [, excerpt = "", caret = ""] = out.split("\n");
@@ -44,7 +52,10 @@ describe("formatDiagnostic", () => {
     expect(excerpt[caret.length - 1]).toBe("X");
     // The start of a long line: no leading ellipsis.
     const start = formatDiagnostic(
-      { ...d, where: { ...d.where, line: 1, column: 3 } },
+      {
+        ...d,
+        where: { kind: "config", file: "knockdaemon.conf", line: 1, column: 3 },
+      },
       line,
     ).split("\n");
     expect(start[1]?.startsWith("  aaa")).toBe(true);
@@ -57,13 +68,22 @@ describe("formatDiagnostic", () => {
     );
     for (const line of [1, 500, 1000]) {
       const out = formatDiagnostic(
-        { ...d, where: { ...d.where, line, column: 1 } },
+        {
+          ...d,
+          where: { kind: "config", file: "knockdaemon.conf", line, column: 1 },
+        },
         text,
       );
       expect(out.split("\n")[1]).toBe(`  key${line - 1} = v`);
     }
     expect(
-      formatDiagnostic({ ...d, where: { ...d.where, line: 1001 } }, text),
+      formatDiagnostic(
+        {
+          ...d,
+          where: { kind: "config", file: "knockdaemon.conf", line: 1001 },
+        },
+        text,
+      ),
     ).not.toContain("\n");
   });
 

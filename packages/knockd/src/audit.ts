@@ -143,6 +143,13 @@ function commonFindings(config: DaemonConfig): AuditFinding[] {
         "no statefile: state and pending delayed actions (such as closing the firewall again) are lost when knockd stops; set statefile",
     });
   }
+  if (config.metrics != null && !isLoopback(config.metrics.host)) {
+    out.push({
+      code: "AUDIT_METRICS_EXPOSED",
+      severity: "warning",
+      message: `metrics = ${config.metrics.text}: the counters (knocks, decode failures, pending closes) are served to every host that can reach this address, beyond this host; use 127.0.0.1 (or a port alone) or filter the port`,
+    });
+  }
   if (config.knockTimeoutMs > 300_000) {
     out.push({
       code: "AUDIT_LONG_TIMEOUT",
@@ -151,4 +158,10 @@ function commonFindings(config: DaemonConfig): AuditFinding[] {
     });
   }
   return out;
+}
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped 127/8 (`ListenAddress.host` is normalised). */
+function isLoopback(host: string): boolean {
+  const v4 = host.startsWith("::ffff:") ? host.slice(7) : host;
+  return v4.startsWith("127.") || host === "::1";
 }

@@ -15,6 +15,8 @@ export const KNOCKD_CODES = {
   STATEFILE_DIR_UNUSABLE: "the statefile's directory cannot be used",
   /** The statefile could not be written at stop, after retries: the last state changes are lost. */
   STATEFILE_NOT_SAVED: "the statefile could not be saved at stop",
+  /** The `metrics` endpoint cannot listen on its address (EADDRINUSE, EACCES, …). */
+  METRICS_LISTEN_FAILED: "the metrics endpoint cannot listen on its address",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */
@@ -52,6 +54,8 @@ export const KNOCKD_CODES = {
   AUDIT_NO_STATEFILE: "no statefile",
   /** `knocktimeout` is long. */
   AUDIT_LONG_TIMEOUT: "knocktimeout is long",
+  /** `metrics` listens on an address other hosts can reach. */
+  AUDIT_METRICS_EXPOSED: "the metrics endpoint is reachable from other hosts",
 } as const;
 
 /** A code knockd emits. */

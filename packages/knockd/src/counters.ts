@@ -2,10 +2,14 @@
  * The daemon's counters (daemon.md §8), assembled in one place: what the source read and rejected,
  * what the detector did with the hits, what the engine ran. `-replay` prints them, SIGUSR1 and
  * the stop log them. Counters of retired instances (SIGHUP) and reopened sources are kept, so the
- * numbers grow for the life of the process.
+ * numbers grow for the life of the process. `/metrics` (`metrics.ts`) serves the same numbers.
  */
 import type { LogSourceStats } from "@portknock/logsource";
-import type { PacketHitSource, PacketSourceStats } from "@portknock/pcap";
+import type {
+  PacketHitSource,
+  PacketSourceStats,
+  PcapStats,
+} from "@portknock/pcap";
 import type { DaemonCore, CoreCounters } from "./daemon-core.ts";
 
 /** What a source read: lines or frames seen, and those rejected, by code. */
@@ -58,14 +62,20 @@ export interface CounterBook {
   snapshot(core: DaemonCore, source: SourceCounts): DaemonCounters;
   /** Keeps the counts of a core that SIGHUP retires. */
   retireCore(core: DaemonCore): void;
-  /** Keeps the counts of a source that is closed (to be reopened). */
-  retireSource(source: SourceCounts): void;
+  /** Keeps the counts of a source that is closed (to be reopened), its capture's included. */
+  retireSource(source: SourceCounts, capture?: CaptureCounters): void;
+  /**
+   * Network mode's capture counters: those of closed captures plus `current`'s; undefined when
+   * there has never been a capture.
+   */
+  capture(current: CaptureCounters | undefined): CaptureCounters | undefined;
 }
 
 /** Creates an empty book. */
 export function createCounterBook(): CounterBook {
   let cores: CoreCounters | undefined;
   let sources: SourceCounts = { seen: 0, rejections: {} };
+  let captures: CaptureCounters | undefined;
   return {
     snapshot(core, source): DaemonCounters {
       const c = cores ? addCounts(cores, core.counters()) : core.counters();
@@ -80,20 +90,31 @@ export function createCounterBook(): CounterBook {
     retireCore(core): void {
       cores = cores ? addCounts(cores, core.counters()) : core.counters();
     },
-    retireSource(source): void {
+    retireSource(source, capture): void {
       sources = addCounts(sources, source);
+      if (capture) captures = captures ? addCounts(captures, capture) : capture;
+    },
+    capture(current): CaptureCounters | undefined {
+      if (captures && current) return addCounts(captures, current);
+      return current ?? captures;
     },
   };
 }
 
-/** Network mode: frames lost before JavaScript and libpcap's own counters. */
-export function captureCounters(capture: PacketHitSource): object {
+/** Network mode: frames seen, frames lost before JavaScript, and libpcap's own counters. */
+export interface CaptureCounters {
+  seen: number;
+  /** Frames dropped because JavaScript lagged behind the capture. */
+  droppedInQueue: number;
+  pcap: PcapStats;
+}
+
+/** The counters of a live capture (final values once it is closed). */
+export function captureCounts(capture: PacketHitSource): CaptureCounters {
   return {
-    capture: {
-      seen: capture.stats.capture.seen,
-      droppedInQueue: capture.stats.capture.dropped,
-      pcap: capture.pcapStats(),
-    },
+    seen: capture.stats.capture.seen,
+    droppedInQueue: capture.stats.capture.dropped,
+    pcap: capture.pcapStats(),
   };
 }
 

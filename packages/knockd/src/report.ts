@@ -64,6 +64,7 @@ export function describeSettings(d: LoadedDaemon): string {
     ["knocktimeout", `${c.knockTimeoutMs / 1000} s`],
     ["maxsources", String(c.maxSources)],
     ["statefile", c.statefile ?? "(none: memory only)"],
+    ["metrics", c.metrics ? `http://${c.metrics.text}/metrics` : "off"],
     [
       "actions",
       `${c.actions.actions.length} (${c.actions.actions.filter((a) => a.use).length} in use), ${c.actions.templates.size} templates`,

@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -226,4 +227,19 @@ export function runKnock(
   options: { now?: () => number } = {},
 ): Promise<CliRun> {
   return runCli((io) => knock(argv, io, options));
+}
+
+/**
+ * A TCP port free on `host` now (the kernel picks it; the listener is closed again): for a
+ * daemon whose config must name a port (`metrics`, where port 0 is refused).
+ */
+export function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen({ host, port: 0 }, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -6,6 +6,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Exposition } from "./exposition.ts";
+import { parseExposition } from "./exposition.ts";
 import { KNOCK, recorder, tempDir, waitFor } from "./helpers.ts";
 import {
   createNetns,
@@ -52,6 +54,22 @@ function daemonConf(dir: string, rec: string, extra: string): string {
   return conf;
 }
 
+const METRICS_PORT = 40000;
+
+/** `GET /metrics` from inside the namespace, from a source port outside the span too. */
+async function scrapeIn(ns: string): Promise<Exposition> {
+  const r = await execIn(ns, [
+    process.execPath,
+    "-e",
+    `require("node:http").get({ host: "127.0.0.1", port: ${METRICS_PORT}, path: "/metrics", localPort: 45000 }, (res) => {
+      if (res.statusCode !== 200) process.exit(1);
+      res.pipe(process.stdout);
+    });`,
+  ]);
+  expect(r.code).toBe(0);
+  return parseExposition(r.stdout);
+}
+
 // The manual's own example, as written.
 const TCPLO = `interface = lo
 useethfilter = tcplo
@@ -73,7 +91,8 @@ describe.skipIf(gate.skip)(
         const rec = recorder(dir);
         const d = await spawnDaemonIn(ns.name, [
           "-conf",
-          daemonConf(dir, rec.path, TCPLO),
+          // The namespace's own port, outside the span: scraping it adds no hit (#15).
+          daemonConf(dir, rec.path, `${TCPLO}\nmetrics = ${METRICS_PORT}`),
           "-logjson",
         ]);
         // Noise: SYNs into the span from another local source while the knock runs.
@@ -133,6 +152,24 @@ describe.skipIf(gate.skip)(
         );
         expect(counters.capture.pcap.dropped).toBe(0);
         expect(counters.capture.droppedInQueue).toBe(0);
+        // /metrics shows the capture's counters too, the numbers SIGUSR1 logged (#15).
+        const page = await scrapeIn(ns.name);
+        expect(page.value("portknock_lines_read_total")).toBe(
+          counters.capture.seen,
+        );
+        expect(page.value("portknock_capture_received_total")).toBe(
+          counters.capture.pcap.received,
+        );
+        for (const [stage, n] of [
+          ["queue", counters.capture.droppedInQueue],
+          ["kernel", counters.capture.pcap.dropped],
+          ["interface", counters.capture.pcap.ifDropped],
+        ] as const) {
+          expect(page.value("portknock_capture_dropped_total", { stage })).toBe(
+            n,
+          );
+        }
+        expect(page.value("portknock_knocks_accepted_total")).toBe(1);
         expect(await d.stop()).toBe(0);
         expect(d.stderr()).toMatch(/ready/);
       },

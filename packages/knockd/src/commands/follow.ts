@@ -4,7 +4,8 @@
  * pcap's `createPacketHitSource`) feeding the current instance's detector. SIGTERM/SIGINT stop
  * cleanly; SIGHUP reloads the config (a bad one is rejected and the old one keeps running; a
  * changed source is reopened, a changed `<logformat>` is swapped in without reopening the file);
- * SIGUSR1 logs the counters. A source that fails is reopened with back-off; nothing a line or a
+ * SIGUSR1 logs the counters, which `metrics` also serves over HTTP (a changed address is
+ * rebound on SIGHUP). A source that fails is reopened with back-off; nothing a line or a
  * packet contains can stop the loop.
  */
 import type { HitSource } from "@portknock/core";
@@ -14,13 +15,12 @@ import { createLogHitSource } from "@portknock/logsource";
 import type { PacketHitSource } from "@portknock/pcap";
 import { codeOf } from "../codes.ts";
 import type { CounterBook } from "../counters.ts";
-import {
-  captureCounters,
-  createCounterBook,
-  sourceCounts,
-} from "../counters.ts";
+import type { CountersSnapshot } from "../metrics-endpoint.ts";
+import { captureCounts, createCounterBook, sourceCounts } from "../counters.ts";
 import type { Daemon } from "../daemon.ts";
 import type { Instance } from "../instance.ts";
+import type { MetricsEndpoint } from "../metrics-server.ts";
+import { openMetrics, reloadMetrics } from "../metrics-endpoint.ts";
 import { pcapModule } from "../pcap-module.ts";
 import { reloadInstance } from "../reload.ts";
 
@@ -108,26 +108,38 @@ export async function runFollow(
 ): Promise<number> {
   const { logger } = daemon;
   const book = createCounterBook();
-  const stop = new AbortController();
-  const onStop = (): void => stop.abort();
-  options.signal?.addEventListener("abort", onStop, { once: true });
   const state: LoopState = {
     source: undefined,
     sourceAbort: new AbortController(),
     reloading: Promise.resolve(),
+    metrics: undefined,
   };
-  const counters = (): object => ({
-    event: "counters",
-    ...book.snapshot(
-      daemon.instance.core,
-      state.source
-        ? sourceCounts(state.source.stats)
-        : { seen: 0, rejections: {} },
-    ),
-    ...(state.source != null &&
-      "pcapStats" in state.source &&
-      captureCounters(state.source)),
-  });
+  // One snapshot for SIGUSR1, the stop line and /metrics: the same numbers everywhere.
+  const snapshot = (): CountersSnapshot => {
+    const source = state.source;
+    return {
+      counters: book.snapshot(
+        daemon.instance.core,
+        source ? sourceCounts(source.stats) : { seen: 0, rejections: {} },
+      ),
+      capture: book.capture(
+        source != null && "pcapStats" in source
+          ? captureCounts(source)
+          : undefined,
+      ),
+    };
+  };
+  const counters = (): object => {
+    const { counters: c, capture } = snapshot();
+    return { event: "counters", ...c, ...(capture && { capture }) };
+  };
+  // An admin who asked for metrics gets them or a start-up error, before any hit is read.
+  const metrics = await openMetrics(daemon, snapshot);
+  if (metrics == null) return EXIT_RUNTIME;
+  state.metrics = metrics;
+  const stop = new AbortController();
+  const onStop = (): void => stop.abort();
+  options.signal?.addEventListener("abort", onStop, { once: true });
   const onHup = (): void => {
     state.reloading = state.reloading.then(() => reload(daemon, state, book));
   };
@@ -153,6 +165,7 @@ export async function runFollow(
       for (const [name, fn] of Object.entries(handlers)) process.off(name, fn);
     }
     options.signal?.removeEventListener("abort", onStop);
+    await metrics.close();
   }
 }
 
@@ -160,6 +173,7 @@ interface LoopState {
   source: Source | undefined;
   sourceAbort: AbortController;
   reloading: Promise<void>;
+  metrics: MetricsEndpoint | undefined;
 }
 
 /** Opens the source and feeds its hits to the current instance, reopening it when needed. */
@@ -212,7 +226,10 @@ async function readLoop(
       }
     } finally {
       await source.close();
-      book.retireSource(sourceCounts(source.stats));
+      book.retireSource(
+        sourceCounts(source.stats),
+        "pcapStats" in source ? captureCounts(source) : undefined,
+      );
       state.source = undefined;
     }
   }
@@ -248,6 +265,7 @@ async function reload(
     // The same file or command: lines read from now on use the new <logformat>.
     state.source.setFormat(next.loaded.logFormat!);
   }
+  if (state.metrics) await reloadMetrics(daemon, state.metrics);
   await old.core.idle();
   await old.engine.close();
   book.retireCore(old.core);
