@@ -13,6 +13,22 @@ export const KNOCKD_CODES = {
   SOURCE_FAILED: "the source of hits failed; it is reopened with back-off",
   /** The statefile's directory is missing (and so is its parent) or cannot be written. */
   STATEFILE_DIR_UNUSABLE: "the statefile's directory cannot be used",
+  // The environment (`-check`, and before the daemon opens anything; environment.ts).
+  /** warning: `logfile` does not exist (yet): the follower waits for it. */
+  ENV_LOGFILE_MISSING: "the log file does not exist yet",
+  /** `logfile` cannot be read (EACCES, ENOTDIR, …). */
+  ENV_LOGFILE_UNREADABLE: "the log file cannot be read",
+  /** `logfile` is a FIFO, a device, a directory or a socket, not a regular file. */
+  ENV_LOGFILE_NOT_REGULAR: "the log file is not a regular file",
+  /** Network mode: an `interface` is not a device of this network namespace. */
+  ENV_INTERFACE_MISSING: "a capture interface does not exist",
+  /** The program of `logcommand` or of an action's `system` command is not found (ENOENT). */
+  ENV_EXECUTABLE_MISSING: "an executable is not found",
+  /** The program of `logcommand` or of a `system` command is not an executable file (EACCES). */
+  ENV_EXECUTABLE_NOT_EXECUTABLE: "an executable is not an executable file",
+  /** warning: a template writes `CLIENT/32` or runs iptables with an address that may be IPv6. */
+  ENV_IPV6_CLIENT_IPV4_TEMPLATE:
+    "an IPv4-only template may get an IPv6 address",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */
