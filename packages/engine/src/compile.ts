@@ -25,7 +25,10 @@ export interface CompileOptions {
   variables?: Readonly<Record<string, VariableKind>>;
   /** Warn about executables that do not exist. Default true. */
   checkExecutables?: boolean;
-  /** The `PATH` bare command names are looked up in. Default `process.env.PATH`. */
+  /**
+   * The `PATH` bare command names are looked up in. Default `process.env.PATH` (unset: glibc's
+   * `/bin:/usr/bin`, as `spawnRunner` would search).
+   */
   pathVariable?: string;
 }
 
@@ -167,7 +170,7 @@ function compileTemplate(
         diagnostics.push({
           code: "ENGINE_EXECUTABLE_MISSING",
           severity: "warning",
-          message: `<template ${template.name}>: ${JSON.stringify(only.text)} ${problem}; running it will fail`,
+          message: `<template ${template.name}>: ${JSON.stringify(only.text)} ${problem.message}; running it will fail`,
           where: line.where,
         });
       }

@@ -25,6 +25,8 @@ export type {
   VariableValue,
 } from "./variables.ts";
 export { spawnRunner } from "./runner.ts";
+export { checkExecutable } from "./executable.ts";
+export type { ExecutableProblem } from "./executable.ts";
 export type {
   RunCommand,
   RunOptions,

@@ -17,6 +17,22 @@ export const KNOCKD_CODES = {
   STATEFILE_NOT_SAVED: "the statefile could not be saved at stop",
   /** The `metrics` endpoint cannot listen on its address (EADDRINUSE, EACCES, …). */
   METRICS_LISTEN_FAILED: "the metrics endpoint cannot listen on its address",
+  // The environment (`-check`, and before the daemon opens anything; environment.ts).
+  /** warning: `logfile` does not exist (yet): the follower waits for it. */
+  ENV_LOGFILE_MISSING: "the log file does not exist yet",
+  /** `logfile` cannot be read (EACCES, ENOTDIR, …). */
+  ENV_LOGFILE_UNREADABLE: "the log file cannot be read",
+  /** `logfile` is a FIFO, a device, a directory or a socket, not a regular file. */
+  ENV_LOGFILE_NOT_REGULAR: "the log file is not a regular file",
+  /** Network mode: an `interface` is not a device of this network namespace. */
+  ENV_INTERFACE_MISSING: "a capture interface does not exist",
+  /** The program of `logcommand` or of an action's `system` command is not found (ENOENT). */
+  ENV_EXECUTABLE_MISSING: "an executable is not found",
+  /** The program of `logcommand` or of a `system` command is not an executable file (EACCES). */
+  ENV_EXECUTABLE_NOT_EXECUTABLE: "an executable is not an executable file",
+  /** warning: a template writes `CLIENT/32` or runs iptables with an address that may be IPv6. */
+  ENV_IPV6_CLIENT_IPV4_TEMPLATE:
+    "an IPv4-only template may get an IPv6 address",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */

@@ -15,6 +15,11 @@ import { auditConfig } from "./audit.ts";
 import type { Instance, InstanceDeps } from "./instance.ts";
 import { startInstance } from "./instance.ts";
 import type { LoadedDaemon } from "./load.ts";
+import {
+  checkEnvironment,
+  environmentOptions,
+  logFindings,
+} from "./environment.ts";
 import { createDaemonLogger } from "./logger.ts";
 import { prepareStatefileDir } from "./statefile-dir.ts";
 import type { KnockdCode } from "./codes.ts";
@@ -37,7 +42,8 @@ export interface Daemon {
 
 /**
  * Logs the start and the audit, opens the store and starts the first instance (its overdue
- * delayed actions run now). Undefined, after an error is logged, when the store cannot be opened.
+ * delayed actions run now). Undefined, after the errors are logged, when the environment is not
+ * ready (`environment.ts`) or the store cannot be opened.
  */
 export async function startDaemon(
   loaded: LoadedDaemon,
@@ -66,6 +72,19 @@ export async function startDaemon(
     const fields = { event: "audit", code: f.code };
     if (f.severity === "warning") logger.warn(fields, f.message);
     else logger.info(fields, f.message);
+  }
+  // Before anything opens (store, engine, overdue actions, source): a daemon that would
+  // never see a knock, or never run its commands, does not start.
+  const findings = checkEnvironment(loaded, environmentOptions(args));
+  if (logFindings(findings, logger, "environment")) {
+    logger.error(
+      {
+        event: "start.refused",
+        errors: findings.filter((f) => f.severity === "error").length,
+      },
+      "the environment has errors (above); not starting",
+    );
+    return undefined;
   }
   let store: StateStore;
   try {

@@ -70,7 +70,9 @@ export async function loadDaemon(path: string): Promise<LoadResult> {
     fields.push("USER");
   const actions =
     compiled.config != null
-      ? compileActions(config.actions, { fields })
+      ? // Executables are the environment's business (environment.ts): checked at start and
+        // by -check, for the actions in use only.
+        compileActions(config.actions, { fields, checkExecutables: false })
       : undefined;
   diagnostics.push(...(actions?.diagnostics ?? []));
 

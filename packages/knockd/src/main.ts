@@ -21,6 +21,7 @@ import { runFollow } from "./commands/follow.ts";
 import { runReplay } from "./commands/replay.ts";
 import type { KnockdCode } from "./codes.ts";
 import { startDaemon } from "./daemon.ts";
+import { environmentOptions } from "./environment.ts";
 import { reportFailure } from "./failure.ts";
 import { loadAndReport } from "./load.ts";
 import { readManual, readVersion, USAGE } from "./usage.ts";
@@ -82,7 +83,7 @@ async function dispatch(
   }
   const loaded = await loadAndReport(confPath, io, args.quiet);
   if (loaded == null) return EXIT_USAGE;
-  if (args.check) return runCheck(loaded, io);
+  if (args.check) return runCheck(loaded, io, environmentOptions(args));
   const daemon = await startDaemon(loaded, args, confPath, io);
   if (daemon == null) return EXIT_RUNTIME;
   let code: number = EXIT_RUNTIME;

@@ -1,9 +1,14 @@
 /**
- * SIGHUP's load: the configuration file read again, every finding logged with its place, and a
- * new instance started when it is valid (the store is shared, so state and pending delayed
- * actions carry over).
+ * SIGHUP's load: the configuration file read again and its environment checked, every finding
+ * logged with its place, and a new instance started when it is valid (the store is shared, so
+ * state and pending delayed actions carry over).
  */
 import type { Daemon } from "./daemon.ts";
+import {
+  checkEnvironment,
+  environmentOptions,
+  logFindings,
+} from "./environment.ts";
 import type { Instance } from "./instance.ts";
 import { startInstance } from "./instance.ts";
 import { loadDaemon } from "./load.ts";
@@ -26,5 +31,9 @@ export async function reloadInstance(
     else daemon.logger.warn(fields, d.message);
   }
   if (next.daemon == null) return undefined;
+  // The environment as at start: an interface or an executable that is not there rejects the
+  // new configuration, and the old one keeps running.
+  const env = checkEnvironment(next.daemon, environmentOptions(daemon.args));
+  if (logFindings(env, daemon.logger, "reload.environment")) return undefined;
   return startInstance(next.daemon, daemon.deps);
 }

@@ -11,7 +11,8 @@ Follows the firewall log (runmode = file) or captures packets (runmode =
 network), decodes port knocks and runs the actions of knockdaemon.conf. Options take one or two dashes.
   -conf FILE    configuration (default: ~/.knockdaemon.conf, BIN/knockdaemon.conf,
                 BIN/etc/, BIN/../etc/, /etc/portknock/knockdaemon.conf)
-  -check        validate the config, print the settings and the security audit
+  -check        validate the config, print the settings, the security audit
+                and the environment (log file, interfaces, executables)
   -replay FILE  run a whole log or .pcap through the pipeline, print counters
   -test         run nothing, change no state: log each would-be action
   -debug        log every hit and decision    -quiet   log only errors

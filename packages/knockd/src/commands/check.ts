@@ -1,20 +1,27 @@
 /**
- * `knockd -check`: the resolved settings and the security audit of a configuration that loaded
- * without errors (its diagnostics were printed already).
+ * `knockd -check`: the resolved settings, the security audit and the environment of a
+ * configuration that loaded without errors (its diagnostics were printed already).
  */
 import type { Io } from "@portknock/core";
 import { EXIT_OK, EXIT_RUNTIME } from "@portknock/core";
 import { auditConfig } from "../audit.ts";
+import type { EnvironmentOptions } from "../environment.ts";
+import { checkEnvironment, formatFinding } from "../environment.ts";
 import type { LoadedDaemon } from "../load.ts";
 import { describeSettings } from "../report.ts";
 import { prepareStatefileDir } from "../statefile-dir.ts";
 import type { KnockdCode } from "../codes.ts";
 
 /**
- * Prints the settings, the environment (the statefile's directory) and the audit; exit 0, or 1
- * when the environment would stop the daemon.
+ * Prints the settings, the audit and the environment (the statefile's directory, the log file or
+ * command, the interfaces, the action executables, IPv4-only templates); exit 0, or 1 when the
+ * environment would stop the daemon. Creates nothing.
  */
-export function runCheck(loaded: LoadedDaemon, io: Io): number {
+export function runCheck(
+  loaded: LoadedDaemon,
+  io: Io,
+  options: EnvironmentOptions,
+): number {
   const out = (t: string): void => void io.stdout.write(t + "\n");
   const audit = auditConfig(loaded.config, loaded.knock);
   out(describeSettings(loaded));
@@ -25,19 +32,29 @@ export function runCheck(loaded: LoadedDaemon, io: Io): number {
       : "security audit:",
   );
   for (const f of audit) out(`  ${f.severity} ${f.code}: ${f.message}`);
+  const lines: string[] = [];
+  let failed = false;
   const statefile = loaded.config.statefile;
-  if (statefile == null) return EXIT_OK;
-  const dir = prepareStatefileDir(statefile, false);
-  out("");
-  if (!dir.ok) {
-    const code: KnockdCode = "STATEFILE_DIR_UNUSABLE";
-    out(`environment:\n  error ${code}: ${dir.message}`);
-    return EXIT_RUNTIME;
+  if (statefile != null && !options.test) {
+    const dir = prepareStatefileDir(statefile, false);
+    if (!dir.ok) {
+      const code: KnockdCode = "STATEFILE_DIR_UNUSABLE";
+      lines.push(`error ${code}: ${dir.message}`);
+      failed = true;
+    } else {
+      lines.push(
+        dir.missing
+          ? `the statefile's directory ${dir.dir} does not exist yet; knockd creates it at start (mode 0700)`
+          : "the statefile's directory is writable",
+      );
+    }
   }
-  out(
-    dir.missing
-      ? `environment: the statefile's directory ${dir.dir} does not exist yet; knockd creates it at start (mode 0700)`
-      : "environment: the statefile's directory is writable",
-  );
-  return EXIT_OK;
+  for (const f of checkEnvironment(loaded, options)) {
+    lines.push(formatFinding(f));
+    failed ||= f.severity === "error";
+  }
+  out("");
+  out(lines.length === 0 ? "environment: nothing to report" : "environment:");
+  for (const line of lines) out(`  ${line}`);
+  return failed ? EXIT_RUNTIME : EXIT_OK;
 }
