@@ -25,6 +25,8 @@ export const KNOCK_CODES = {
   KNOCK_BAD_VALUE: "usage",
   /** `-remote` names a host that does not resolve (only when sending: `-test` and `-logtofile` never resolve). */
   REMOTE_UNRESOLVED: "usage",
+  /** `-remote` is no address a knock can go to: unspecified, multicast, broadcast, or inet_aton shorthand (`0`, `127.1`). */
+  REMOTE_BAD_ADDRESS: "usage",
   /** Warning (#14): a value option (`-time`, `-mask`, `-flag1`, …) for a field the knock does not have; it is ignored. */
   KNOCK_FIELD_UNUSED: "warning",
   /** `-method raw` without root or CAP_NET_RAW. */

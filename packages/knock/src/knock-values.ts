@@ -156,6 +156,8 @@ export function knockValues(
   const layout = fields.map((f) => f.name).join(",");
   for (const option of options.given ?? []) {
     if (!VALUE_OPTION.test(option) || used.has(option)) continue;
+    // sealed: -time is the time of the nonce (prepareKnock), not a field.
+    if (option === "time" && options.format === "sealed") continue;
     const field = option === "client" ? "CLIENT or IP" : option.toUpperCase();
     diagnostics.push(
       argvDiagnostic(

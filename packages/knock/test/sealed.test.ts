@@ -69,6 +69,29 @@ describe("knock -format sealed", () => {
     expect(out.plaintext).toBe("0620010db8000000000000000000000001001601");
   });
 
+  it("-time is the time in the nonce (#16), without a warning", async () => {
+    const r = await run(
+      [
+        "-json",
+        "-test",
+        ...SEALED,
+        "-client",
+        "10.3.2.1",
+        "-port",
+        "22",
+        "-flag0",
+        "1",
+        "-time",
+        "1600000000",
+      ],
+      { now: () => 1_700_000_000_000 },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout) as { wire: string };
+    expect(out.wire.slice(0, 8)).toBe((1_600_000_000).toString(16));
+  });
+
   it.each([
     [["-knock", "CLIENT,PORT,TIME"], "option -knock"],
     [["-knock", "CLIENT,PORT,CHECKSUM"], "option -knock"],
@@ -103,4 +126,33 @@ describe("knock -format sealed", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("option -client");
   });
+});
+
+describe("knock -remote that no knock can go to (#16)", () => {
+  it.each([
+    ["0", "not an address"],
+    ["127.1", "not an address"],
+    ["0x7f000001", "not an address"],
+    ["0.0.0.0", "unspecified"],
+    ["::", "unspecified"],
+    ["224.0.0.1", "multicast"],
+    ["ff02::1", "multicast"],
+    ["255.255.255.255", "broadcast"],
+  ])(
+    "-remote %s is refused before anything is sent (%s)",
+    async (remote, why) => {
+      const r = await run([
+        "-remote",
+        remote,
+        ...SEALED,
+        "-port",
+        "22",
+        "-flag0",
+        "1",
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("REMOTE_BAD_ADDRESS");
+      expect(r.stderr).toContain(why);
+    },
+  );
 });

@@ -60,7 +60,10 @@ export async function prepareKnock(
   });
   const found = findings(filled.diagnostics);
   if (filled.values == null) return { findings: found };
-  const encoded = encodeValues(codec, filled.values, o.nowMs);
+  // sealed: -time, when given, is the time in the nonce (a knock made now for later, or for a
+  // test of the daemon's window); otherwise the clock's.
+  const timeSeconds = config.time ?? Math.floor(o.nowMs / 1000);
+  const encoded = encodeValues(codec, filled.values, timeSeconds);
   if ("code" in encoded)
     return { findings: [...found, ...findings([encoded])] };
   const { values } = filled;
@@ -83,12 +86,12 @@ function missingRemote(): Diagnostic<KnockCode> {
 function encodeValues(
   codec: KnockConfig,
   values: KnockValues,
-  nowMs: number,
+  timeSeconds: number,
 ): EncodedKnock | Diagnostic<KnockCode> {
   try {
-    // sealed: the time travels in the nonce, from the same (injectable) clock.
+    // sealed: the time travels in the nonce.
     return codec.format === "sealed"
-      ? encodeKnock(codec, values, { timeSeconds: Math.floor(nowMs / 1000) })
+      ? encodeKnock(codec, values, { timeSeconds })
       : encodeKnock(codec, values);
   } catch (e) {
     // The codec throws for values that do not fit; a bad value on the command line is input.
