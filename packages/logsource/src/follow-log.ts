@@ -199,8 +199,10 @@ function startFollowing(
     t.on("end", () => queue.end());
   };
 
+  let watchFailed = false;
   const onWatchFailed = (error: unknown): void => {
-    watcher = undefined;
+    if (watchFailed) return; // one warning: from now on the file is only polled
+    watchFailed = true;
     logger.warn(
       { event: "source.watch_failed", code: errorCode(error), err: error },
       `cannot watch the log file (inotify): it is read every ${pollMs} ms`,
@@ -230,8 +232,8 @@ function startFollowing(
         startPos,
       });
       pollNow = addPollNow(t);
-      if (pollNow === undefined && watcher !== undefined) {
-        watcher.close();
+      if (pollNow === undefined) {
+        watcher?.close();
         onWatchFailed(new Error("@logdna/tail-file cannot check at once"));
       }
       wire(t);
