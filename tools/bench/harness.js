@@ -44,3 +44,26 @@ export function formatTable(title, results, unit = "ops/s") {
     ),
   ].join("\n");
 }
+
+/** The `q` quantile (0–1) of sorted numbers, nearest rank. */
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+/**
+ * Formats latency rows for the terminal: each row's samples (ms) as count, median, p90, p99 and
+ * max, and how many samples never arrived (`lost`).
+ */
+export function formatLatencyTable(title, rows) {
+  const w = Math.max(...rows.map((r) => r.name.length));
+  const cols = ["n", "median", "p90", "p99", "max", "lost"];
+  const ms = (x) => (x === undefined ? "-" : x.toFixed(1)).padStart(8);
+  return [
+    `## ${title}`,
+    `${"".padEnd(w)}  ${cols.map((c) => c.padStart(8)).join("")}  (ms)`,
+    ...rows.map((r) => {
+      const s = [...r.samples].sort((a, b) => a - b);
+      return `${r.name.padEnd(w)}  ${String(s.length).padStart(8)}${ms(quantile(s, 0.5))}${ms(quantile(s, 0.9))}${ms(quantile(s, 0.99))}${ms(s[s.length - 1])}${String(r.lost ?? 0).padStart(8)}`;
+    }),
+  ].join("\n");
+}

@@ -75,7 +75,10 @@ const gate = gateRootTests(
       : undefined,
 );
 
-/** ulogd.conf: NFLOG group → LOGEMU lines in `logfile`, written at once (sync=1). */
+/**
+ * ulogd.conf: NFLOG group → LOGEMU lines in `logfile`, each packet handed over at once
+ * (netlink_qthreshold=1) and written at once (sync=1).
+ */
 function ulogdConf(plugins: string, dir: string, logfile: string): string {
   return `[global]
 logfile="${join(dir, "ulogd.log")}"
@@ -90,6 +93,7 @@ stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,print1:PRINTPKT,emu1:LOG
 
 [log1]
 group=${GROUP}
+netlink_qthreshold=1
 
 [emu1]
 file="${logfile}"

@@ -12,7 +12,12 @@ export type RejectCode =
   /** The destination or source port captured is not an integer 0–65535. */
   | "LOG_BAD_PORT"
   /** `required` matched, but the `ipclient` or `port` regex did not. */
-  | "LOG_NO_MATCH";
+  | "LOG_NO_MATCH"
+  /**
+   * A `logcommand` line stamped before the command's run started (its backlog, e.g. the last
+   * entries `journalctl -f` prints first): an old line, never a knock (issue #15).
+   */
+  | "LOG_LINE_BEFORE_START";
 
 /** Codes of `<logformat>` diagnostics produced by `compileLogFormat`. */
 export type FormatCode =

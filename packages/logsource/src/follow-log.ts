@@ -3,7 +3,10 @@
  * polling follower; see the README for why not `tail`). It starts at the end of the file and
  * survives rename rotation (it reads what is left in the renamed file, then the new one from its
  * start), copytruncate, deletion and re-creation; it never skips or repeats a line, and holds a
- * partial last line until its newline.
+ * partial last line until its newline. inotify (`fs.watch`, `watch-log.ts`) makes it check the
+ * file as soon as it changes (issue #15: a knock's last line reaches the detector within
+ * milliseconds); the poll every `fileinterval` stays, for file systems without inotify (NFS) and
+ * as the fallback when watching fails.
  */
 import type TailFile from "@logdna/tail-file";
 import type { Logger } from "@portknock/core";
@@ -15,12 +18,18 @@ import { BATCHES } from "./batch-source.ts";
 import type { PushQueue } from "./push-queue.ts";
 import { batchIterator, createPushQueue } from "./push-queue.ts";
 import type { LogLine } from "./types.ts";
+import type { LogWatch } from "./watch-log.ts";
+import { watchLog } from "./watch-log.ts";
+import { addPollNow } from "./poll-now.ts";
 
 /** Options of `followLog`. */
 export interface FollowLogOptions {
   /** Stops following: the iteration ends. */
   signal?: AbortSignal;
-  /** Longest time between two checks of the file, in ms (`fileinterval`). Default 500. */
+  /**
+   * Longest time between two checks of the file, in ms (`fileinterval`). Default 500. With
+   * inotify the file is also checked as soon as it changes.
+   */
   pollIntervalMs?: number;
   logger?: Logger;
   /** `end` (default): only lines written after the start; `start`: the whole file first. */
@@ -33,16 +42,22 @@ export interface FollowLogOptions {
   highWater?: number;
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Resolves after `ms`, at once when `signal` aborts, or when `wake` is called (given to it). */
+function delay(
+  ms: number,
+  signal: AbortSignal | undefined,
+  setWake: (wake: (() => void) | undefined) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
+      setWake(undefined);
       resolve();
     };
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
+    setWake(done);
   });
 }
 
@@ -70,7 +85,10 @@ function errorCode(error: unknown): unknown {
  * file that does not exist yet is waited for (and then read from its start). After a rename the
  * rest of the old file is read first; a partial line left at its end is yielded as a line; after
  * a truncation a partial line is kept and completed by what follows. An I/O error other than the
- * file missing (e.g. EACCES) ends the iteration with a `LogSourceError` `LOG_READ_FAILED`.
+ * file missing (e.g. EACCES) ends the iteration with a `LogSourceError` `LOG_READ_FAILED`. The
+ * file is checked when inotify reports a change, and every `pollIntervalMs`; when it cannot be
+ * watched (no inotify, its directory missing, the inotify limit reached) one warning is logged
+ * (`source.watch_failed`) and it is only polled.
  * Limit (shared with `tail -F`): a truncation followed, within one poll, by writing more than the
  * old size is seen as an append, and the start of the new content is lost.
  */
@@ -93,6 +111,9 @@ function startFollowing(
   const logger = (options.logger ?? noopLogger).child({ source: path });
   const { signal } = options;
   let tail: TailFile | undefined;
+  let pollNow: (() => void) | undefined; // checks the current tail's file at once
+  let wakeWait: (() => void) | undefined; // ends the wait for a missing file
+  let watcher: LogWatch | undefined;
   let stopped = false;
   let lineNo = 0;
   let delivered = 0; // bytes handed to the splitter so far
@@ -103,6 +124,9 @@ function startFollowing(
     if (stopped) return;
     stopped = true;
     signal?.removeEventListener("abort", onAbort);
+    watcher?.close();
+    watcher = undefined;
+    pollNow = undefined;
     queue.end();
     const t = tail;
     tail = undefined;
@@ -155,6 +179,7 @@ function startFollowing(
     for (const how of ["renamed", "truncated"] as const) {
       t.on(how, () => {
         logger.info({ event: "source.rotated", how }, `log file ${how}`);
+        if (how === "renamed") watcher?.rewatchFile(); // another file now
         // The event comes after the old file's last bytes were pushed; some may still wait in
         // the stream's buffer (paused by back-pressure).
         if (t.readableLength === 0) switchFile(how);
@@ -174,9 +199,29 @@ function startFollowing(
     t.on("end", () => queue.end());
   };
 
+  let watchFailed = false;
+  const onWatchFailed = (error: unknown): void => {
+    if (watchFailed) return; // one warning: from now on the file is only polled
+    watchFailed = true;
+    logger.warn(
+      { event: "source.watch_failed", code: errorCode(error), err: error },
+      `cannot watch the log file (inotify): it is read every ${pollMs} ms`,
+    );
+  };
+
   const run = async (): Promise<void> => {
     // Loaded when a follower starts: a replay or a command source never needs it (7 ms).
     const { default: Tail } = await import("@logdna/tail-file");
+    if (stopped) return;
+    // Before the start position is fixed: no change after it goes unnoticed.
+    watcher = watchLog(
+      path,
+      () => {
+        pollNow?.();
+        wakeWait?.();
+      },
+      onWatchFailed,
+    );
     let startPos = options.startAt === "start" ? 0 : undefined;
     let ready = false;
     while (!stopped) {
@@ -186,6 +231,11 @@ function startFollowing(
         maxPollFailures: Infinity, // a deleted log may come back at any time
         startPos,
       });
+      pollNow = addPollNow(t);
+      if (pollNow === undefined) {
+        watcher?.close();
+        onWatchFailed(new Error("@logdna/tail-file cannot check at once"));
+      }
       wire(t);
       tail = t;
       try {
@@ -194,13 +244,15 @@ function startFollowing(
         t.removeAllListeners();
         t.destroy();
         tail = undefined;
+        pollNow = undefined;
         if (errorCode(error) !== "ENOENT") throw error;
         if (!ready) options.onReady?.();
         ready = true;
         startPos = 0; // when it appears, all of it is new
-        await delay(pollMs, signal);
+        await delay(pollMs, signal, (wake) => (wakeWait = wake));
         continue;
       }
+      if (startPos === 0) watcher?.rewatchFile(); // it was missing until now
       if (!ready) options.onReady?.();
       return;
     }

@@ -22,7 +22,10 @@ export type LogInput =
   | { path: string; replay?: false }
   /** Read a whole file once, from its first line (`knockd -replay FILE`). */
   | { path: string; replay: true }
-  /** Run a command and read its stdout (`logcommand`, already split with `parseLogCommand`). */
+  /**
+   * Run a command and read its stdout (`logcommand`, already split with `parseLogCommand`);
+   * each run starts at "now" (`runLogCommand`'s `startAt`).
+   */
   | { argv: readonly string[] }
   /** Lines from anywhere else (tests, other adapters). */
   | { lines: AsyncIterable<LogLine> };
@@ -67,7 +70,10 @@ export interface LogSourceStats {
   lines: number;
   /** Hits yielded. */
   hits: number;
-  /** Rejected lines by code. */
+  /**
+   * Rejected lines by code; `LOG_LINE_BEFORE_START` counts a command's lines stamped before its
+   * run started (its backlog), which are dropped unparsed.
+   */
   rejections: Record<RejectCode, number>;
   /** `replay` through `nextColumns`: blocks of the file handed on (0 otherwise). */
   blocks: number;

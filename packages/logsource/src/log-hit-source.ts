@@ -52,7 +52,19 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
-  const lines = openLines(options, signal, logger);
+  const lines = openLines(options, signal, logger, (line) => {
+    // Logged by the command source, once per run with the number dropped.
+    stats.rejections.LOG_LINE_BEFORE_START++;
+    onReject?.(
+      {
+        code: "LOG_LINE_BEFORE_START",
+        severity: "warning",
+        message: "stamped before the log command started: an old line",
+        where: { kind: "log", file: line.file, line: line.lineNo },
+      },
+      line.text,
+    );
+  });
   const limiter = createRateLimiter({
     clock,
     intervalMs: REJECT_LOG_INTERVAL_MS,
@@ -60,7 +72,12 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   const stats: LogSourceStats = {
     lines: 0,
     hits: 0,
-    rejections: { LOG_BAD_IP: 0, LOG_BAD_PORT: 0, LOG_NO_MATCH: 0 },
+    rejections: {
+      LOG_BAD_IP: 0,
+      LOG_BAD_PORT: 0,
+      LOG_NO_MATCH: 0,
+      LOG_LINE_BEFORE_START: 0,
+    },
     blocks: 0,
     blocksByWorkers: 0,
     blocksTakenOver: 0,

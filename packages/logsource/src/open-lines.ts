@@ -19,11 +19,15 @@ export function isRegularOrMissing(path: string): boolean {
   }
 }
 
-/** Opens the input the options name, stopping on `signal`. */
+/**
+ * Opens the input the options name, stopping on `signal`; a command's lines stamped before its
+ * run started go to `onLineBeforeStart` instead.
+ */
 export function openLines(
   options: LogInput & LogHitSourceOptions,
   signal: AbortSignal,
   logger: Logger,
+  onLineBeforeStart?: (line: LogLine) => void,
 ): AsyncIterable<LogLine> {
   if ("lines" in options) return options.lines;
   if ("argv" in options) {
@@ -32,6 +36,7 @@ export function openLines(
       logger,
       backoff: options.backoff,
       clock: options.clock,
+      onLineBeforeStart,
     });
   }
   if (options.replay === true) {

@@ -42,6 +42,31 @@ describe("parseLogLine with the built-in format", () => {
     });
   });
 
+  // `logcommand = journalctl -k -f -n 0 -o short-iso` (#15): systemd before 250 writes the
+  // offset as +0100, later versions as +01:00; -precise adds microseconds.
+  it.each([
+    "2026-11-25T09:19:32+0100",
+    "2026-11-25T09:19:32+01:00",
+    "2026-11-25T09:19:32.123456+01:00",
+  ])("reads a journalctl short-iso kernel line stamped %s", (stamp) => {
+    const line = `${stamp} gw kernel: portknock IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=203.0.113.9 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=48213 DF PROTO=TCP SPT=51234 DPT=2345 WINDOW=64240 RES=0x00 SYN URGP=0`;
+    const hit = {
+      kind: "hit",
+      hit: {
+        srcIp: "203.0.113.9",
+        dstPort: 2345,
+        protocol: "tcp",
+        iface: "eth0",
+        dstIp: "192.0.2.1",
+        srcPort: 51234,
+        timeMs: 1000,
+        origin: "fw:1",
+      },
+    };
+    expect(parse(line)).toEqual(hit);
+    expect(parseLogLine(line, viaRegex, "fw:1", 1000)).toEqual(hit);
+  });
+
   it("makes the kernel's full IPv6 form and ::1 one source", () => {
     const line = (src: string): string =>
       `${HEAD}IN=lo OUT= MAC= SRC=${src} DST=0000:0000:0000:0000:0000:0000:0000:0001 LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=UDP SPT=5 DPT=1000 LEN=8`;

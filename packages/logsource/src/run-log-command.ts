@@ -1,6 +1,9 @@
 /**
- * `logcommand` (spec: daemon.md §1): the lines a command prints, e.g. `journalctl -k -f -o short`,
- * run with an argv (no shell) and restarted with exponential back-off whenever it exits.
+ * `logcommand` (spec: daemon.md §1): the lines a command prints, e.g.
+ * `journalctl -k -f -n 0 -o short-iso`, run with an argv (no shell) and restarted with exponential
+ * back-off whenever it exits. Each run starts at "now": lines stamped before it started (the
+ * backlog `journalctl -f` or `tail -F` prints first) are dropped, so no restart re-runs an old
+ * knock (issue #15).
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -17,6 +20,7 @@ import { createRateLimiter } from "@portknock/core";
 import type { Clock } from "@portknock/core";
 import type { LogLine } from "./types.ts";
 import { systemClock } from "@portknock/core";
+import { lineStampEndMs } from "./line-stamp.ts";
 
 /** Restart delays of `runLogCommand`. */
 export interface Backoff {
@@ -43,6 +47,15 @@ export interface RunLogCommandOptions {
   maxLineBytes?: number;
   /** Lines queued before reading pauses (back-pressure). Default 10,000. */
   highWater?: number;
+  /**
+   * `now` (default): at each (re)start, the lines the command prints stamped before that start
+   * (by `clock`) are dropped, up to its first line stamped at or after it; a line without a
+   * recognised stamp is kept, and a stamp in whole seconds counts as the end of its second (see
+   * `lineStampEndMs`). `all`: every line is yielded.
+   */
+  startAt?: "now" | "all";
+  /** Called for each line dropped as stamped before its run started. */
+  onLineBeforeStart?: (line: LogLine) => void;
 }
 
 const STDERR_PER_MINUTE = 10;
@@ -57,7 +70,9 @@ interface RunResult {
  * Runs `argv` and yields its stdout lines (`lineNo` counts across restarts). When the command
  * exits or cannot be started it is restarted after `initialMs`, doubling up to `maxMs` while it
  * keeps failing; each exit is logged (`source.exited`, warn). Its stderr lines are logged (warn,
- * at most 10 a minute). Throws `TypeError` at once for an empty argv.
+ * at most 10 a minute). With `startAt: "now"` (the default) the lines of a run stamped before it
+ * started are dropped, and logged once per run with their number (`source.rejected`, warn, code
+ * `LOG_LINE_BEFORE_START`). Throws `TypeError` at once for an empty argv.
  */
 export function runLogCommand(
   argv: readonly string[],
@@ -129,10 +144,14 @@ function startCommand(
   /** Runs the command once; resolves when it has exited and its output is read. */
   const runOnce = (): Promise<RunResult> => {
     const done = new Promise<RunResult>((resolve) => {
+      const backlog = createBacklogGuard(clock.now());
       const c = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
       child = c;
       const out = createLineSplitter(
-        (text) => queue.push({ text, file: name, lineNo: ++lineNo }),
+        (text) => {
+          const line = { text, file: name, lineNo: ++lineNo };
+          if (!backlog.drops(line)) queue.push(line);
+        },
         { maxLineBytes: options.maxLineBytes },
       );
       const err = createLineSplitter((text) => {
@@ -159,6 +178,7 @@ function startCommand(
         settled = true;
         out.flush(); // the command is gone: its last line is complete
         err.flush();
+        backlog.report();
         child = undefined;
         resolve({ code, signal: sig, error });
       };
@@ -167,6 +187,50 @@ function startCommand(
     });
     childDone = done;
     return done;
+  };
+
+  /**
+   * One run's filter of the lines stamped before `startedMs`, until its first line stamped at
+   * or after it; `report` logs how many it dropped (once).
+   */
+  const createBacklogGuard = (
+    startedMs: number,
+  ): { drops(line: LogLine): boolean; report(): void } => {
+    let active = options.startAt !== "all";
+    let count = 0;
+    let first: LogLine | undefined;
+    const report = (): void => {
+      if (first === undefined) return;
+      logger.warn(
+        {
+          event: "source.rejected",
+          code: "LOG_LINE_BEFORE_START",
+          count,
+          source: `${first.file}:${first.lineNo}`,
+          input: escapeInput(first.text),
+          startedAt: new Date(startedMs).toISOString(),
+        },
+        `${count} line(s) stamped before the log command started were dropped (it printed old entries: for journalctl, add -n 0)`,
+      );
+      first = undefined;
+    };
+    return {
+      drops(line): boolean {
+        if (!active) return false;
+        const endMs = lineStampEndMs(line.text, startedMs);
+        if (endMs === undefined) return false;
+        if (endMs > startedMs) {
+          active = false; // the backlog is over: no line is checked any more
+          report();
+          return false;
+        }
+        count++;
+        first ??= line;
+        options.onLineBeforeStart?.(line);
+        return true;
+      },
+      report,
+    };
   };
 
   const run = async (): Promise<void> => {

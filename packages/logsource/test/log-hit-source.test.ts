@@ -47,7 +47,12 @@ describe("createLogHitSource", () => {
     expect(source.stats).toEqual({
       lines: 12,
       hits: 7,
-      rejections: { LOG_BAD_IP: 0, LOG_BAD_PORT: 0, LOG_NO_MATCH: 2 },
+      rejections: {
+        LOG_BAD_IP: 0,
+        LOG_BAD_PORT: 0,
+        LOG_NO_MATCH: 2,
+        LOG_LINE_BEFORE_START: 0,
+      },
       // Not read in blocks (nextColumns only).
       blocks: 0,
       blocksByWorkers: 0,
@@ -214,7 +219,8 @@ describe("createLogHitSource", () => {
         fixture("log-command.js"),
         join(dir, "runs"),
         "stay",
-        record("10.9.8.7", 5, 6),
+        // No time stamp: kept (an old stamp would be dropped, below).
+        record("10.9.8.7", 5, 6).replace(/^\w+ \d+ [\d:]+ /, ""),
       ],
       format,
       signal: controller.signal,
@@ -228,5 +234,41 @@ describe("createLogHitSource", () => {
       dstPort: 6,
       origin: "node:1",
     });
+  });
+
+  it("drops a command's lines stamped before it started: counted, passed to onReject, not parsed (#15)", async () => {
+    const dir = tempDir();
+    const controller = new AbortController();
+    const rejected: [Diagnostic<RejectCode>, string][] = [];
+    const old = record("10.9.8.1", 5, 6); // Nov 25 08:23:27, before any start
+    const fresh = `${new Date(Date.now() + 60_000).toISOString()} gw kernel: KNOCK IN=lo OUT= MAC= SRC=10.9.8.2 DST=127.0.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=TCP SPT=5 DPT=7 WINDOW=65495 RES=0x00 SYN URGP=0`;
+    const source = createLogHitSource({
+      argv: [
+        process.execPath,
+        fixture("log-command.js"),
+        join(dir, "runs"),
+        "stay",
+        old,
+        fresh,
+      ],
+      format,
+      signal: controller.signal,
+      onReject: (d, line) => rejected.push([d, line]),
+    });
+    const got = collect(source);
+    await got.waitFor((hits) => hits.length === 1);
+    controller.abort();
+    await got.ended;
+    expect(got.items.map((h) => [h.srcIp, h.origin])).toEqual([
+      ["10.9.8.2", "node:2"],
+    ]);
+    expect(source.stats.rejections.LOG_LINE_BEFORE_START).toBe(1);
+    expect(rejected.map(([d, line]) => [d.code, d.where, line])).toEqual([
+      [
+        "LOG_LINE_BEFORE_START",
+        { kind: "log", file: "node", line: 1 },
+        `${old} run=1`,
+      ],
+    ]);
   });
 });
