@@ -30,6 +30,7 @@ const REJECTION_CODES = {
   LOG_BAD_IP: true,
   LOG_BAD_PORT: true,
   LOG_NO_MATCH: true,
+  LOG_LINE_BEFORE_START: true,
   // A captured frame (network mode).
   FRAME_TRUNCATED: true,
   FRAME_UNSUPPORTED_LINK: true,
