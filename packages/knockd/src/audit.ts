@@ -49,6 +49,12 @@ export function auditConfig(
           "a sealed key is a passphrase: one captured knock lets an attacker test guesses offline (scrypt slows each guess); prefer random keys from knock -genkey (base64:…)",
       });
     }
+    if (config.key != null && config.users.size > 0 && usesUser(config)) {
+      warn(
+        "AUDIT_USER_WITH_SHARED_KEY",
+        "actions use USER but a shared key is set besides the <user> blocks: a knock made with the shared key has no USER, so the actions that use it are refused (ENGINE_VALUE_MISSING); remove the shared key, or guard them with a condition on USER",
+      );
+    }
     if (!config.requireSource) {
       out.push({
         code: "AUDIT_NO_REQUIRESOURCE",
@@ -164,4 +170,18 @@ function commonFindings(config: DaemonConfig): AuditFinding[] {
 function isLoopback(host: string): boolean {
   const v4 = host.startsWith("::ffff:") ? host.slice(7) : host;
   return v4.startsWith("127.") || host === "::1";
+}
+
+/** Whether a condition, command or state line of the actions names the variable USER. */
+function usesUser(config: DaemonConfig): boolean {
+  const texts = [
+    ...config.actions.actions.flatMap((a) =>
+      a.condition != null ? [a.condition.text] : [],
+    ),
+    ...[...config.actions.templates.values()].flatMap((t) => [
+      ...t.system.map((l) => l.text),
+      ...t.state.map((l) => l.text),
+    ]),
+  ];
+  return texts.some((t) => /\bUSER\b/.test(t));
 }

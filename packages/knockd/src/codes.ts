@@ -44,6 +44,8 @@ export const KNOCKD_CODES = {
   AUDIT_PASSPHRASE_KEY: "a key is a passphrase",
   /** sealed: `requiresource = no`, so a captured knock works from another source. */
   AUDIT_NO_REQUIRESOURCE: "CLIENT need not match the packet's source",
+  /** sealed: actions use USER while a shared key (which gives no USER) is also set. */
+  AUDIT_USER_WITH_SHARED_KEY: "actions use USER besides a shared key",
   /** sealed: the time window is wide. */
   AUDIT_WIDE_WINDOW: "the time window is wide",
   /** sealed: no statefile, so the replay cache does not survive a restart. */

@@ -235,6 +235,38 @@ describe("sealed knocks through knockd", () => {
     expect(b.lines()).toEqual(["bob 127.0.0.2"]);
   });
 
+  it("the audit warns when actions use USER and a shared key (which gives none) is set too (#16)", async () => {
+    const users = `
+<user alice>
+  key = ${ALICE}
+</user>
+<actions>
+  <action>
+    template = a
+  </action>
+  <template a>
+    system = "RECA USER CLIENT"
+  </template>
+</actions>`;
+    const shared = setup(`key = ${BOB}\n${users}`);
+    const warned = await runMain(["-check", "-conf", shared.conf]);
+    expect(warned.stdout).toContain("warning AUDIT_USER_WITH_SHARED_KEY");
+    // The trap itself: a knock with the shared key runs nothing of an action using USER.
+    await sealedKnock(shared.log, BOB, knockArgs("127.0.0.1", 22, 1));
+    const r = await runMain([
+      "-conf",
+      shared.conf,
+      "-replay",
+      shared.log,
+      "-logjson",
+    ]);
+    expect(r.stderr).toContain("ENGINE_VALUE_MISSING");
+    expect(shared.a.lines()).toEqual([]);
+    const usersOnly = setup(users);
+    const quiet = await runMain(["-check", "-conf", usersOnly.conf]);
+    expect(quiet.stdout).not.toContain("AUDIT_USER_WITH_SHARED_KEY");
+  });
+
   it("a knock with an unknown key decodes to nothing", async () => {
     const { log, conf, a } = setup(OPEN);
     await sealedKnock(log, BOB, knockArgs("127.0.0.1", 22, 1));
