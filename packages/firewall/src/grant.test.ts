@@ -81,6 +81,14 @@ describe("checkGrant", () => {
     );
   });
 
+  it("refuses a grant that is not an object", () => {
+    for (const g of [null, undefined, "192.0.2.7", 22]) {
+      expect(codeOf(() => checkGrant(g as unknown as Grant, 1))).toBe(
+        "FIREWALL_BAD_ADDRESS",
+      );
+    }
+  });
+
   it("never throws anything but a FirewallError, and what it accepts is safe to put in a script", () => {
     fc.assert(
       fc.property(

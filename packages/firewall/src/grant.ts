@@ -45,6 +45,12 @@ const MAPPED_V4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/;
 
 /** The checked form of a grant key; throws `FirewallError` (`FIREWALL_BAD_*`) on bad input. */
 export function checkKey(key: GrantKey): CheckedKey {
+  if (key == null || typeof key !== "object") {
+    throw new FirewallError(
+      "FIREWALL_BAD_ADDRESS",
+      `a grant must be an object with address, protocol and port, got ${quoteValue(String(key))}`,
+    );
+  }
   const { address, protocol, port } = key;
   const text = typeof address === "string" ? address : "";
   const normal = normalizeIp(text);

@@ -165,7 +165,7 @@ export async function createTopology(): Promise<Topology> {
     client,
     gwRun: (argv, options) =>
       run(["ip", "netns", "exec", gw.name, ...argv], options),
-    probe(protocol, from, port, timeoutMs = 400) {
+    probe(protocol, from, port, timeoutMs = 700) {
       const id = next++;
       const host = from.includes(":") ? GW.v6 : GW.v4;
       return new Promise((resolve) => {
