@@ -18,6 +18,7 @@ const API_TABLE_PACKAGES: readonly string[] = [
   "pcap",
   "logsource",
   "detector",
+  "firewall",
   "knock",
   "knockd",
 ];
