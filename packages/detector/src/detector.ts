@@ -30,9 +30,13 @@ export interface DetectedKnock {
 export interface DetectorOptions {
   /** The compiled knock settings (`compileKnockConfig` of `@portknock/codec`). */
   knock: KnockConfig;
-  /** A source's queue is dropped after this long without a hit (`knocktimeout`). */
+  /** A source's queue is dropped after this long without a hit (`knocktimeout`); under 2^29. */
   knockTimeoutMs: number;
-  /** Most sources with a queue at once (`maxsources`); least recently used evicted first. */
+  /**
+   * Most sources of two hits or more at once (`maxsources`), least recently used evicted first;
+   * sources of one hit wait in a probation segment of `8 × maxSources` compact records, which
+   * only they evict (README, "Floods").
+   */
   maxSources: number;
   /**
    * A hit equal in (source, source port, port) to one of the source's queued hits less than this

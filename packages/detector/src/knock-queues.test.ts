@@ -108,27 +108,110 @@ describe("per-source queues (daemon.md §2)", () => {
     expect(later?.kind).toBe("accepted");
   });
 
-  it("evicts the least recently used source at maxsources", () => {
-    const q = queues(3);
+  it("keeps one-hit sources in probation: they evict only each other, oldest first", () => {
+    const q = createKnockQueues({
+      config,
+      knockTimeoutMs: 30_000,
+      maxSources: 2,
+      probationSources: 3,
+    });
     q.push("192.0.2.1", 1000, 0);
-    q.push("192.0.2.2", 1000, 1);
-    q.push("192.0.2.3", 1000, 2);
-    q.push("192.0.2.1", 1001, 3); // touch .1: .2 is now the oldest
-    q.push("192.0.2.4", 1000, 4);
-    expect(q.size).toBe(3);
-    expect(q.counters.sourcesEvicted).toBe(1);
-    // .1 survived: finishing its knock still needs only the remaining ports.
-    const ports = knock();
-    const r = ports.map((p) => q.push("192.0.2.1", p, 5)).at(-1);
-    expect(r?.kind).toBe("accepted");
+    q.push("192.0.2.1", 1001, 1); // two hits: protected
+    q.push("192.0.2.2", 1000, 2);
+    q.push("192.0.2.2", 1001, 3); // protected too (the segment is full now)
+    for (let i = 0; i < 100; i++) q.push(`198.51.100.${i}`, 1002, 4 + i);
+    // 100 one-hit sources: 3 kept in probation, 97 overwritten, none of the protected evicted.
+    expect(q.size).toBe(5);
+    expect(q.counters).toMatchObject({
+      sourcesEvicted: 97,
+      evictedProbation: 97,
+      evictedProtected: 0,
+    });
+    // The newest one-hit sources survived: their second hit finds their first.
+    expect(q.push("198.51.100.99", 1003, 200)).toEqual({
+      kind: "queued",
+      queued: 2,
+    });
+    // ... and is promoted, evicting the least recently used protected source (.1).
+    expect(q.counters.evictedProtected).toBe(1);
+    expect(q.push("192.0.2.2", 1002, 201)).toEqual({
+      kind: "queued",
+      queued: 3,
+    });
+    expect(q.push("192.0.2.1", 1002, 202)).toEqual({
+      kind: "queued",
+      queued: 1,
+    });
+    // The oldest one-hit sources were overwritten: a second hit starts over.
+    expect(q.push("198.51.100.0", 1003, 203)).toEqual({
+      kind: "queued",
+      queued: 1,
+    });
   });
 
-  it("stays bounded under a flood of distinct sources", () => {
-    const q = queues(1000);
+  it("moves a source to the protected segment with its first hit, for any address", () => {
+    const q = queues(3);
+    const ports = knock();
+    // A second hit is not a retransmit of the first ...
+    expect(q.push("2001:db8::7", ports[0]!, 0, 40000).kind).toBe("queued");
+    expect(q.push("2001:db8::7", ports[0]!, 500, 40000).kind).toBe(
+      "retransmit",
+    );
+    expect(q.push("2001:db8::7", ports[0]!, 3000, 40000)).toEqual({
+      kind: "queued",
+      queued: 2,
+    });
+    // ... and the knock completes through both segments, the IPv6 source's hash included.
+    const v6 = createKnockQueues({
+      config,
+      knockTimeoutMs: 30_000,
+      maxSources: 1,
+      probationSources: 50,
+    });
+    const out = ports.flatMap((p, i) => [
+      v6.push("2001:db8::1", p, i * 1000),
+      ...Array.from({ length: 20 }, (_, k) =>
+        v6.push(`2001:db8:${i}::${k}`, 1000 + k, i * 1000 + k),
+      ),
+    ]);
+    expect(out.filter((o) => o.kind === "accepted")).toHaveLength(1);
+    expect(v6.counters.evictedProtected).toBe(0);
+    // Every first hit but the last 50 and the knocker's (promoted before its turn) overwritten.
+    expect(v6.counters.evictedProbation).toBe(20 * ports.length + 1 - 50 - 1);
+  });
+
+  it("expires one-hit sources after knocktimeout, swept or looked up", () => {
+    const q = queues();
+    q.push("192.0.2.1", 1000, 0);
+    q.push("192.0.2.2", 1000, 10_000);
+    expect(q.push("192.0.2.1", 1001, 30_000)).toEqual({
+      kind: "queued",
+      queued: 1,
+    });
+    expect(q.counters.sourcesExpired).toBe(1);
+    q.expire(40_000);
+    expect(q.counters.sourcesExpired).toBe(2);
+    expect(q.size).toBe(1);
+    q.expire(60_000);
+    expect(q.size).toBe(0);
+  });
+
+  it("stays bounded under a flood of distinct sources, one or two hits each", () => {
+    const q = queues(1000); // probation: 8000
     for (let i = 0; i < 50_000; i++)
       q.push(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1000 + (i % 256), i);
-    expect(q.size).toBe(1000);
-    expect(q.counters.sourcesEvicted).toBe(49_000);
+    expect(q.size).toBe(8000);
+    expect(q.counters.evictedProbation).toBe(42_000);
+    expect(q.counters.evictedProtected).toBe(0);
+    const two = queues(1000);
+    for (let i = 0; i < 50_000; i++) {
+      const ip = 0x0a000000 + i;
+      two.pushV4(ip, 1000 + (i % 256), i);
+      two.pushV4(ip, 1001 + (i % 255), i);
+    }
+    expect(two.size).toBe(1000);
+    expect(two.counters.evictedProtected).toBe(49_000);
+    expect(two.counters.evictedProbation).toBe(0);
   });
 
   it("refuses nonsense options", () => {
@@ -137,6 +220,14 @@ describe("per-source queues (daemon.md §2)", () => {
     ).toThrow(RangeError);
     expect(() =>
       createKnockQueues({ config, knockTimeoutMs: 1, maxSources: 0 }),
+    ).toThrow(RangeError);
+    expect(() =>
+      createKnockQueues({
+        config,
+        knockTimeoutMs: 1,
+        maxSources: 1,
+        probationSources: 0.5,
+      }),
     ).toThrow(RangeError);
   });
 

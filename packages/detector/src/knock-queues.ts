@@ -1,9 +1,17 @@
 /**
  * Per-source knock queues (spec: daemon.md §2). Each source IP keeps the last n ports it knocked
  * inside the span (a sliding window); after each push with n ports queued the window is decoded.
- * Queues idle for `knockTimeoutMs` are dropped, at most `maxSources` exist (least recently used
- * evicted first), and an accepted knock whose wire bytes were already accepted within the timeout
- * is dropped as a replay. Memory is bounded whatever the traffic, spoofed sources included.
+ * Queues idle for `knockTimeoutMs` are dropped, and an accepted knock whose wire bytes were
+ * already accepted within the timeout is dropped as a replay. Memory is bounded whatever the
+ * traffic, spoofed sources included.
+ *
+ * Eviction is segmented (issue #20): a source's first hit goes to the probation segment
+ * (`probation.ts`: compact one-hit records, overwritten oldest first); its second hit moves it,
+ * with both hits, to the protected segment (`source-table.ts`: at most `maxSources` full queues,
+ * least recently used evicted), which only sources with two hits or more enter. So one-hit
+ * sources, a spoofed flood's, can never evict a source that has made progress, and a first hit
+ * survives `probationSources` later first hits. The argument, with what an attacker can still do,
+ * is in the README ("Floods").
  */
 import type {
   DecodeCode,
@@ -13,6 +21,7 @@ import type {
 } from "@portknock/codec";
 import { decodeKnock, knockPortCounts } from "@portknock/codec";
 import type { SealedRefusal } from "./sealed-guard.ts";
+import { createProbation, MAX_PROBATION } from "./probation.ts";
 import {
   COUNT,
   createSourceTable,
@@ -46,17 +55,27 @@ export interface QueueCounters {
   knocksAccepted: number;
   replaysDropped: number;
   retransmitsDropped: number;
+  /** Sources evicted, from either segment (`evictedProbation + evictedProtected`). */
   sourcesEvicted: number;
+  /** One-hit sources overwritten in the probation segment by newer one-hit sources. */
+  evictedProbation: number;
+  /** Sources of two hits or more evicted from the protected segment by a newly promoted source. */
+  evictedProtected: number;
   sourcesExpired: number;
 }
 
 /** Options of `createKnockQueues`. */
 export interface KnockQueuesOptions {
   config: KnockConfig;
-  /** A source's queue is dropped after this long without a hit. */
+  /** A source's queue is dropped after this long without a hit (ms, under 2^29). */
   knockTimeoutMs: number;
-  /** Most sources with a queue at once. */
+  /** Most sources of two hits or more (the protected segment, full queues) at once. */
   maxSources: number;
+  /**
+   * Most one-hit sources (the probation segment, compact records) at once. Default
+   * `min(8 * maxSources, 2^23)`. A knock of one port has no probation segment.
+   */
+  probationSources?: number;
   /**
    * A hit equal in (source, source port, port) to one of the source's queued hits less than this
    * many ms old is a kernel retransmit, dropped (daemon.md §1): the one rule of both modes.
@@ -103,12 +122,26 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       `retransmitWindowMs must be >= 0, got ${retransmitMs}`,
     );
   }
-  if (!(knockTimeoutMs > 0)) {
-    throw new RangeError(`knockTimeoutMs must be > 0, got ${knockTimeoutMs}`);
+  // (2^29 ms: the probation segment's ages, from 31-bit stamps, are exact below it.)
+  if (!(knockTimeoutMs > 0 && knockTimeoutMs < 2 ** 29)) {
+    throw new RangeError(
+      `knockTimeoutMs must be > 0 and under 2^29 (6.2 days), got ${knockTimeoutMs}`,
+    );
   }
   if (!Number.isInteger(maxSources) || maxSources < 1) {
     throw new RangeError(
       `maxSources must be a positive integer, got ${maxSources}`,
+    );
+  }
+  const probationSources =
+    options.probationSources ?? Math.min(8 * maxSources, MAX_PROBATION);
+  if (
+    !Number.isInteger(probationSources) ||
+    probationSources < 1 ||
+    probationSources > MAX_PROBATION
+  ) {
+    throw new RangeError(
+      `probationSources must be an integer from 1 to ${MAX_PROBATION}, got ${probationSources}`,
     );
   }
   // A sealed knock with CLIENT has two lengths (IPv4 or IPv6 CLIENT): the window keeps the
@@ -123,12 +156,18 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     (_, queued) => Object.freeze({ kind: "queued", queued }),
   );
   const RETRANSMIT: HitOutcome = Object.freeze({ kind: "retransmit" });
+  // What `admit` returns instead of a slot for a hit kept in probation.
+  const FIRST_HIT = -1;
+  const FIRST_HIT_AGAIN = -2;
   // Each source's slot is a ring of n entries of two ints: the port and its source port
   // (`port | srcPort << 16`), and the time (ms) shifted left with bit 0 set when the source
   // port is known (only time differences under 2^31 ms are used). Two ints rather than three
   // keep 65,536 queues of 18 ports 4.7 MiB smaller. The retransmit test reads the queued
   // entries, the decoder a copy of the last c ports.
   const table = createSourceTable(maxSources, 2 * n);
+  // One-hit sources wait in probation, unless a single port can be a knock.
+  const probation =
+    lengths[0]! >= 2 ? createProbation(probationSources) : undefined;
   // A slot's FRESH: ports queued since the source's last accepted knock (its decodable window);
   // COUNT counts the ring's entries, kept after an acceptance so the retransmit of a knock's
   // last port is still recognised.
@@ -144,6 +183,8 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     replaysDropped: 0,
     retransmitsDropped: 0,
     sourcesEvicted: 0,
+    evictedProbation: 0,
+    evictedProtected: 0,
     sourcesExpired: 0,
   };
 
@@ -163,6 +204,8 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       table.remove(o);
       counters.sourcesExpired++;
     }
+    if (probation != null)
+      counters.sourcesExpired += probation.expire(nowMs, knockTimeoutMs);
     if (accepted.size === 0) return;
     for (const [wire, t] of accepted) {
       if (nowMs - t < knockTimeoutMs) break;
@@ -195,6 +238,67 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       }
     }
     return false;
+  }
+
+  /** A protected slot for a source (`ip` >= 0, else `source`) that has none, evicting if full. */
+  function protect(ip: number, source: string | undefined): number {
+    const slot = ip >= 0 ? table.insertV4(ip) : table.insert(source!);
+    if (table.evicted) {
+      counters.sourcesEvicted++;
+      counters.evictedProtected++;
+    }
+    return slot;
+  }
+
+  /**
+   * A hit (`entry`, `stamp` as ring entries) from a source without a protected queue: its first
+   * hit is kept in probation (FIRST_HIT); a second one, unless it repeats the first
+   * (FIRST_HIT_AGAIN, a kernel retransmit), moves the source to the protected segment with its
+   * first hit queued, and its slot is returned for the second.
+   */
+  function admit(
+    ip: number,
+    source: string | undefined,
+    entry: number,
+    stamp: number,
+    timeMs: number,
+  ): number {
+    if (probation == null) return protect(ip, source);
+    let rec = ip >= 0 ? probation.findV4(ip) : probation.findOther(source!);
+    if (rec >= 0 && probation.ageMs(rec, timeMs) >= knockTimeoutMs) {
+      probation.remove(rec); // idle past the timeout, not swept yet
+      counters.sourcesExpired++;
+      rec = -1;
+    }
+    if (rec < 0) {
+      if (ip >= 0) probation.insertV4(ip, entry, stamp);
+      else probation.insertOther(source!, entry, stamp);
+      if (probation.evicted) {
+        counters.sourcesEvicted++;
+        counters.evictedProbation++;
+      }
+      return FIRST_HIT;
+    }
+    const first = probation.entry(rec);
+    const firstStamp = probation.stamp(rec);
+    if (
+      (stamp & 1) === 1 &&
+      retransmitMs > 0 &&
+      first === entry &&
+      (firstStamp & 1) === 1 &&
+      (((stamp & ~1) - (firstStamp & ~1)) | 0) >>> 1 < retransmitMs
+    ) {
+      return FIRST_HIT_AGAIN;
+    }
+    probation.remove(rec);
+    const slot = protect(ip, source);
+    const m = slot * META_INTS;
+    windows[slot * 2 * n] = first;
+    windows[slot * 2 * n + 1] = firstStamp;
+    meta[m + HEAD] = 1 % n;
+    meta[m + COUNT] = 1;
+    meta[m + FRESH] = 1;
+    return slot;
   }
 
   function push(
@@ -242,9 +346,18 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       counters.sourcesExpired++;
       slot = -1;
     }
+    const entry = srcPort >= 0 ? port | (srcPort << 16) : port;
+    const stamp = (t << 1) | (srcPort >= 0 ? 1 : 0);
     if (slot < 0) {
-      slot = ip >= 0 ? table.insertV4(ip) : table.insert(source!);
-      if (table.evicted) counters.sourcesEvicted++;
+      slot = admit(ip, source, entry, stamp, timeMs);
+      if (slot === FIRST_HIT) {
+        counters.hitsQueued++;
+        return QUEUED[1]!;
+      }
+      if (slot === FIRST_HIT_AGAIN) {
+        counters.retransmitsDropped++;
+        return RETRANSMIT;
+      }
     } else {
       if (
         srcPort >= 0 &&
@@ -260,8 +373,8 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     const m = slot * META_INTS;
     const head = meta[m + HEAD]!;
     const e = base + 2 * head;
-    windows[e] = srcPort >= 0 ? port | (srcPort << 16) : port;
-    windows[e + 1] = (t << 1) | (srcPort >= 0 ? 1 : 0);
+    windows[e] = entry;
+    windows[e + 1] = stamp;
     const next = head + 1 === n ? 0 : head + 1;
     meta[m + HEAD] = next;
     times[slot * TIME_STRIDE + TIME] = timeMs;
@@ -308,7 +421,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     pushV4,
     expire,
     get size(): number {
-      return table.size;
+      return table.size + (probation?.size ?? 0);
     },
     counters,
   };
