@@ -20,7 +20,9 @@ const COUNTERS: DaemonCounters = {
     knocksAccepted: 20,
     replaysDropped: 1,
     retransmitsDropped: 5,
-    sourcesEvicted: 0,
+    sourcesEvicted: 9,
+    evictedProbation: 6,
+    evictedProtected: 3,
     sourcesExpired: 4,
   },
   knocksAccepted: 20,
@@ -103,6 +105,12 @@ describe("formatMetrics (#15)", () => {
       page.value("portknock_rejections_total", { code: "KNOCK_REPLAY" }),
     ).toBe(1);
     expect(page.value("portknock_capture_received_total")).toBe(1100);
+    expect(
+      page.value("portknock_sources_evicted_total", { segment: "probation" }),
+    ).toBe(6);
+    expect(
+      page.value("portknock_sources_evicted_total", { segment: "protected" }),
+    ).toBe(3);
     expect(
       page.value("portknock_capture_dropped_total", { stage: "queue" }),
     ).toBe(6);

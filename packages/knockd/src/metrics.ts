@@ -53,6 +53,7 @@ export const METRICS_LABEL_VALUES: Readonly<Record<string, readonly string[]>> =
     reason: Object.keys(DECODE_REASONS),
     code: Object.keys(REJECTION_CODES),
     stage: ["queue", "kernel", "interface"],
+    segment: ["probation", "protected"],
   };
 
 /** Figures of the process itself, read at scrape time (`readProcessFigures`). */
@@ -160,8 +161,11 @@ export function formatMetrics(s: MetricsSnapshot): string {
   );
   counter(
     "portknock_sources_evicted_total",
-    "Source queues evicted because maxsources was reached.",
-    c.queue.sourcesEvicted,
+    "Sources evicted, by segment: probation (one-hit sources, 8 x maxsources records) and protected (queues of sources with two hits or more, maxsources).",
+    [
+      [{ segment: "probation" }, c.queue.evictedProbation],
+      [{ segment: "protected" }, c.queue.evictedProtected],
+    ],
   );
   counter(
     "portknock_sources_expired_total",
