@@ -19,14 +19,17 @@
 //   mkdir /tmp/pk-base && git archive 71e432d | tar -x -C /tmp/pk-base   (in this repository)
 //   cd /tmp/pk-base && pnpm install --offline && (cd packages/pcap && pnpm run install) && pnpm build
 //   FLOOD_BASE=/tmp/pk-base node tools/bench/run.js flood
-// Other settings: FLOOD_RUNS (runs per row, default 3), FLOOD_ONLY (run only the rows whose label
-// and policy contain this text, e.g. "200k/s" or "FLOOD_BASE").
+// Other settings: FLOOD_RUNS (runs per row, default 3), FLOOD_ONLY (run only the rows, in-process
+// and live, whose label and policy contain this text, e.g. "200k/s" or "FLOOD_BASE"),
+// FLOOD_NODE_FLAGS (node options put before knockd's bin, e.g. "--max-semi-space-size=2", to
+// measure their effect).
 // Run alone (it is a real-time bench): pnpm build && node tools/bench/run.js flood
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdtempSync,
+  realpathSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -68,6 +71,9 @@ async function inProcess() {
       build(root, "codec/dist/index.js")
     );
     for (const perSource of [1, 2]) {
+      const label = `pushColumns, ${perSource} SYN per spoofed source, ${policy}`;
+      const only = process.env.FLOOD_ONLY;
+      if (only && !label.includes(only)) continue;
       const detector = createDetector({
         knock: compileKnockConfigOrThrow(KNOCK),
         knockTimeoutMs: 30_000,
@@ -92,7 +98,7 @@ async function inProcess() {
       };
       let next = 0;
       const r = bench(
-        `pushColumns, ${perSource} SYN per spoofed source, ${policy}`,
+        label,
         (n) => {
           for (let done = 0; done < n; done += B) {
             for (let i = 0; i < B; i++) {
@@ -246,9 +252,67 @@ function procStats(pid) {
   };
 }
 
+// Where knockd's resident memory is, from /proc/PID/smaps (KiB of Rss per mapping, summed by
+// kind): the Node binary's file pages, the packet sockets' capture rings (mapped from the
+// socket, counted as file pages), other files (shared libraries, the addon), malloc's brk heap,
+// and the other anonymous mappings (V8's heap, typed arrays, mmapped malloc arenas, stacks).
+function smapsBreakdown(pid) {
+  const kinds = { binary: 0, ring: 0, libs: 0, brk: 0, anon: 0 };
+  let kind = "anon";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      const path = line.split(/\s+/).slice(5).join(" ");
+      kind =
+        path === "" || path === "[stack]" || path.startsWith("[anon")
+          ? "anon"
+          : path === "[heap]"
+            ? "brk"
+            : path.startsWith("socket:")
+              ? "ring"
+              : path === NODE_BINARY
+                ? "binary"
+                : path.startsWith("/")
+                  ? "libs"
+                  : "anon"; // [vdso], [vvar]: not counted in Rss
+    } else if (line.startsWith("Rss:")) {
+      kinds[kind] += Number(/(\d+)/.exec(line)[1]);
+    }
+  }
+  return kinds;
+}
+const NODE_BINARY = realpathSync(process.execPath);
+
+/** Samples `smapsBreakdown` every `everyMs` and keeps the peak of each kind and of the total. */
+function sampleMemory(pid, everyMs = 100) {
+  const peak = { binary: 0, ring: 0, libs: 0, brk: 0, anon: 0, total: 0 };
+  const take = () => {
+    try {
+      const k = smapsBreakdown(pid);
+      let total = 0;
+      for (const [name, kib] of Object.entries(k)) {
+        peak[name] = Math.max(peak[name], kib);
+        total += kib;
+      }
+      peak.total = Math.max(peak.total, total);
+    } catch {
+      // the process has exited
+    }
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return () => {
+    clearInterval(timer);
+    take();
+    return Object.fromEntries(
+      Object.entries(peak).map(([name, kib]) => [name, kib / 1024]),
+    );
+  };
+}
+
 function startKnockd(ns, root, conf, cpu) {
   const argv = [
     process.execPath,
+    ...(process.env.FLOOD_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
     build(root, "knockd/bin/knockd.js"),
     "-conf",
     conf,
@@ -317,6 +381,7 @@ async function liveRun(env, root, rate, perSource, gapsMs) {
     await d.waitFor(/"ready"|\bready\b/, 0);
     await sleep(300);
     const before = procStats(d.child.pid);
+    const stopSampling = sampleMemory(d.child.pid);
     const from = d.log().length;
     const leadMs = 1500;
     const floodMs = leadMs + gapsMs.reduce((a, b) => a + b, 0) + 2000;
@@ -352,6 +417,7 @@ async function liveRun(env, root, rate, perSource, gapsMs) {
       throw new Error(`the knock has ${k} ports, expected ${KNOCK_PORTS}`);
     await sleep(500); // the capture drains
     const after = procStats(d.child.pid);
+    const peak = stopSampling();
     const mark = d.log().length;
     d.child.kill("SIGUSR1");
     const counters = JSON.parse(await d.waitFor(/"event":"counters"/, mark));
@@ -370,6 +436,7 @@ async function liveRun(env, root, rate, perSource, gapsMs) {
       anonMiB: after.anonMiB,
       fileMiB: after.fileMiB,
       shmemMiB: after.shmemMiB,
+      peak,
       evicted: counters.queue.sourcesEvicted,
       evictedProbation: counters.queue.evictedProbation,
       evictedProtected: counters.queue.evictedProtected,
@@ -515,7 +582,7 @@ async function live() {
             ? fmt(r.evicted)
             : `${fmt(r.evictedProbation)} / ${fmt(r.evictedProtected)}`;
         rows.push(
-          `| ${label} | ${policy} | ${run} | ${fmt(r.offered)} | ${perGap(gapsMs[0])} / ${perGap(gapsMs[1])} | ${fmt(r.received)} | ${fmt(r.dropped)} | ${r.accepted ? "yes" : "**no**"} | ${r.cpuUsPerPacket.toFixed(2)} | ${r.hwmMiB.toFixed(0)} (${r.anonMiB.toFixed(0)} + ${r.fileMiB.toFixed(0)} + ${r.shmemMiB.toFixed(0)}) | ${evicted} |`,
+          `| ${label} | ${policy} | ${run} | ${fmt(r.offered)} | ${perGap(gapsMs[0])} / ${perGap(gapsMs[1])} | ${fmt(r.received)} | ${fmt(r.dropped)} | ${r.accepted ? "yes" : "**no**"} | ${r.cpuUsPerPacket.toFixed(2)} | ${r.hwmMiB.toFixed(0)} | ${r.peak.anon.toFixed(0)} / ${r.peak.brk.toFixed(0)} / ${r.peak.binary.toFixed(0)} / ${r.peak.ring.toFixed(0)} / ${r.peak.libs.toFixed(0)} | ${r.anonMiB.toFixed(0)} + ${r.fileMiB.toFixed(0)} + ${r.shmemMiB.toFixed(0)} | ${evicted} |`,
         );
         console.error(rows.at(-1));
       }
@@ -527,8 +594,8 @@ async function live() {
   }
   return [
     `live veth (sender: pcap_inject of 54-byte IPv4 SYNs with valid checksums, each from a new spoofed source or two from each, paced per 1 ms, ${env.pin ? "sender on CPU 0, knockd on CPU 1" : "not pinned"}; knockd network mode with default maxsources, -test; the knock: sealed CLIENT,PORT,FLAG0, 14 ports, one TCP connect each, from the client namespace, starting 1.5 s into the flood):`,
-    "| flood (target rate) | policy | run | pkt/s reached | new spoofed sources in the knock's first gap / in each other gap | pcap received | pcap dropped | knock accepted | knockd CPU µs/packet | knockd peak RSS MiB (at the end: anon + file + shmem) | evicted (probation / protected) |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| flood (target rate) | policy | run | pkt/s reached | new spoofed sources in the knock's first gap / in each other gap | pcap received | pcap dropped | knock accepted | knockd CPU µs/packet | knockd peak RSS MiB (VmHWM) | peaks in smaps per 100 ms, MiB: anonymous / malloc brk / Node binary / capture ring / other files | at the end, MiB: RssAnon + RssFile + RssShmem | evicted (probation / protected) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
     BASE
       ? ""
