@@ -22,7 +22,8 @@
 // Other settings: FLOOD_RUNS (runs per row, default 3), FLOOD_ONLY (run only the rows, in-process
 // and live, whose label and policy contain this text, e.g. "200k/s" or "FLOOD_BASE"),
 // FLOOD_NODE_FLAGS (node options put before knockd's bin, e.g. "--max-semi-space-size=2", to
-// measure their effect).
+// measure their effect; "--import ./tools/bench/heap-probe.js" with HEAP_PROBE_OUT=FILE records
+// knockd's V8 heap spaces and event-loop stalls, see that file).
 // Run alone (it is a real-time bench): pnpm build && node tools/bench/run.js flood
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
