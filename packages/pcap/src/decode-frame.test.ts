@@ -376,13 +376,25 @@ describe("decodeFrame", () => {
     );
   });
 
-  it("round-trips the header fields of any TCP/UDP packet", () => {
+  it("round-trips the header fields of any TCP/UDP packet (from a unicast source)", () => {
     const v4 = fc
       .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255))
       .map((b) => b.join("."));
+    // Sources 1–126 and 128–223: what FRAME_MARTIAN_SOURCE leaves (tested on its own above).
+    const unicast = fc
+      .tuple(
+        fc.oneof(
+          fc.integer({ min: 1, max: 126 }),
+          fc.integer({ min: 128, max: 223 }),
+        ),
+        fc.nat(255),
+        fc.nat(255),
+        fc.nat(255),
+      )
+      .map((b) => b.join("."));
     fc.assert(
       fc.property(
-        v4,
+        unicast,
         v4,
         fc.nat(65535),
         fc.nat(65535),
@@ -422,5 +434,69 @@ describe("decodeFrame", () => {
     expect(packet(decodeFrame(frame, "ethernet", META)).tcpFlags).toBe(
       SYN | ACK,
     );
+  });
+});
+
+describe("sources no knocker can have (#16)", () => {
+  const syn = (src: string, dst: string): Uint8Array =>
+    src.includes(":")
+      ? ethernet(
+          ipv6({
+            src,
+            dst,
+            protocol: 6,
+            payload: tcp({ srcPort: 1, dstPort: 2000 }),
+          }),
+        )
+      : ethernet(
+          ipv4({
+            src,
+            dst,
+            protocol: 6,
+            payload: tcp({ srcPort: 1, dstPort: 2000 }),
+          }),
+        );
+
+  it.each([
+    ["0.0.0.0", "192.0.2.1"],
+    ["0.1.2.3", "192.0.2.1"],
+    ["224.0.0.1", "192.0.2.1"],
+    ["239.255.255.250", "192.0.2.1"],
+    ["240.0.0.1", "192.0.2.1"],
+    ["255.255.255.255", "192.0.2.1"],
+    ["127.0.0.1", "192.0.2.1"],
+    ["::", "2001:db8::1"],
+    ["ff02::1", "2001:db8::1"],
+    ["::ffff:192.0.2.7", "2001:db8::1"],
+    ["::1", "2001:db8::1"],
+  ])("%s → %s is FRAME_MARTIAN_SOURCE, with its source", (src, dst) => {
+    const r = decodeFrame(syn(src, dst), "ethernet", META);
+    expect(r).toMatchObject({ ok: false, code: "FRAME_MARTIAN_SOURCE" });
+  });
+
+  it.each([
+    ["127.0.0.1", "127.0.0.1"],
+    ["127.0.0.2", "127.0.0.1"],
+    ["::1", "::1"],
+    ["223.255.255.254", "192.0.2.1"],
+    ["1.0.0.1", "192.0.2.1"],
+    ["2001:db8::7", "2001:db8::1"],
+    ["fe80::1", "fe80::2"],
+    ["64:ff9b::c000:207", "2001:db8::1"],
+  ])("%s → %s is a packet (loopback to loopback is real)", (src, dst) => {
+    expect(packet(decodeFrame(syn(src, dst), "ethernet", META)).srcIp).toBe(
+      src,
+    );
+  });
+
+  it("an IPv6 header with payload length 0 is FRAME_BAD_IP_HEADER", () => {
+    const frame = syn("2001:db8::7", "2001:db8::1");
+    // Ethernet (14) + the payload length at bytes 4–5 of the IPv6 header.
+    frame[14 + 4] = 0;
+    frame[14 + 5] = 0;
+    expect(decodeFrame(frame, "ethernet", META)).toMatchObject({
+      ok: false,
+      code: "FRAME_BAD_IP_HEADER",
+    });
   });
 });

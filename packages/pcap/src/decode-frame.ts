@@ -76,7 +76,9 @@ export type DecodeFrameResult =
  * Decodes a captured frame of link type `linkType` down to its TCP or UDP header (spec: daemon.md
  * §1). IPv4 options are skipped; non-first fragments are rejected (`FRAME_FRAGMENT`: they carry
  * no ports); IPv6 hop-by-hop, routing, destination-options, fragment and AH extension headers are
- * skipped (at most 8). Cooked (SLL) frames this host sent are rejected (`FRAME_OUTGOING`).
+ * skipped (at most 8). Cooked (SLL) frames this host sent are rejected (`FRAME_OUTGOING`), and so
+ * are packets whose source no knocker can have (`FRAME_MARTIAN_SOURCE`: unspecified, multicast,
+ * reserved, broadcast, IPv4-mapped, or loopback towards a non-loopback destination).
  * Anything else is a `FrameRejectCode`, never an exception.
  */
 export function decodeFrame(
@@ -105,6 +107,36 @@ interface IpFields {
   id: number | undefined;
 }
 
+/**
+ * Whether an IPv4 packet's source can be no knocker's: 0.0.0.0/8, multicast (224/4), reserved and
+ * broadcast (240/4), or loopback (127/8) towards a destination that is not loopback (a real
+ * loopback packet has both ends there; one arriving from outside is spoofed).
+ */
+function martianV4(b: Uint8Array, off: number): boolean {
+  const s = b[off + 12] ?? 0;
+  if (s === 0 || s >= 224) return true;
+  return s === 127 && (b[off + 16] ?? 0) !== 127;
+}
+
+function isV6Loopback(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 15; i++) if ((b[at + i] ?? 0) !== 0) return false;
+  return (b[at + 15] ?? 0) === 1;
+}
+
+/**
+ * Whether an IPv6 packet's source can be no knocker's: unspecified (`::`), multicast (ff00::/8),
+ * IPv4-mapped (`::ffff:0:0/96`, never on the wire), or `::1` towards another destination.
+ */
+function martianV6(b: Uint8Array, off: number): boolean {
+  const at = off + 8;
+  if ((b[at] ?? 0) === 0xff) return true;
+  let zeros = 0;
+  while (zeros < 16 && (b[at + zeros] ?? 0) === 0) zeros++;
+  if (zeros === 16) return true; // ::
+  if (zeros === 10 && b[at + 10] === 0xff && b[at + 11] === 0xff) return true;
+  return isV6Loopback(b, at) && !isV6Loopback(b, off + 24);
+}
+
 function decodeIpv4(
   b: Uint8Array,
   off: number,
@@ -120,6 +152,8 @@ function decodeIpv4(
   if (vihl >> 4 !== 4 || headerLength < 20 || length < headerLength) {
     return { ok: false, code: "FRAME_BAD_IP_HEADER", srcIp };
   }
+  if (martianV4(b, off))
+    return { ok: false, code: "FRAME_MARTIAN_SOURCE", srcIp };
   if ((be16(b, off + 6) & 0x1fff) !== 0) {
     return { ok: false, code: "FRAME_FRAGMENT", srcIp };
   }
@@ -148,8 +182,11 @@ function decodeIpv6(
   if (b.length < off + 40) return TRUNCATED;
   const first = b[off] ?? 0;
   const srcIp = formatIpv6(b, off + 8);
-  if (first >> 4 !== 6)
+  // A payload length of 0 is a jumbogram at best; no SYN or knock datagram is one.
+  if (first >> 4 !== 6 || be16(b, off + 4) === 0)
     return { ok: false, code: "FRAME_BAD_IP_HEADER", srcIp };
+  if (martianV6(b, off))
+    return { ok: false, code: "FRAME_MARTIAN_SOURCE", srcIp };
   let next = b[off + 6] ?? 0;
   let l4 = off + 40;
   let id: number | undefined;

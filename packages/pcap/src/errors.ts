@@ -22,7 +22,9 @@ export type FrameRejectCode =
   /** The TCP header's data offset is below 5 words. */
   | "FRAME_BAD_TCP_HEADER"
   /** A cooked (SLL) frame this host sent, not one it received. */
-  | "FRAME_OUTGOING";
+  | "FRAME_OUTGOING"
+  /** A source no knocker can have: unspecified, multicast, reserved, broadcast, IPv4-mapped, loopback from outside. */
+  | "FRAME_MARTIAN_SOURCE";
 
 /** Every `FrameRejectCode`, for counters. */
 export const FRAME_REJECT_CODES: readonly FrameRejectCode[] = [
@@ -34,6 +36,7 @@ export const FRAME_REJECT_CODES: readonly FrameRejectCode[] = [
   "FRAME_UNSUPPORTED_PROTOCOL",
   "FRAME_BAD_TCP_HEADER",
   "FRAME_OUTGOING",
+  "FRAME_MARTIAN_SOURCE",
 ];
 
 /** Codes of `<ethfilter>` diagnostics produced by `compileEthFilter`. */

@@ -60,7 +60,7 @@ function decoded(frame: Uint8Array): DecodedPacket {
   return r.packet;
 }
 
-const syn = (dst: string, src = "127.0.0.1", flags = SYN): DecodedPacket =>
+const syn = (dst: string, src = "192.0.2.9", flags = SYN): DecodedPacket =>
   decoded(tcpFrame({ src, dst, srcPort: 40000, dstPort: 1500, flags }));
 
 describe("compileEthFilter + matchEthFilter", () => {

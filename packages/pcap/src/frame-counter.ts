@@ -51,6 +51,8 @@ const MESSAGES: Record<FrameRejectCode, string> = {
   FRAME_UNSUPPORTED_PROTOCOL: "neither TCP nor UDP",
   FRAME_BAD_TCP_HEADER: "TCP data offset below 5 words",
   FRAME_OUTGOING: "frame sent by this host",
+  FRAME_MARTIAN_SOURCE:
+    "a source no knocker can have (unspecified, multicast, broadcast, loopback from outside)",
 };
 
 /** Options of `createFrameCounter`. */
