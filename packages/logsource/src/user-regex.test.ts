@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileLogFormat } from "./log-format.ts";
 import { parseLogLine } from "./parse-log-line.ts";
+import { reviveLogFormat } from "./revive-format.ts";
 import { LinearRegex, compileLinearRegex } from "./user-regex.ts";
 
 // Runs of the property tests: a bounded number in CI, more with PORTKNOCK_REGEX_FUZZ_RUNS=100000.
@@ -89,6 +90,27 @@ describe("compileLinearRegex: JavaScript's meaning on the linear-time engine", (
     const r = compileLinearRegex("(?:x)(?<port>\\d+)|([a-z])");
     expect(r.ok && r.groups).toBe(2);
     expect(linear("(?:x)(?<port>\\d+)|([a-z])").exec("x22")?.[1]).toBe("22");
+  });
+
+  it("survives the structured clone to a replay worker: compiled again from its source", () => {
+    const at = { kind: "config", file: "k.conf", line: 1 } as const;
+    const { format } = compileLogFormat({
+      name: "mine",
+      where: at,
+      required: { text: "KNOCK", where: at },
+      ipclient: { text: "SRC=(\\S+)", where: at },
+      port: { text: "DPT=(\\d+)", where: at },
+    });
+    if (!format) throw new Error("no format");
+    const cloned = structuredClone(format);
+    expect(cloned.ipclient).not.toBeInstanceOf(LinearRegex); // only { source } arrives
+    const revived = reviveLogFormat(cloned);
+    expect(revived.ipclient).toBeInstanceOf(LinearRegex);
+    expect(revived.srcport).toBeUndefined();
+    const line = "KNOCK SRC=10.1.2.3 DPT=2222";
+    expect(parseLogLine(line, revived, "f", 0)).toEqual(
+      parseLogLine(line, format, "f", 0),
+    );
   });
 
   it("compat: a group inside a repetition keeps its last iteration (Perl's rule)", () => {
