@@ -40,3 +40,5 @@ export type { Io } from "./io.ts";
 export { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, quietBrokenPipe } from "./io.ts";
 export type { RegexHazard } from "./regex-safety.ts";
 export { findBacktrackingHazard } from "./regex-safety.ts";
+export type { RegexFlags, TranslateRegexResult } from "./translate-regex.ts";
+export { translateRegex, MAX_REPEAT } from "./translate-regex.ts";

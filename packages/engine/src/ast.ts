@@ -3,6 +3,7 @@
  * load by `parseCondition` / `parseStateStatements`. Offsets are character offsets into the
  * source text, for runtime messages.
  */
+import type { ConditionRegex } from "./compile-regex.ts";
 import type { Cidr } from "./ip-address.ts";
 
 /** Binary operators, symbolic and word forms kept apart (they differ in precedence only). */
@@ -50,7 +51,7 @@ export type Expr =
       type: "match";
       negate: boolean;
       subject: Expr;
-      regex: RegExp;
+      regex: ConditionRegex;
       offset: number;
     }
   | { type: "abs"; arg: Expr; offset: number }

@@ -16,7 +16,10 @@ export type LoadCode =
   | "ENGINE_UNKNOWN_FUNCTION"
   /** A function called with the wrong number of arguments. */
   | "ENGINE_BAD_ARGUMENTS"
-  /** A `/regex/` that JavaScript cannot compile, or uses a Perl-only construct. */
+  /**
+   * A `/regex/` that JavaScript cannot compile, or that uses a Perl-only escape or a construct
+   * the linear-time engine cannot run (a back-reference, a lookaround, a count over 1000).
+   */
   | "ENGINE_BAD_REGEX"
   /** A literal CIDR in `inside()` that is not `address/prefix`. */
   | "ENGINE_BAD_CIDR"

@@ -96,6 +96,9 @@ describe("parseCondition errors", () => {
     ["IP =~ /[/", "ENGINE_SYNTAX", 19],
     ["IP =~ /\\Afoo/", "ENGINE_BAD_REGEX", 19],
     ["IP =~ /x/x", "ENGINE_BAD_REGEX", 19],
+    // #16: what the linear-time engine cannot run is refused at load, not changed
+    ["IP =~ /^10(?=\\.)/", "ENGINE_BAD_REGEX", 19],
+    ["IP =~ /(\\d)\\1/", "ENGINE_BAD_REGEX", 19],
     ['inside(IP, "10.0.0.0/33")', "ENGINE_BAD_CIDR", 24],
     ["1 < 2 < 3", "ENGINE_SYNTAX", 19],
     ["PORT == 10.1.1.1", "ENGINE_SYNTAX", 21],

@@ -51,8 +51,14 @@ for (;;) {
 function transpileSources(): void {
   const out = tempDir();
   const require = createRequire(import.meta.url);
-  const urls = ["@portknock/config", "@portknock/core"].map(
-    (name) => [name, pathToFileURL(require.resolve(name)).href] as const,
+  const urls = ["@portknock/config", "@portknock/core", "re2js"].map(
+    (name) =>
+      [
+        name,
+        // re2js resolves to its CommonJS build here: its ESM build sits beside it.
+        pathToFileURL(require.resolve(name).replace(/index\.cjs$/, "index.js"))
+          .href,
+      ] as const,
   );
   for (const name of readdirSync(SRC)) {
     if (!name.endsWith(".ts") || name.endsWith(".test.ts")) continue;

@@ -21,12 +21,13 @@ export type RejectCode =
 
 /** Codes of `<logformat>` diagnostics produced by `compileLogFormat`. */
 export type FormatCode =
-  /** JavaScript cannot compile the regex, or it uses a Perl-only construct. */
+  /**
+   * JavaScript cannot compile the regex, it uses a Perl-only escape, or a construct the
+   * linear-time engine cannot run (a back-reference, a lookaround, a count over 1000).
+   */
   | "LOG_FORMAT_BAD_REGEX"
   /** A value regex (all but `required`) has no capture group. */
   | "LOG_FORMAT_NO_CAPTURE"
-  /** The regex could backtrack catastrophically (nested or ambiguous repetition). */
-  | "LOG_FORMAT_BACKTRACKING"
   /** `ipclient` or `port` is missing. */
   | "LOG_FORMAT_MISSING_KEY";
 

@@ -4,15 +4,15 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IPTABLES_LOG_FORMAT } from "./builtin-iptables.ts";
 import type { CompiledLogFormat } from "./log-format.ts";
-import { builtinLogFormat, compileLogFormat } from "./log-format.ts";
+import { builtinLogFormat } from "./log-format.ts";
 import type { ParseLogLineResult } from "./parse-log-line.ts";
 import { parseLogLine } from "./parse-log-line.ts";
 
 const builtin = builtinLogFormat("iptables");
-const viaRegex = compileLogFormat(IPTABLES_LOG_FORMAT)
-  .format as CompiledLogFormat;
+// The built-in regexes run as regexes (V8's: they use lookarounds, which a <logformat> block
+// cannot, issue #16), against the hand-written extractor.
+const viaRegex: CompiledLogFormat = { ...builtin, builtin: undefined };
 const parse = (line: string): ParseLogLineResult =>
   parseLogLine(line, builtin, "fw:1", 1000);
 

@@ -17,6 +17,7 @@ export {
   selectLogFormat,
   BUILTIN_LOG_FORMAT_NAMES,
 } from "./log-format.ts";
+export type { LineRegex } from "./user-regex.ts";
 export {
   IPTABLES_LOG_FORMAT,
   IPTABLES_REGEX_SOURCES,

@@ -1,6 +1,7 @@
 /**
  * `<logformat NAME>` blocks compiled once at start-up (spec: daemon.md §1, config.md). Pure.
- * Each regex is a JavaScript regex without flags; the value of a key is its first capture group.
+ * Each regex is written as a JavaScript regex without flags, and runs on the linear-time engine
+ * (`user-regex.ts`, issue #16); the value of a key is its first capture group.
  * Config::General has already turned `\#` into `#` (an unescaped `#` starts a comment there), so
  * a regex that needs a literal hash is written `\#` in the file.
  */
@@ -10,7 +11,8 @@ import { quoteValue } from "@portknock/core";
 import { compiledIptablesFormat } from "./builtin-iptables.ts";
 import type { FormatCode } from "./errors.ts";
 import { LogSourceError } from "./errors.ts";
-import { findBacktrackingHazard } from "@portknock/core";
+import type { LineRegex } from "./user-regex.ts";
+import { compileLinearRegex } from "./user-regex.ts";
 
 /** A `<logformat>` block, plus the optional `srcport` regex (the built-in format has one). */
 export interface LogFormatSource extends LogFormatConfig {
@@ -18,16 +20,19 @@ export interface LogFormatSource extends LogFormatConfig {
   srcport?: LocatedText;
 }
 
-/** A log format ready for `parseLogLine`: every regex compiled once. */
+/**
+ * A log format ready for `parseLogLine`: every regex compiled once. A `<logformat>` block's
+ * regexes are `LinearRegex`es (linear time); the built-in format's are V8 `RegExp`s.
+ */
 export interface CompiledLogFormat {
   readonly name: string;
-  readonly required: RegExp | undefined;
-  readonly interface: RegExp | undefined;
-  readonly protocol: RegExp | undefined;
-  readonly ipserver: RegExp | undefined;
-  readonly ipclient: RegExp;
-  readonly port: RegExp;
-  readonly srcport: RegExp | undefined;
+  readonly required: LineRegex | undefined;
+  readonly interface: LineRegex | undefined;
+  readonly protocol: LineRegex | undefined;
+  readonly ipserver: LineRegex | undefined;
+  readonly ipclient: LineRegex;
+  readonly port: LineRegex;
+  readonly srcport: LineRegex | undefined;
   /**
    * Set for built-in formats: `parseLogLine` then runs a hand-written extractor that gives the
    * same results as the regexes above, faster.
@@ -71,18 +76,18 @@ const PERL_ONLY = new Set([
 ]);
 
 /**
- * Compiles a `<logformat>` block. Never throws: a regex that JavaScript cannot compile or that
- * uses a Perl-only escape (`LOG_FORMAT_BAD_REGEX`), a value regex without a capture group
- * (`LOG_FORMAT_NO_CAPTURE`), a regex that could backtrack catastrophically
- * (`LOG_FORMAT_BACKTRACKING`, see `regex-safety.ts`) and a missing `ipclient` or `port`
- * (`LOG_FORMAT_MISSING_KEY`) are error diagnostics at the line of the key.
+ * Compiles a `<logformat>` block for the linear-time engine. Never throws: a regex that
+ * JavaScript cannot compile, that uses a Perl-only escape, or that uses a construct the
+ * linear-time engine cannot run (a back-reference, a lookaround; the diagnostic names it) is
+ * `LOG_FORMAT_BAD_REGEX`; a value regex without a capture group `LOG_FORMAT_NO_CAPTURE`; a
+ * missing `ipclient` or `port` `LOG_FORMAT_MISSING_KEY`; each an error at the line of the key.
  */
 export function compileLogFormat(
   config: LogFormatSource,
 ): CompileLogFormatResult {
   const diagnostics: Diagnostic<FormatCode>[] = [];
   const label = `<logformat ${config.name}>`;
-  const compile = (key: string, value: LocatedText): RegExp | undefined => {
+  const compile = (key: string, value: LocatedText): LineRegex | undefined => {
     const fail = (code: FormatCode, message: string): undefined => {
       diagnostics.push({
         code,
@@ -109,39 +114,19 @@ export function compileLogFormat(
         );
       }
     }
-    let regex: RegExp;
-    try {
-      regex = new RegExp(text);
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      return fail(
-        "LOG_FORMAT_BAD_REGEX",
-        `invalid regex ${quoteValue(text)}: ${detail}`,
-      );
-    }
-    const groups = (new RegExp(`${text}|`).exec("")?.length ?? 1) - 1;
-    if (key !== "required" && groups === 0) {
+    const compiled = compileLinearRegex(text);
+    if (!compiled.ok) return fail("LOG_FORMAT_BAD_REGEX", compiled.message);
+    if (key !== "required" && compiled.groups === 0) {
       return fail(
         "LOG_FORMAT_NO_CAPTURE",
         `regex ${quoteValue(text)} has no capture group; its first group (…) is the value`,
       );
     }
-    const hazard = findBacktrackingHazard(text);
-    if (hazard !== undefined) {
-      const why =
-        hazard.kind === "nested-repetition"
-          ? "repeats a repetition"
-          : "repeats alternatives that can start with the same character";
-      return fail(
-        "LOG_FORMAT_BACKTRACKING",
-        `regex could backtrack catastrophically: ${quoteValue(hazard.fragment)} ${why}`,
-      );
-    }
-    return regex;
+    return compiled.regex;
   };
 
   const required = config.required && compile("required", config.required);
-  const compiled: Partial<Record<(typeof VALUE_KEYS)[number], RegExp>> = {};
+  const compiled: Partial<Record<(typeof VALUE_KEYS)[number], LineRegex>> = {};
   for (const key of VALUE_KEYS) {
     const value = config[key];
     if (value === undefined) {

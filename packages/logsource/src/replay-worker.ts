@@ -136,6 +136,12 @@ while (job === undefined) {
   });
 }
 const data: ReplayWorkerData = job;
+// A `<logformat>` block's regexes come as their sources (the linear-time engine's compiled form
+// is not cloned): compiled again here, the engine loaded only then.
+if (data.format.builtin === undefined) {
+  const { reviveLogFormat } = await import("./revive-format.ts");
+  data.format = reviveLogFormat(data.format);
+}
 const post = (r: BlockResult): void => {
   r.epoch = data.epoch;
   port.postMessage(r, columnBuffers(r));

@@ -5,16 +5,16 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IPTABLES_LOG_FORMAT } from "../src/builtin-iptables.ts";
 import type { CompiledLogFormat } from "../src/log-format.ts";
-import { builtinLogFormat, compileLogFormat } from "../src/log-format.ts";
+import { builtinLogFormat } from "../src/log-format.ts";
 import { parseLogLine, parseLogRecord } from "../src/parse-log-line.ts";
 import { readLogFile } from "../src/read-log-file.ts";
 import { fixture } from "./helpers.ts";
 
 const builtin = builtinLogFormat("iptables");
-const viaRegex = compileLogFormat(IPTABLES_LOG_FORMAT)
-  .format as CompiledLogFormat;
+// The built-in regexes run as regexes (V8's: they use lookarounds, which a <logformat> block
+// cannot, issue #16), against the hand-written extractor.
+const viaRegex: CompiledLogFormat = { ...builtin, builtin: undefined };
 const expected = JSON.parse(
   readFileSync(fixture("expected.json"), "utf8"),
 ) as Record<string, Record<string, object>>;
