@@ -3,10 +3,15 @@
  * knock span whose packets are dropped (and logged to NFLOG in file mode), and the default
  * lifetime of a grant. Checked here, before any command runs. Pure.
  */
-import { quoteValue } from "@portknock/core";
+
 import { FirewallError } from "./errors.ts";
 import type { FirewallProtocol } from "./grant.ts";
-import { checkLifetime, checkPort, checkProtocol } from "./grant.ts";
+import {
+  checkLifetime,
+  checkPort,
+  checkProtocol,
+  describeValue,
+} from "./grant.ts";
 
 /** A port closed to every source but the granted ones. */
 export interface ProtectedPort {
@@ -104,12 +109,12 @@ export function checkBaseRuleset(base: BaseRuleset): CheckedRuleset {
     const { group, prefix = DEFAULT_NFLOG_PREFIX } = base.nflog;
     if (!Number.isInteger(group) || group < 0 || group > 65535) {
       throw bad(
-        `nflog.group must be an integer 0–65535, got ${quoteValue(String(group))}`,
+        `nflog.group must be an integer 0–65535, got ${describeValue(group)}`,
       );
     }
     if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
       throw bad(
-        `nflog.prefix must be 1–63 characters of A-Z a-z 0-9 _ . : = -, got ${quoteValue(String(prefix))}`,
+        `nflog.prefix must be 1–63 characters of A-Z a-z 0-9 _ . : = -, got ${describeValue(prefix)}`,
       );
     }
     out.nflog = { group, prefix };

@@ -105,6 +105,8 @@ describe("checkGrant", () => {
           }
         },
       ),
+      // Found by a longer run: an address `{ toString: false }` made the message throw a TypeError.
+      { examples: [[{ toString: false }, "tcp", 0]] },
     );
   });
 });

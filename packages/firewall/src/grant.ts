@@ -48,7 +48,7 @@ export function checkKey(key: GrantKey): CheckedKey {
   if (key == null || typeof key !== "object") {
     throw new FirewallError(
       "FIREWALL_BAD_ADDRESS",
-      `a grant must be an object with address, protocol and port, got ${quoteValue(String(key))}`,
+      `a grant must be an object with address, protocol and port, got ${describeValue(key)}`,
     );
   }
   const { address, protocol, port } = key;
@@ -57,7 +57,7 @@ export function checkKey(key: GrantKey): CheckedKey {
   if (normal === undefined) {
     throw new FirewallError(
       "FIREWALL_BAD_ADDRESS",
-      `address must be an IPv4 or IPv6 address, got ${quoteValue(String(address))}`,
+      `address must be an IPv4 or IPv6 address, got ${describeValue(address)}`,
     );
   }
   // The kernel sees a v4-mapped peer of a dual-stack socket as an IPv4 packet.
@@ -91,7 +91,7 @@ export function checkProtocol(
   if (protocol !== "tcp" && protocol !== "udp") {
     throw new FirewallError(
       "FIREWALL_BAD_PROTOCOL",
-      `protocol must be "tcp" or "udp", got ${quoteValue(String(protocol))}`,
+      `protocol must be "tcp" or "udp", got ${describeValue(protocol)}`,
     );
   }
 }
@@ -110,7 +110,7 @@ export function checkPort(
   ) {
     throw new FirewallError(
       "FIREWALL_BAD_PORT",
-      `${what} must be an integer ${min}–65535, got ${quoteValue(String(port))}`,
+      `${what} must be an integer ${min}–65535, got ${describeValue(port)}`,
     );
   }
 }
@@ -125,7 +125,7 @@ export function checkLifetime(ms: unknown, what: string): asserts ms is number {
   ) {
     throw new FirewallError(
       "FIREWALL_BAD_LIFETIME",
-      `${what} must be whole ms from 1 to ${MAX_LIFETIME_MS} (about 24.8 days), got ${quoteValue(String(ms))}`,
+      `${what} must be whole ms from 1 to ${MAX_LIFETIME_MS} (about 24.8 days), got ${describeValue(ms)}`,
     );
   }
 }
@@ -141,4 +141,20 @@ export interface GrantEntry {
    * not yet taken away (iptables without ipset, until `reconcile()` runs).
    */
   expiresInMs: number;
+}
+
+/**
+ * A value from the caller, for a message: strings, numbers, booleans, null and undefined as text,
+ * anything else by its type (`String()` of an object can throw: `{ toString: false }`).
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === "string") return quoteValue(v);
+  if (
+    v == null ||
+    typeof v === "number" ||
+    typeof v === "boolean" ||
+    typeof v === "bigint"
+  )
+    return String(v);
+  return `a value of type ${Array.isArray(v) ? "array" : typeof v}`;
 }
