@@ -77,6 +77,8 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       LOG_BAD_PORT: 0,
       LOG_NO_MATCH: 0,
       LOG_LINE_BEFORE_START: 0,
+      LOG_LINE_TOO_LONG: 0,
+      LOG_NOT_REGULAR: 0,
     },
     blocks: 0,
     blocksByWorkers: 0,
