@@ -3,10 +3,10 @@
  * in large chunks (no follower, no polling), as fast as the consumer takes the lines.
  */
 import { isAscii } from "node:buffer";
-import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { BatchedLines, TextBatch } from "./batch-source.ts";
 import { BATCHES, linesOf } from "./batch-source.ts";
+import { openRegular } from "./open-regular.ts";
 import type { LogLine } from "./types.ts";
 
 /** Options of `readLogFile`. */
@@ -21,7 +21,9 @@ export interface ReadLogFileOptions {
  * The lines of the file at `path`, from the first, with `lineNo` their number in the file. A last
  * line without a newline is still a line; `\r\n` endings lose the `\r`; bytes are decoded as UTF-8
  * per chunk of whole lines (so multi-byte characters are never split). Opening or reading errors
- * reject the iteration (the Node `ENOENT`/`EACCES` error). Each iteration reads the file anew.
+ * reject the iteration (the Node `ENOENT`/`EACCES` error); a path that is not a regular file (a
+ * FIFO, a device, a directory) rejects it with `LogSourceError` `LOG_NOT_REGULAR`, without
+ * blocking on the FIFO or reading the device (issue #16). Each iteration reads the file anew.
  */
 export function readLogFile(
   path: string,
@@ -110,7 +112,7 @@ function readBatches(
 
   /** Takes the chunk read ahead (starting the next read): false at the end of the file. */
   const advance = async (): Promise<boolean> => {
-    handle ??= await open(path, "r");
+    handle ??= await openRegular(path);
     if (ahead === undefined) readAhead(handle);
     const bytesRead = await ahead!;
     ahead = undefined;
