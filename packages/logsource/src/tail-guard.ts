@@ -12,7 +12,7 @@
  * - its read stream opens the same way (`readStreamFs`): refused, the read fails and is retried.
  */
 import type TailFile from "@logdna/tail-file";
-import type { Stats } from "node:fs";
+import type { BigIntStats, Stats } from "node:fs";
 import { close, fstat, open, read } from "node:fs";
 import { stat } from "node:fs/promises";
 import {
@@ -41,7 +41,11 @@ function hasInternals(tail: object): tail is TailInternals {
 export type RefuseFile = (kind: string) => void;
 
 /** A refusal the library takes for a missing file (it retries), with our reason in it. */
-function missing(path: string, st: Stats, refuse: RefuseFile): Error {
+function missing(
+  path: string,
+  st: Stats | BigIntStats,
+  refuse: RefuseFile,
+): Error {
   const kind = describeFileKind(st);
   refuse(kind);
   const error = new LogSourceError(
