@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 
 import * as L from "@portknock/logsource";
+import { formatTable } from "./harness.js";
 
 const LINES = 1_000_000;
 const SOURCES = 300_000;
@@ -81,6 +82,47 @@ async function measure(name, pass) {
   return [row(name, wall), row(`${name} (per CPU second)`, cpu)];
 }
 
+/**
+ * Issue #16: replaying a file with one line of LONG_MB MB (an `IN=` and then `x`s, between two
+ * short lines), median of three, milliseconds. Before the fix it was quadratic (the block reader
+ * grew its buffer by 16 KiB and searched the whole line again each time: 8 MB took 2.5 s).
+ */
+async function longLines(dir, format, clock) {
+  const file = join(dir, "long.log");
+  const out = [];
+  for (const mb of [8, 32]) {
+    writeFileSync(file, `a\nIN=${"x".repeat(mb * 1024 * 1024)}\nb\n`);
+    for (const how of ["nextColumns", "nextBatch"]) {
+      const ms = [];
+      for (let i = 0; i < 3; i++) {
+        const source = L.createLogHitSource({
+          path: file,
+          replay: true,
+          format,
+          clock,
+          replayWorkers: 0,
+        });
+        const t0 = performance.now();
+        while ((await source[how]()) !== undefined);
+        ms.push(performance.now() - t0);
+        if (
+          source.stats.lines !== 3 ||
+          source.stats.rejections.LOG_LINE_TOO_LONG !== 1
+        )
+          throw new Error("long line: wrong count");
+      }
+      ms.sort((x, y) => x - y);
+      out.push(
+        `${how.padEnd(12)} ${String(mb).padStart(3)} MB line: ${ms[1].toFixed(0).padStart(6)} ms`,
+      );
+    }
+  }
+  return [
+    "replay of one long line (median of 3, ms; linear: 4x the line, ~4x the time)",
+    ...out,
+  ].join("\n");
+}
+
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), "portknock-bench-"));
   const file = join(dir, "firewall.log");
@@ -137,10 +179,15 @@ export async function run() {
       )),
     ];
     if (hits === 0) throw new Error("benchmark found no hits");
+    const title = `logsource (lines/s, one core, ${LINES.toLocaleString("en-US")}-line file, 50% hits from ${SOURCES.toLocaleString("en-US")} sources)`;
     return {
-      title: `logsource (lines/s, one core, ${LINES.toLocaleString("en-US")}-line file, 50% hits from ${SOURCES.toLocaleString("en-US")} sources)`,
+      title,
       results,
       unit: "lines/s",
+      table:
+        formatTable(title, results, "lines/s") +
+        "\n\n" +
+        (await longLines(dir, format, clock)),
       notes:
         "Wall-clock rows are slowed by other processes on a shared machine; " +
         "'per CPU second' rows divide by the CPU time of the whole process (I/O and GC threads included).",

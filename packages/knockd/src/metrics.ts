@@ -31,6 +31,8 @@ const REJECTION_CODES = {
   LOG_BAD_PORT: true,
   LOG_NO_MATCH: true,
   LOG_LINE_BEFORE_START: true,
+  LOG_LINE_TOO_LONG: true,
+  LOG_NOT_REGULAR: true,
   // A captured frame (network mode).
   FRAME_TRUNCATED: true,
   FRAME_UNSUPPORTED_LINK: true,

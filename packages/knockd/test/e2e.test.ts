@@ -265,7 +265,10 @@ uselogformat = mine
   });
 
   it("a second daemon on the same statefile exits 1: already running, with the first one's pid (#15)", async () => {
-    const { conf } = setup(OPEN);
+    const { dir, conf } = setup(OPEN);
+    // An empty log to replay (not /dev/null: a device is LOG_NOT_REGULAR, #16).
+    const empty = join(dir, "empty.log");
+    writeFileSync(empty, "");
     const d = await spawnDaemon(["-conf", conf]);
     const second = await runMain(["-conf", conf]);
     expect(second.code).toBe(1);
@@ -273,17 +276,11 @@ uselogformat = mine
     expect(second.stderr).toContain(`already running`);
     expect(second.stderr).toContain(`pid ${d.child.pid}`);
     // -test changes no state: it may run beside the daemon.
-    const tested = await runMain([
-      "-conf",
-      conf,
-      "-test",
-      "-replay",
-      "/dev/null",
-    ]);
+    const tested = await runMain(["-conf", conf, "-test", "-replay", empty]);
     expect(tested.code).toBe(0);
     expect(await d.stop()).toBe(0);
     // Stopped, the statefile is free again.
-    const third = await runMain(["-conf", conf, "-replay", "/dev/null"]);
+    const third = await runMain(["-conf", conf, "-replay", empty]);
     expect(third.stderr).not.toMatch(/STORE_LOCKED/);
     expect(third.code).toBe(0);
   });

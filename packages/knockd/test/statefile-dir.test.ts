@@ -2,7 +2,7 @@
  * #15: the statefile's directory is checked before the daemon acts: created (0700) when only it is
  * missing, a clear start-up error when its parent is missing too; `-check` says which.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { daemonConfig, runMain, tempDir } from "./helpers.ts";
@@ -15,6 +15,13 @@ function config(statefile: string): string {
   );
 }
 
+/** An empty log to replay (not /dev/null: a device is LOG_NOT_REGULAR, #16). */
+function emptyLog(): string {
+  const path = join(tempDir(), "empty.log");
+  writeFileSync(path, "");
+  return path;
+}
+
 describe("the statefile's directory (#15)", () => {
   it("missing with an existing parent: -check says it will be made; the daemon makes it, mode 0700", async () => {
     const dir = join(tempDir(), "portknock");
@@ -23,7 +30,7 @@ describe("the statefile's directory (#15)", () => {
     expect(check.code).toBe(0);
     expect(check.stdout).toContain(`${dir} does not exist yet`);
     expect(existsSync(dir)).toBe(false);
-    const r = await runMain(["-conf", conf, "-replay", "/dev/null"]);
+    const r = await runMain(["-conf", conf, "-replay", emptyLog()]);
     expect(r.code).toBe(0);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(r.stderr).toContain("store.dir");
@@ -39,7 +46,7 @@ describe("the statefile's directory (#15)", () => {
     expect(check.stdout).toMatch(
       /error STATEFILE_DIR_UNUSABLE: .*no\/such does not exist/,
     );
-    const r = await runMain(["-conf", conf, "-replay", "/dev/null"]);
+    const r = await runMain(["-conf", conf, "-replay", emptyLog()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/store\.error.*STATEFILE_DIR_UNUSABLE/);
     expect(r.stderr).toContain(dir);
@@ -48,7 +55,7 @@ describe("the statefile's directory (#15)", () => {
 
   it("-test writes no state, so it does not need the directory", async () => {
     const conf = config(join(tempDir(), "no", "such", "state.json"));
-    const r = await runMain(["-conf", conf, "-test", "-replay", "/dev/null"]);
+    const r = await runMain(["-conf", conf, "-test", "-replay", emptyLog()]);
     expect(r.code).toBe(0);
   });
 });

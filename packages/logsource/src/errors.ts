@@ -17,7 +17,18 @@ export type RejectCode =
    * A `logcommand` line stamped before the command's run started (its backlog, e.g. the last
    * entries `journalctl -f` prints first): an old line, never a knock (issue #15).
    */
-  | "LOG_LINE_BEFORE_START";
+  | "LOG_LINE_BEFORE_START"
+  /**
+   * A line over 4,096 characters that looks like a record (an `IN=` for the built-in format,
+   * `required` in its first 4,096 characters for a `<logformat>`): not parsed, but never dropped
+   * silently (issue #16).
+   */
+  | "LOG_LINE_TOO_LONG"
+  /**
+   * The followed path is not a regular file (a FIFO, a device, a directory, a socket): not
+   * opened, checked again every `fileinterval` (issue #16).
+   */
+  | "LOG_NOT_REGULAR";
 
 /** Codes of `<logformat>` diagnostics produced by `compileLogFormat`. */
 export type FormatCode =
@@ -47,7 +58,9 @@ export type LogSourceErrorCode =
   /** An unknown built-in log format name. */
   | "LOG_UNKNOWN_FORMAT"
   /** `setFormat` on a replay in blocks, whose format is fixed when it starts. */
-  | "LOG_FORMAT_FIXED";
+  | "LOG_FORMAT_FIXED"
+  /** The replayed path is not a regular file (a FIFO, a device, a directory): refused. */
+  | "LOG_NOT_REGULAR";
 
 /** Thrown by log sources on misuse or on I/O failure. */
 export class LogSourceError extends PortknockError<LogSourceErrorCode> {

@@ -10,7 +10,7 @@
  */
 import type TailFile from "@logdna/tail-file";
 import type { Logger } from "@portknock/core";
-import { noopLogger } from "@portknock/core";
+import { createRateLimiter, noopLogger, systemClock } from "@portknock/core";
 import { LogSourceError } from "./errors.ts";
 import { createLineSplitter } from "./line-splitter.ts";
 import type { BatchedLines } from "./batch-source.ts";
@@ -21,6 +21,7 @@ import type { LogLine } from "./types.ts";
 import type { LogWatch } from "./watch-log.ts";
 import { watchLog } from "./watch-log.ts";
 import { addPollNow } from "./poll-now.ts";
+import { guardRegular, readStreamFs } from "./tail-guard.ts";
 
 /** Options of `followLog`. */
 export interface FollowLogOptions {
@@ -40,6 +41,11 @@ export interface FollowLogOptions {
   onReady?: () => void;
   /** Lines queued before reading pauses (back-pressure). Default 10,000. */
   highWater?: number;
+  /**
+   * Called each time the path is found not to be a regular file (a FIFO, a device, a
+   * directory): it is not opened, and is checked again every `pollIntervalMs` (issue #16).
+   */
+  onNotRegular?: (kind: string) => void;
 }
 
 /** Resolves after `ms`, at once when `signal` aborts, or when `wake` is called (given to it). */
@@ -88,7 +94,10 @@ function errorCode(error: unknown): unknown {
  * file missing (e.g. EACCES) ends the iteration with a `LogSourceError` `LOG_READ_FAILED`. The
  * file is checked when inotify reports a change, and every `pollIntervalMs`; when it cannot be
  * watched (no inotify, its directory missing, the inotify limit reached) one warning is logged
- * (`source.watch_failed`) and it is only polled.
+ * (`source.watch_failed`) and it is only polled. A path that is (or becomes) anything but a
+ * regular file (a FIFO, a device) is never opened: each check refuses it (`onNotRegular`, an
+ * error `source.not_regular` logged once a minute) and following resumes when a regular file is
+ * back, as after a rotation (issue #16).
  * Limit (shared with `tail -F`): a truncation followed, within one poll, by writing more than the
  * old size is seen as an append, and the start of the new content is lost.
  */
@@ -199,6 +208,26 @@ function startFollowing(
     t.on("end", () => queue.end());
   };
 
+  // Not a regular file at the path: refused at every check, logged once a minute (issue #16).
+  const limiter = createRateLimiter({
+    clock: systemClock,
+    intervalMs: 60_000,
+  });
+  const refuse = (kind: string): void => {
+    options.onNotRegular?.(kind);
+    const suppressed = limiter.take("LOG_NOT_REGULAR");
+    if (suppressed < 0) return;
+    logger.error(
+      {
+        event: "source.not_regular",
+        code: "LOG_NOT_REGULAR",
+        kind,
+        ...(suppressed > 0 && { suppressed }),
+      },
+      `the log file is ${kind}, not a regular file: not read, checked again every ${pollMs} ms`,
+    );
+  };
+
   let watchFailed = false;
   const onWatchFailed = (error: unknown): void => {
     if (watchFailed) return; // one warning: from now on the file is only polled
@@ -230,7 +259,9 @@ function startFollowing(
         pollFailureRetryMs: pollMs,
         maxPollFailures: Infinity, // a deleted log may come back at any time
         startPos,
+        readStreamOpts: { fs: readStreamFs(path, refuse) },
       });
+      guardRegular(t, path, pollMs, refuse); // before addPollNow: it wraps the guarded check
       pollNow = addPollNow(t);
       if (pollNow === undefined) {
         watcher?.close();
@@ -245,6 +276,7 @@ function startFollowing(
         t.destroy();
         tail = undefined;
         pollNow = undefined;
+        // Missing, or refused as not a regular file (tail-guard.ts): waited for.
         if (errorCode(error) !== "ENOENT") throw error;
         if (!ready) options.onReady?.();
         ready = true;

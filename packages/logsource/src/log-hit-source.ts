@@ -52,19 +52,28 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
-  const lines = openLines(options, signal, logger, (line) => {
-    // Logged by the command source, once per run with the number dropped.
-    stats.rejections.LOG_LINE_BEFORE_START++;
-    onReject?.(
-      {
-        code: "LOG_LINE_BEFORE_START",
-        severity: "warning",
-        message: "stamped before the log command started: an old line",
-        where: { kind: "log", file: line.file, line: line.lineNo },
-      },
-      line.text,
-    );
-  });
+  const lines = openLines(
+    options,
+    signal,
+    logger,
+    (line) => {
+      // Logged by the command source, once per run with the number dropped.
+      stats.rejections.LOG_LINE_BEFORE_START++;
+      onReject?.(
+        {
+          code: "LOG_LINE_BEFORE_START",
+          severity: "warning",
+          message: "stamped before the log command started: an old line",
+          where: { kind: "log", file: line.file, line: line.lineNo },
+        },
+        line.text,
+      );
+    },
+    () => {
+      // Logged by the follower, once a minute (issue #16).
+      stats.rejections.LOG_NOT_REGULAR++;
+    },
+  );
   const limiter = createRateLimiter({
     clock,
     intervalMs: REJECT_LOG_INTERVAL_MS,
@@ -77,6 +86,8 @@ export function createLogHitSource(options: LogHitSourceOptions): LogHitSource {
       LOG_BAD_PORT: 0,
       LOG_NO_MATCH: 0,
       LOG_LINE_BEFORE_START: 0,
+      LOG_LINE_TOO_LONG: 0,
+      LOG_NOT_REGULAR: 0,
     },
     blocks: 0,
     blocksByWorkers: 0,

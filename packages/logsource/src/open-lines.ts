@@ -13,7 +13,9 @@ import type { LogLine } from "./types.ts";
 /** Whether `path` is a regular file, or gives an error (which opening it reports). */
 export function isRegularOrMissing(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    // bigint: Node's own sync stats share one array with `realpathSync`, which then takes a
+    // later `require` for a FIFO's and resolves it wrongly (seen: pino not found, issue #16).
+    return statSync(path, { bigint: true }).isFile();
   } catch {
     return true;
   }
@@ -21,13 +23,15 @@ export function isRegularOrMissing(path: string): boolean {
 
 /**
  * Opens the input the options name, stopping on `signal`; a command's lines stamped before its
- * run started go to `onLineBeforeStart` instead.
+ * run started go to `onLineBeforeStart` instead; a followed path found not to be a regular file
+ * calls `onNotRegular`.
  */
 export function openLines(
   options: LogInput & LogHitSourceOptions,
   signal: AbortSignal,
   logger: Logger,
   onLineBeforeStart?: (line: LogLine) => void,
+  onNotRegular?: (kind: string) => void,
 ): AsyncIterable<LogLine> {
   if ("lines" in options) return options.lines;
   if ("argv" in options) {
@@ -50,5 +54,6 @@ export function openLines(
     logger,
     pollIntervalMs: options.pollIntervalMs,
     onReady: options.onReady,
+    onNotRegular,
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledLogFormat } from "./log-format.ts";
-import { builtinLogFormat } from "./log-format.ts";
+import { builtinLogFormat, compileLogFormat } from "./log-format.ts";
 import type { ParseLogLineResult } from "./parse-log-line.ts";
 import {
   MAX_RECORD_CHARS,
@@ -104,8 +104,8 @@ describe("parseLogLine with the built-in format", () => {
       `${HEAD}IN=eth0 SRC=1.2.3.4 DST=1.1.1.1 PROTO=TCP SPT=1 DPT=22`,
     ],
     [
-      "longer than a kernel record can be",
-      `${HEAD}IN=lo OUT= SRC=1.2.3.4 DST=1.1.1.1 PROTO=TCP SPT=1 DPT=22 ${"x".repeat(MAX_RECORD_CHARS)}`,
+      "another program's line longer than a record can be",
+      `Nov 25 08:23:27 gw app[1]: ${"x".repeat(MAX_RECORD_CHARS)}`,
     ],
   ])("skips %s", (_, line) => {
     expect(parse(line)).toEqual({ kind: "skip" });
@@ -169,5 +169,56 @@ describe("parseLogLine with the built-in format", () => {
       kind: "hit",
       hit: { origin: "/var/log/firewall:1234", timeMs: 42 },
     });
+  });
+});
+
+// Issue #16: an over-long line that looks like a record is counted, not dropped silently.
+describe("a line over MAX_RECORD_CHARS", () => {
+  const long = `${HEAD}IN=lo OUT= SRC=1.2.3.4 DST=1.1.1.1 PROTO=TCP SPT=1 DPT=22 ${"x".repeat(MAX_RECORD_CHARS)}`;
+
+  it("is LOG_LINE_TOO_LONG when it holds a record, in both built-in lanes", () => {
+    for (const f of [builtin, viaRegex]) {
+      expect(parseLogLine(long, f, "fw:1", 1000)).toMatchObject({
+        kind: "reject",
+        code: "LOG_LINE_TOO_LONG",
+      });
+    }
+    // The built-in pre-filter is `IN=` anywhere, even past the first 4,096 characters.
+    expect(parse(`${"x".repeat(MAX_RECORD_CHARS)} IN=`)).toMatchObject({
+      kind: "reject",
+      code: "LOG_LINE_TOO_LONG",
+    });
+  });
+
+  it("is parsed as usual up to MAX_RECORD_CHARS characters", () => {
+    const line = v4(
+      "SRC=192.0.2.7 DST=198.51.100.1 PROTO=TCP SPT=40000 DPT=1234 ",
+    );
+    const exact = line + "x".repeat(MAX_RECORD_CHARS - line.length);
+    expect(exact.length).toBe(MAX_RECORD_CHARS);
+    expect(parse(exact).kind).toBe("hit");
+    expect(parse(`${exact}x`)).toMatchObject({ code: "LOG_LINE_TOO_LONG" });
+  });
+
+  it("of a <logformat> counts when required matches its first MAX_RECORD_CHARS characters", () => {
+    const at = (line: number, text: string) => ({
+      text,
+      where: { kind: "config" as const, file: "t.conf", line },
+    });
+    const mine = compileLogFormat({
+      name: "mine",
+      where: { kind: "config", file: "t.conf", line: 1 },
+      required: at(2, "portknock"),
+      ipclient: at(3, "SRC=([0-9.]+)"),
+      port: at(4, "DPT=([0-9]+)"),
+    }).format as CompiledLogFormat;
+    const pad = "x".repeat(MAX_RECORD_CHARS);
+    expect(
+      parseLogLine(`portknock SRC=1.2.3.4 DPT=1 ${pad}`, mine, "f:1", 0),
+    ).toMatchObject({ kind: "reject", code: "LOG_LINE_TOO_LONG" });
+    // `required` only past the head: not a candidate (the regex never sees more than the head).
+    expect(
+      parseLogLine(`${pad} portknock SRC=1.2.3.4 DPT=1`, mine, "f:1", 0),
+    ).toEqual({ kind: "skip" });
   });
 });

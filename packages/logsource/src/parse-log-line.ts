@@ -22,11 +22,32 @@ export type ParseLogLineResult =
 const SKIP: ParseLogLineResult = Object.freeze({ kind: "skip" });
 
 /**
- * Longer lines are skipped unmatched: kernel records are under 1 KiB, and the cap bounds the time
- * a regex takes on a crafted line (user regexes run in linear time, issue #16: the cap makes that
- * a few milliseconds at worst, see tools/bench/regex.bench.js).
+ * Longer lines are not parsed: kernel records are under 1 KiB, and the cap bounds the time a user
+ * regex takes on a crafted line (user regexes run in linear time, issue #16: the cap makes that a
+ * few milliseconds at worst, see tools/bench/regex.bench.js). One that looks like a record is a
+ * `LOG_LINE_TOO_LONG` rejection (`isLongCandidate`), others are skipped.
  */
 export const MAX_RECORD_CHARS: number = 4096;
+
+/**
+ * Whether a line over `MAX_RECORD_CHARS` would have been a candidate (issue #16): for the
+ * built-in format, an `IN=` anywhere in it (its own pre-filter, linear); for a `<logformat>`,
+ * `required` (else `ipclient` and `port`) matching within its first `MAX_RECORD_CHARS`
+ * characters, so a user regex never runs on more than that. A long line of another program is
+ * not noise; a long forged record is never dropped silently.
+ */
+function isLongCandidate(
+  text: string,
+  format: CompiledLogFormat,
+  firstIn: number,
+): boolean {
+  if (format.builtin === "iptables") {
+    return (firstIn === -2 ? text.indexOf("IN=") : firstIn) >= 0;
+  }
+  const head = text.slice(0, MAX_RECORD_CHARS);
+  if (format.required !== undefined) return format.required.test(head);
+  return format.ipclient.test(head) && format.port.test(head);
+}
 
 // One scratch record, reused by every call (the parse is synchronous and not re-entrant).
 const scratch: Extracted = {
@@ -117,7 +138,13 @@ export function decodeLogLine(
   clock: Clock | undefined,
   firstIn = -2,
 ): KnockHit | Rejection | undefined {
-  if (text.length > MAX_RECORD_CHARS) return undefined;
+  if (text.length > MAX_RECORD_CHARS) {
+    if (!isLongCandidate(text, format, firstIn)) return undefined;
+    return reject(
+      "LOG_LINE_TOO_LONG",
+      `line of ${text.length} characters, over ${MAX_RECORD_CHARS}: not parsed (a firewall record is under 1 KiB)`,
+    );
+  }
   const ex = scratch;
   if (format.builtin === "iptables") {
     extractIptables(text, ex, firstIn === -2 ? text.indexOf("IN=") : firstIn);

@@ -62,8 +62,8 @@ export function prestartReplay(
   const file = resolve(path);
   let size = 0;
   try {
-    const st = statSync(file);
-    if (st.isFile()) size = st.size;
+    const st = statSync(file, { bigint: true }); // bigint: see isRegularOrMissing
+    if (st.isFile()) size = Number(st.size);
   } catch {
     // not a file we can read: the replay reports it
   }

@@ -101,10 +101,14 @@ function readBlock(
   if (first < 0 || from + first >= limit) return out;
   // The end of the last line: the first newline at or after limit - 1 (or the end of file).
   // (Only in what was read: the buffer is reused, and what lies past `got` is an older read's.)
-  let end = buf.subarray(0, got).indexOf(10, Math.max(first, limit - 1 - from));
+  let searched = Math.max(first, limit - 1 - from); // no newline before it after the margin
+  let end = buf.subarray(0, got).indexOf(10, searched);
   while (end < 0 && from + got < size) {
-    // A line running past the margin: read on.
-    want = Math.min(size - from, got + PIECE_BYTES);
+    // A line running past the margin: read on, twice as far each time, and look for its
+    // newline only in what is new (issue #16: growing by a piece and searching from the margin
+    // again made a 32 MB line take 32 s).
+    searched = Math.max(searched, got);
+    want = Math.min(size - from, Math.max(got + PIECE_BYTES, got * 2));
     if (scanner !== undefined) buf = scanner.input(want);
     else {
       const bigger = Buffer.allocUnsafe(want);
@@ -113,7 +117,7 @@ function readBlock(
       buf = bigger;
     }
     got += readAt(fd, buf, want - got, from + got, got);
-    end = buf.subarray(0, got).indexOf(10, Math.max(first, limit - 1 - from));
+    end = buf.subarray(0, got).indexOf(10, searched);
   }
   if (end < 0) end = got; // the last line of the file, without a newline
   out.base = from;

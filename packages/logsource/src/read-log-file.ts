@@ -3,10 +3,10 @@
  * in large chunks (no follower, no polling), as fast as the consumer takes the lines.
  */
 import { isAscii } from "node:buffer";
-import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { BatchedLines, TextBatch } from "./batch-source.ts";
 import { BATCHES, linesOf } from "./batch-source.ts";
+import { openRegular } from "./open-regular.ts";
 import type { LogLine } from "./types.ts";
 
 /** Options of `readLogFile`. */
@@ -21,7 +21,9 @@ export interface ReadLogFileOptions {
  * The lines of the file at `path`, from the first, with `lineNo` their number in the file. A last
  * line without a newline is still a line; `\r\n` endings lose the `\r`; bytes are decoded as UTF-8
  * per chunk of whole lines (so multi-byte characters are never split). Opening or reading errors
- * reject the iteration (the Node `ENOENT`/`EACCES` error). Each iteration reads the file anew.
+ * reject the iteration (the Node `ENOENT`/`EACCES` error); a path that is not a regular file (a
+ * FIFO, a device, a directory) rejects it with `LogSourceError` `LOG_NOT_REGULAR`, without
+ * blocking on the FIFO or reading the device (issue #16). Each iteration reads the file anew.
  */
 export function readLogFile(
   path: string,
@@ -60,6 +62,8 @@ function readBatches(
   let spare = Buffer.allocUnsafe(room + chunk);
   let start = room; // the first byte of `buf` not handed out yet
   let filled = room; // the end of what `buf` holds
+  let clear = 0; // bytes from `start` known to hold no newline (a long line's, searched)
+  let joined = false; // `buf` is a long line's own buffer, not one of the two chunk buffers
   let ahead: Promise<number> | undefined; // the read into `spare`
   let handle: FileHandle | undefined;
   let eof = false;
@@ -79,6 +83,7 @@ function readBatches(
   const batchOf = (end: number, skip: number): TextBatch => {
     const bytes = buf.subarray(start, end);
     start = end + skip;
+    clear = 0;
     return {
       file: path,
       text: bytes.toString(isAscii(bytes) ? "latin1" : "utf8"),
@@ -90,8 +95,13 @@ function readBatches(
     if (start >= filled) return undefined;
     const limit = Math.min(start + batchBytes, filled);
     let nl = buf.lastIndexOf(10, limit - 1);
-    if (nl < start) nl = buf.indexOf(10, limit); // a line longer than a batch
-    if (nl < 0 || nl >= filled) return undefined;
+    // A line longer than a batch: its newline is looked for only in bytes not searched yet
+    // (issue #16: searching it all again at every chunk was quadratic in its length).
+    if (nl < start) nl = buf.indexOf(10, Math.max(limit, start + clear));
+    if (nl < 0 || nl >= filled) {
+      clear = filled - start;
+      return undefined;
+    }
     return batchOf(nl, 1);
   };
 
@@ -102,7 +112,7 @@ function readBatches(
 
   /** Takes the chunk read ahead (starting the next read): false at the end of the file. */
   const advance = async (): Promise<boolean> => {
-    handle ??= await open(path, "r");
+    handle ??= await openRegular(path);
     if (ahead === undefined) readAhead(handle);
     const bytesRead = await ahead!;
     ahead = undefined;
@@ -112,18 +122,29 @@ function readBatches(
       buf.copy(spare, room - carry, start, filled);
       const old = buf;
       buf = spare;
-      spare = old;
+      spare =
+        old.length >= room + chunk ? old : Buffer.allocUnsafe(room + chunk);
+      joined = false;
       start = room - carry;
       filled = room + bytesRead;
+    } else if (joined && filled + bytesRead <= buf.length) {
+      // The long line's buffer has room left: the chunk goes on its end.
+      spare.copy(buf, filled, room, room + bytesRead);
+      filled += bytesRead;
     } else {
-      // An unfinished line longer than the room: one buffer with both (rare).
-      const joined = Buffer.allocUnsafe(room + carry + bytesRead);
-      buf.copy(joined, room, start, filled);
-      spare.copy(joined, room + carry, room, room + bytesRead);
-      if (buf.length === room + chunk) spare = buf; // keep a chunk-sized spare
-      buf = joined;
+      // An unfinished line longer than the room: one buffer with both (rare), twice as big as
+      // needed so that a line of many chunks is copied a bounded number of times (linear).
+      const need = room + carry + bytesRead;
+      const bigger = Buffer.allocUnsafe(
+        Math.max(need, 2 * (carry + bytesRead)),
+      );
+      buf.copy(bigger, room, start, filled);
+      spare.copy(bigger, room + carry, room, room + bytesRead);
+      if (!joined) spare = buf; // keep a chunk-sized spare
+      buf = bigger;
+      joined = true;
       start = room;
-      filled = room + carry + bytesRead;
+      filled = need;
     }
     if (!closed) readAhead(handle);
     return true;

@@ -4,12 +4,13 @@
  * next block — and the main thread hands on in file order, where block line numbers become file
  * line numbers.
  */
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { closeSync, fstatSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Worker } from "node:worker_threads";
 import type { CompiledLogFormat } from "./log-format.ts";
 import type { BlockResult } from "./block-result.ts";
 import { columnBuffers, recycle } from "./block-result.ts";
+import { openRegularSync } from "./open-regular.ts";
 import { parseBlock } from "./read-block.ts";
 import type {
   ReplayWorkerData,
@@ -48,7 +49,8 @@ export interface BlockReplay {
 }
 
 /**
- * Starts replaying `path` (opened now: `ENOENT` and the like throw) with `workers` worker
+ * Starts replaying `path` (opened now: `ENOENT` and the like throw; anything but a regular file
+ * is a `LogSourceError` `LOG_NOT_REGULAR`, never a blocked open or an endless read) with `workers` worker
  * threads: a number to start, "auto" (`replayWorkerCount`), or workers already started (the
  * replay owns them from now on). `blockBytes`: default the speculation's, else 1 MiB.
  * Their speculation is taken over when it is this replay: the same file (same size, same
@@ -60,7 +62,7 @@ export function createBlockReplay(
   workers: number | "auto" | StartedReplayWorkers,
   blockBytes?: number,
 ): BlockReplay {
-  const fd = openSync(path, "r");
+  const fd = openRegularSync(path);
   const size = fstatSync(fd).size;
   const slots = typeof workers === "object" ? workers.workers : [];
   const spec = typeof workers === "object" ? workers.speculation : undefined;

@@ -10,7 +10,8 @@
  * if the job is that replay (same file and size, the built-in format), the blocks done count;
  * otherwise the job brings its own control array and they are dropped.
  */
-import { closeSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
+import { openRegularSync } from "./open-regular.ts";
 import {
   parentPort,
   receiveMessageOnPort,
@@ -100,7 +101,8 @@ let pending = -1; // claimed while speculating, not parsed
 const held: BlockResult[] = [];
 const spec = init?.speculate;
 if (job === undefined && spec !== undefined) {
-  const fd = openSync(spec.path, "r");
+  // Not a regular file (replaced since the stat): the worker fails, the replay goes on without it.
+  const fd = openRegularSync(spec.path);
   try {
     pending = work(
       {
@@ -151,7 +153,7 @@ for (const r of held) {
   else recycle(r);
 }
 held.length = 0;
-const fd = openSync(data.path, "r");
+const fd = openRegularSync(data.path);
 try {
   work(
     {

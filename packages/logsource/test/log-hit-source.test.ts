@@ -52,6 +52,8 @@ describe("createLogHitSource", () => {
         LOG_BAD_PORT: 0,
         LOG_NO_MATCH: 2,
         LOG_LINE_BEFORE_START: 0,
+        LOG_LINE_TOO_LONG: 0,
+        LOG_NOT_REGULAR: 0,
       },
       // Not read in blocks (nextColumns only).
       blocks: 0,

@@ -82,24 +82,18 @@ describe("nextColumns on a replayed file", () => {
     expect(expected.hits.length).toBeGreaterThan(0);
   });
 
-  it("reads a pipe in order (no blocks: it has no size)", async () => {
+  it("refuses a pipe, even one with a writer: LOG_NOT_REGULAR (#16)", async () => {
     const dir = tempDir();
     const path = writeCorpus(dir, 3, true);
     const fifo = join(dir, "fifo");
     execFileSync("mkfifo", [fifo]);
     const writer = spawn("sh", ["-c", 'cat "$1" > "$2"', "sh", path, fifo]);
     const written = new Promise((r) => writer.on("close", r));
-    const got = await viaColumns(fifo, format, 2, 700);
-    expect(await written).toBe(0);
-    const expected = await viaBatches(path, format);
-    expect(got.hits).toEqual(
-      expected.hits.map((h) => ({
-        ...h,
-        origin: h.origin.replace(path, fifo),
-      })),
-    );
-    expect(got.lines).toBe(expected.lines);
-    expect(got.fast).toBe(0);
+    await expect(viaColumns(fifo, format, 2, 700)).rejects.toMatchObject({
+      code: "LOG_NOT_REGULAR",
+    });
+    writer.kill();
+    await written;
   });
 
   it("an empty file and a missing one", async () => {

@@ -170,6 +170,13 @@ const line = fc.oneof(
     weight: 1,
     arbitrary: pick("", "IN=", "plain text", "Nov 25 gw CRON[1]: IN="),
   },
+  // Over MAX_RECORD_CHARS: LOG_LINE_TOO_LONG with an `IN=`, else skipped (issue #16).
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(record, pick("x", "é", " IN="))
+      .map(([r, pad]) => r + " " + pad.repeat(4100 / pad.length)),
+  },
 );
 // Latin1 bytes that are not UTF-8 (0xa0, 0xe9 alone) as well as UTF-8.
 const encoding = pick<BufferEncoding>("utf8", "latin1");
