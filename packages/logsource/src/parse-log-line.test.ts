@@ -156,6 +156,25 @@ describe("parseLogLine with the built-in format", () => {
     });
   });
 
+  it("says which field of a record does not parse, not that it has no port (#16)", () => {
+    const bad = parse(
+      v4("SRC=192.0.2.7 DST=198.51.100.1 PROTO=TCP SPT=1 DPT=x22 WINDOW=1"),
+    );
+    expect(bad).toMatchObject({ kind: "reject", code: "LOG_NO_MATCH" });
+    expect((bad as { message: string }).message).toBe(
+      'firewall record whose DPT does not parse: "x22"',
+    );
+    // An ICMP error quoting a TCP packet has no port of its own: the quoted DPT is not it.
+    const icmp = parse(
+      v4(
+        "SRC=192.0.2.7 DST=198.51.100.1 PROTO=ICMP TYPE=3 CODE=3 [SRC=198.51.100.1 DST=192.0.2.7 PROTO=TCP SPT=1 DPT=2 ]",
+      ),
+    );
+    expect((icmp as { message: string }).message).toContain(
+      "(ICMP, a fragment",
+    );
+  });
+
   it("builds the origin and time lazily from a LogLine", () => {
     const line = v4("SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPT=1 DPT=2 WINDOW=1");
     const r = parseLogRecord(

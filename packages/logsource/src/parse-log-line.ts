@@ -108,6 +108,24 @@ function lowerProtocol(text: string | undefined): string | undefined {
   return text.toLowerCase();
 }
 
+/**
+ * Why a built-in firewall record gave no hit: no port or source at all (ICMP, a fragment, another
+ * protocol), or a `DPT=` whose value does not parse (searched before an ICMP error's quoted packet,
+ * `[SRC=… DPT=…]`, which is not this record's). Only on the rejection path.
+ */
+function builtinNoMatch(text: string, missing: "ipclient" | "port"): string {
+  if (missing === "port") {
+    const quoted = text.indexOf(" [SRC=");
+    const own = quoted < 0 ? text : text.slice(0, quoted);
+    const at = own.indexOf(" DPT=");
+    if (at >= 0) {
+      const value = own.slice(at + 5).split(" ", 1)[0] ?? "";
+      return `firewall record whose DPT does not parse: ${quoteValue(value)}`;
+    }
+  }
+  return `firewall record without a TCP or UDP ${missing === "port" ? "port" : "source address"} (ICMP, a fragment, another protocol)`;
+}
+
 /** A rejected line: its code and one sentence. */
 export interface Rejection {
   code: RejectCode;
@@ -158,7 +176,7 @@ export function decodeLogLine(
       "LOG_NO_MATCH",
       format.builtin === undefined
         ? `line matches required but not ${missing}`
-        : `firewall record without a TCP or UDP ${missing === "port" ? "port" : "source address"} (ICMP, a fragment, another protocol)`,
+        : builtinNoMatch(text, missing),
     );
   }
   const srcIp = ex.ipclientIsV4 ? ipclient : normalizeIp(ipclient);
