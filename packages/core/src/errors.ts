@@ -19,3 +19,16 @@ export class InternalError extends PortknockError<"INTERNAL"> {
     super("INTERNAL", message, options);
   }
 }
+
+/**
+ * The messages of an error and its causes, at most 4, joined by `: ` for one log line
+ * (`cannot write statefile …: ENOSPC: no space left on device, write`); "" when it is no `Error`.
+ */
+export function errorMessages(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, n = 0; e instanceof Error && n < 4; n++) {
+    parts.push(e.message);
+    e = e.cause;
+  }
+  return parts.join(": ");
+}

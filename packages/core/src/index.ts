@@ -14,7 +14,8 @@ export {
   hasErrors,
   sortDiagnostics,
 } from "./diagnostics.ts";
-export { PortknockError, InternalError } from "./errors.ts";
+export { PortknockError, InternalError, errorMessages } from "./errors.ts";
+export { describeFileKind } from "./file-kind.ts";
 export {
   ipv4ToNumber,
   isIpv4,

@@ -3,7 +3,7 @@
  * accepted knock into state changes and commands, now or after a delay.
  */
 import { randomUUID } from "node:crypto";
-import { noopLogger } from "@portknock/core";
+import { errorMessages, noopLogger } from "@portknock/core";
 import { systemTimers } from "@portknock/core";
 import type { CompiledAction, CompiledRules } from "./compile.ts";
 import type {
@@ -84,7 +84,7 @@ export function createEngine(
       // run could now run it a second time.
       logger.error(
         { event: "store.error", code: "STORE_WRITE_FAILED" },
-        `cannot mark delayed action ${p.action} started; running it anyway: ${describeError(error)}`,
+        `cannot mark delayed action ${p.action} started; running it anyway: ${errorMessages(error) || "unknown error"}`,
       );
     }
     counters.actionsRun++;
@@ -231,7 +231,7 @@ export function createEngine(
         );
       }
       counters.knocksNotDurable++;
-      const message = `the knock's delayed action could not be made durable (${describeError(error)}); nothing ran and no state changed`;
+      const message = `the knock's delayed action could not be made durable (${errorMessages(error) || "unknown error"}); nothing ran and no state changed`;
       logger.error(
         { event: "knock.refused", code: "ENGINE_STATE_NOT_DURABLE" },
         message,
@@ -414,14 +414,4 @@ function snapshotFor(store: StateStore, ops: readonly StateOp[]): () => void {
     for (const root of roots) store.delete([root]);
     for (const [path, value] of before) store.set(path, value);
   };
-}
-
-/** The messages of an error and its causes (`… : ENOSPC: no space left on device`), one line. */
-function describeError(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, n = 0; e instanceof Error && n < 4; n++) {
-    parts.push(e.message);
-    e = e.cause;
-  }
-  return parts.length > 0 ? parts.join(": ") : "unknown error";
 }

@@ -3,7 +3,7 @@
  * the first instance (engine + detector) of a loaded configuration.
  */
 import type { Io, Logger } from "@portknock/core";
-import { PortknockError, systemClock } from "@portknock/core";
+import { errorMessages, PortknockError, systemClock } from "@portknock/core";
 import type { StateStore } from "@portknock/engine";
 import {
   createFileStore,
@@ -187,16 +187,7 @@ async function closeStore(
   const code: KnockdCode = "STATEFILE_NOT_SAVED";
   logger.error(
     { event: "store.error", code, file: statefile, pending },
-    `cannot save the statefile ${statefile ?? ""} at stop after ${CLOSE_ATTEMPTS} attempts (${describe(lastError)}): state changes since the last write are lost; every delayed action whose knock acted was written before it acted (${pending} pending)`,
+    `cannot save the statefile ${statefile ?? ""} at stop after ${CLOSE_ATTEMPTS} attempts (${errorMessages(lastError) || "unknown error"}): state changes since the last write are lost; every delayed action whose knock acted was written before it acted (${pending} pending)`,
   );
   return false;
-}
-
-function describe(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, n = 0; e instanceof Error && n < 4; n++) {
-    parts.push(e.message);
-    e = e.cause;
-  }
-  return parts.join(": ") || String(error);
 }

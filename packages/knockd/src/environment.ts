@@ -15,7 +15,7 @@ import {
 import type { Stats } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { ConfigWhere } from "@portknock/config";
-import { formatWhere, quoteValue } from "@portknock/core";
+import { describeFileKind, formatWhere, quoteValue } from "@portknock/core";
 import type { Logger } from "@portknock/core";
 import { checkExecutable } from "@portknock/engine";
 import type { DaemonArgs } from "./argv.ts";
@@ -101,15 +101,6 @@ function osReason(error: unknown): string {
     : String(error);
 }
 
-function describeKind(st: Stats): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO (named pipe)";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  if (st.isSocket()) return "a socket";
-  return "not a regular file";
-}
-
 /**
  * File mode: the log must be a readable regular file. Only stat and access(2): a FIFO is never
  * opened (that would block until a writer comes). Missing is a warning: the follower waits for
@@ -155,7 +146,7 @@ export function checkLogfile(
     return finding(
       "ENV_LOGFILE_NOT_REGULAR",
       "error",
-      `is ${describeKind(st)}, not a regular file: knockd follows a file like tail -F; for a stream use logcommand`,
+      `is ${describeFileKind(st)}, not a regular file: knockd follows a file like tail -F; for a stream use logcommand`,
     );
   }
   try {

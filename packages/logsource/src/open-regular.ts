@@ -9,20 +9,11 @@ import type { BigIntStats, Stats } from "node:fs";
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
+import { describeFileKind } from "@portknock/core";
 import { LogSourceError } from "./errors.ts";
 
 /** Flags of every log open: read only, never blocking on a FIFO (libuv adds O_CLOEXEC). */
 export const OPEN_LOG_FLAGS: number = constants.O_RDONLY | constants.O_NONBLOCK;
-
-/** What a non-regular file is, in words ("a FIFO (named pipe)", "a directory", …). */
-export function describeFileKind(st: Stats | BigIntStats): string {
-  if (st.isFIFO()) return "a FIFO (named pipe)";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  if (st.isDirectory()) return "a directory";
-  if (st.isSocket()) return "a socket";
-  return st.isFile() ? "a regular file" : "not a regular file";
-}
 
 /** The `LOG_NOT_REGULAR` error for `path`, which is `st`. */
 export function notRegularError(

@@ -15,11 +15,8 @@ import type TailFile from "@logdna/tail-file";
 import type { BigIntStats, Stats } from "node:fs";
 import { close, fstat, open, read } from "node:fs";
 import { stat } from "node:fs/promises";
-import {
-  OPEN_LOG_FLAGS,
-  describeFileKind,
-  openRegular,
-} from "./open-regular.ts";
+import { describeFileKind } from "@portknock/core";
+import { OPEN_LOG_FLAGS, openRegular } from "./open-regular.ts";
 import { LogSourceError } from "./errors.ts";
 
 interface TailInternals {
