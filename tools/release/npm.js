@@ -10,7 +10,8 @@
 //      install cannot compile; knockd and knock get the example configs (examples/);
 //   4. `npm pack` of that directory writes the tarball (npm's normalised modes and times);
 //   5. the tarball's package.json is read back and checked: nothing `workspace:`, every internal
-//      dependency exactly the version, LICENSE inside.
+//      dependency exactly the version; LICENSE, README.md and CHANGELOG.md (once
+//      `pnpm version-packages` has written it) inside.
 // Prints each artefact with its size. Exit 1 on any failure; nothing goes through a shell.
 // Options: --no-pcap-prebuilt (ship pcap without the addon: installs then compile it or warn).
 import { spawnSync } from "node:child_process";
@@ -100,7 +101,7 @@ function pin(manifest, version, names) {
 }
 
 /** Checks what `npm pack` wrote: the manifest inside the tarball, and the files listed. */
-function verify(tgz, pack, version, names) {
+function verify(tgz, pack, version, names, dir) {
   const inside = JSON.parse(
     run("tar", ["-xzOf", tgz, "package/package.json"], ROOT),
   );
@@ -123,6 +124,8 @@ function verify(tgz, pack, version, names) {
     "package.json",
     "LICENSE",
     "README.md",
+    // after `pnpm version-packages`, each package has its CHANGELOG.md (its `files` names it)
+    ...(existsSync(join(dir, "CHANGELOG.md")) ? ["CHANGELOG.md"] : []),
     ...(REQUIRED[inside.name] ?? []),
   ])
     if (!files.has(need)) fail(`${tgz}: ${need} is missing`);
@@ -228,7 +231,7 @@ function main(argv) {
         ),
       );
       const tgz = join(OUT, pack.filename);
-      verify(tgz, pack, version, names);
+      verify(tgz, pack, version, names, p.dir);
       if (name === "@portknock/pcap" && prebuilt)
         if (
           !pack.files.some(

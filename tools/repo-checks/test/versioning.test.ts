@@ -15,6 +15,7 @@ interface Manifest {
   name: string;
   version: string;
   private?: boolean;
+  files?: string[];
 }
 
 function readJson<T>(path: string): T {
@@ -47,6 +48,11 @@ describe("versioning (#18)", () => {
   it("the published packages share one version", () => {
     expect(new Set(published.map((m) => m.version)).size).toBe(1);
     expect(published[0]?.version).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?$/);
+  });
+
+  it("each published package ships the CHANGELOG.md changesets writes", () => {
+    for (const m of published)
+      expect(m.files, m.name).toContain("CHANGELOG.md");
   });
 
   it("the root has the version-packages and release:npm scripts", () => {
