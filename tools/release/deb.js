@@ -168,10 +168,13 @@ function copyWorkspacePackage(src, dest) {
     if (entry === "native" || entry === "binding.gyp" || entry.endsWith(".md"))
       continue;
     const from = join(src, entry);
-    if (!existsSync(from))
+    if (!existsSync(from)) {
+      // prebuilds/: made by tools/release/npm.js for the tarballs; the .deb has the local build.
+      if (entry === "prebuilds") continue;
       fail(
         `${pkg.name}: "${entry}" (package.json files) is missing: run pnpm build`,
       );
+    }
     if (statSync(from).isDirectory()) copyTree(src, dest, entry);
     else copyFileSync(from, join(dest, entry));
   }
