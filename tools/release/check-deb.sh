@@ -62,6 +62,7 @@ trap cleanup EXIT
 step "dpkg -i"
 dpkg -i "$deb"
 getent passwd portknock || die "postinst did not create the user portknock"
+uid=$(getent passwd portknock | cut -d: -f3)
 
 step "systemd-analyze verify"
 man_check=--man=yes
@@ -161,7 +162,20 @@ else
   echo "man-db not installed, skipped"
 fi
 
-step "dpkg --purge"
+step "dpkg -i again (the upgrade path: the user is kept, nothing started)"
+dpkg -i "$deb" >/dev/null
+[ "$(getent passwd portknock | cut -d: -f3)" = "$uid" ] || die "the user portknock changed"
+
+step "dpkg -r: the program goes, the conffiles stay"
+dpkg -r portknock
+[ -e /usr/bin/portknockd ] && die "/usr/bin/portknockd is left after dpkg -r"
+[ -f /etc/portknock/knockdaemon.conf.example ] || die "dpkg -r removed a conffile"
+
+step "dpkg --purge: conffiles, the admin's configuration and the state go"
+# What an admin would have made: the daemon's configuration and its state.
+install -m 640 -g portknock /etc/portknock/knockdaemon.conf.example /etc/portknock/knockdaemon.conf
+install -d -o portknock -g portknock -m 700 /var/lib/portknock
+echo '{}' >/var/lib/portknock/state.json
 dpkg --purge portknock
 trap - EXIT
 left=()
