@@ -143,6 +143,31 @@ withcap=$(as_service -all,+net_admin,+net_raw state)
 grep -E 'action\.(finished|failed)' <<<"$withcap"
 ip netns exec "$ns" nft list set inet portknock allowed4 | grep '192.0.2.7 . 22' ||
   die "the nft action did not add 192.0.2.7 . 22: $withcap"
+
+step "the daemon as the service runs it: ready, then SIGTERM exits 0"
+# The example's own source (journalctl -k -f), as portknock with the unit's capabilities and
+# its journal group; the statefile in a scratch directory.
+install -d -o portknock -g portknock -m 700 "$scratch/state-run"
+sed "s#^statefile .*#statefile = $scratch/state-run/state.json#" \
+  /etc/portknock/knockdaemon.conf.example >"$scratch/run.conf"
+journal_gid=$(getent group systemd-journal | cut -d: -f3)
+caps=-all,+net_admin,+net_raw
+ip netns exec "$ns" setpriv --reuid portknock --regid portknock \
+  ${journal_gid:+--groups "$journal_gid"} --inh-caps "$caps" --ambient-caps "$caps" \
+  --bounding-set "$caps" --no-new-privs -- \
+  portknockd -conf "$scratch/run.conf" >"$scratch/run.log" 2>&1 &
+daemon=$!
+for _ in $(seq 300); do
+  grep -q ' INFO ready ' "$scratch/run.log" && break
+  kill -0 "$daemon" 2>/dev/null || break
+  sleep 0.1
+done
+grep ' INFO ready ' "$scratch/run.log" || die "portknockd did not get ready: $(cat "$scratch/run.log")"
+kill -TERM "$daemon"
+daemon_rc=0
+wait "$daemon" || daemon_rc=$?
+[ "$daemon_rc" = 0 ] || die "portknockd exited $daemon_rc on SIGTERM: $(cat "$scratch/run.log")"
+echo "SIGTERM: exit 0"
 ip netns del "$ns"
 rm -rf "$scratch"
 trap cleanup EXIT
