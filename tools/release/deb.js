@@ -98,6 +98,9 @@ function resolveFrom(dir, name) {
   }
 }
 
+// A workspace package's `files` entries that `pnpm build` makes or that the CLIs read.
+const BUILD_OUTPUTS = new Set(["dist", "bin", "man"]);
+
 const DROP_DIRS = new Set([
   "node_modules",
   ".github",
@@ -169,11 +172,12 @@ function copyWorkspacePackage(src, dest) {
       continue;
     const from = join(src, entry);
     if (!existsSync(from)) {
-      // prebuilds/: made by tools/release/npm.js for the tarballs; the .deb has the local build.
-      if (entry === "prebuilds") continue;
-      fail(
-        `${pkg.name}: "${entry}" (package.json files) is missing: run pnpm build`,
-      );
+      // The build's outputs must be there; other entries (prebuilds/, examples/, CHANGELOG.md)
+      // are added when tools/release/npm.js packs the tarballs and have no use in the .deb.
+      if (BUILD_OUTPUTS.has(entry)) {
+        fail(`${pkg.name}: "${entry}" is missing: run pnpm build`);
+      }
+      continue;
     }
     if (statSync(from).isDirectory()) copyTree(src, dest, entry);
     else copyFileSync(from, join(dest, entry));
