@@ -98,7 +98,10 @@ export function packetToHit(packet: DecodedPacket): KnockHit {
   };
   // A hit with a source port can be a kernel retransmit (the detector's rule); a UDP datagram
   // never is: a client may send the same port twice from one socket.
-  if (packet.protocol === 6) hit.srcPort = packet.srcPort;
+  if (packet.protocol === 6) {
+    hit.srcPort = packet.srcPort;
+    if (packet.seq !== undefined) hit.seq = packet.seq;
+  }
   if (packet.iface !== undefined) hit.iface = packet.iface;
   return hit;
 }
