@@ -43,6 +43,7 @@ const REJECTION_CODES = {
   FRAME_BAD_TCP_HEADER: true,
   FRAME_OUTGOING: true,
   FRAME_MARTIAN_SOURCE: true,
+  FRAME_NOT_FOR_US: true,
   // A valid sealed knock refused by the daemon's checks.
   KNOCK_TIME_PAST: true,
   KNOCK_TIME_FUTURE: true,

@@ -32,6 +32,10 @@ export interface BpfFilterOptions {
 
 const DEFAULT_MAX_RANGES = 256;
 
+/** IPv6 packets whose first next-header is an extension header `decodeFrame` follows. */
+export const IPV6_EXTENSIONS =
+  "(ip6 and (ip6[6] = 0 or ip6[6] = 43 or ip6[6] = 44 or ip6[6] = 60 or ip6[6] = 51))";
+
 /**
  * The ranges sorted, with overlapping and adjacent ones merged. Throws `RangeError` when there is
  * none or one is not `0 ≤ lo ≤ hi ≤ 65535` integers.
@@ -119,6 +123,10 @@ function ethfilterTerms(filter: CompiledEthFilter): string[] {
  * `ethfilter`'s exact addresses (`dest_ip`, `src_ip`) and ports (`dest_port`, `src_port`).
  * Example for `[[1000, 2000], [3000, 3000]]`, TCP:
  * `tcp and (dst portrange 1000-2000 or dst port 3000) and (tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn or (ip6 and ip6[53] & 0x12 = 0x02))`.
+ * libpcap's `tcp`, `udp` and port tests read an IPv6 packet's first next-header only, so an
+ * IPv6 packet whose first header is an extension (hop-by-hop, routing, fragment, destination
+ * options, AH) is passed as a whole (`… or IPV6_EXTENSIONS`): `decodeFrame` follows the chain
+ * and the span and ethfilter are matched in JavaScript, as a replay does (issue #16).
  * Throws `RangeError` for bad ranges (see `mergePortRanges`) or `maxRanges`.
  */
 export function buildBpfFilter(options: BpfFilterOptions): string {
@@ -143,5 +151,5 @@ export function buildBpfFilter(options: BpfFilterOptions): string {
   }
   if (options.ethfilter !== undefined)
     parts.push(...ethfilterTerms(options.ethfilter));
-  return parts.join(" and ");
+  return `(${parts.join(" and ")}) or ${IPV6_EXTENSIONS}`;
 }

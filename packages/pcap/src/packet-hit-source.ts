@@ -47,6 +47,11 @@ export type PacketHitSourceOptions = PacketInput & {
   bufferTimeoutMs?: number;
   /** Live: decoded packets queued before new ones are dropped. Default 10,000. */
   queueSize?: number;
+  /**
+   * Live: which destinations are knocks (see `OpenCaptureOptions`). Default `local`, or `any`
+   * when the ethfilter tests `dest_ip` (it says which destinations are ours).
+   */
+  destinations?: "local" | "any";
   /** Live: most span ranges written into the BPF expression (see `buildBpfFilter`). */
   maxBpfRanges?: number;
   /** Stops the source; the iteration ends. */
@@ -158,6 +163,11 @@ export function createPacketHitSource(
         clock: options.clock,
         logger,
         onReject: options.onReject,
+        destinations:
+          options.destinations ??
+          (ethfilter?.tests.some((t) => t.property === "dest_ip") === true
+            ? "any"
+            : "local"),
         map: toHit,
       })
     : replayPcap(options.file, {
