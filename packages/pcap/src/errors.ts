@@ -50,10 +50,11 @@ export type EthFilterCode =
   | "ETHFILTER_UNKNOWN_FLAG"
   /** `proto` names an `IP_PROTO_*` constant that does not exist. */
   | "ETHFILTER_UNKNOWN_CONSTANT"
-  /** The value is empty, or not a regex JavaScript can compile. */
+  /**
+   * The value is empty, not a regex JavaScript can compile, or uses what the linear-time engine
+   * cannot run (a lookaround, a back-reference, a count over 1000).
+   */
   | "ETHFILTER_BAD_REGEX"
-  /** The regex could backtrack catastrophically (nested or ambiguous repetition). */
-  | "ETHFILTER_BACKTRACKING"
   /** Warning: an address that is not in the canonical form packets are matched against. */
   | "ETHFILTER_ADDRESS_NOT_CANONICAL"
   /** Warning: with the capture's protocol, no packet can ever pass this filter. */
