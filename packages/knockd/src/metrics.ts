@@ -121,7 +121,7 @@ export function formatMetrics(s: MetricsSnapshot): string {
   counter(
     "portknock_lines_read_total",
     "Log lines (file mode) or frames (network mode) read.",
-    c.linesSeen,
+    c.linesSeen ?? c.packetsSeen ?? 0,
   );
   counter(
     "portknock_hits_total",

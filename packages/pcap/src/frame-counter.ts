@@ -27,10 +27,14 @@ export interface CaptureStats {
   dropped: number;
 }
 
-/** Called for every rejected frame, after counting: its diagnostic and bytes (a view: copy it). */
+/**
+ * Called for every rejected frame, after counting: its diagnostic, bytes (a view: copy it) and
+ * origin (`pcap lo #N`).
+ */
 export type FrameRejectHandler = (
   diagnostic: Diagnostic<FrameRejectCode>,
   frame: Uint8Array,
+  origin: string,
 ) => void;
 
 /** New zeroed counters. */
@@ -127,6 +131,7 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
         },
       },
       frame,
+      origin,
     );
     const skipped = limiter.take(code);
     if (skipped < 0) return;

@@ -63,7 +63,16 @@ export type PacketHitSourceOptions = PacketInput & {
   clock?: Clock;
   logger?: Logger;
   onReject?: FrameRejectHandler;
+  /**
+   * Called for every decoded packet with what became of it (`knockd -debug` prints each, issue
+   * #16): `outside-span` (not a knock candidate: protocol, port or TCP flags), `filtered` (the
+   * ethfilter refused it) or `hit`. Rejected frames go to `onReject` instead.
+   */
+  onDecision?: (decision: PacketDecision, packet: DecodedPacket) => void;
 };
+
+/** What became of a decoded packet (`PacketHitSourceOptions.onDecision`). */
+export type PacketDecision = "outside-span" | "filtered" | "hit";
 
 /** Counters of a packet hit source (daemon.md §8). */
 export interface PacketSourceStats {
@@ -138,13 +147,17 @@ export function createPacketHitSource(
   };
   // Runs synchronously on every decoded packet (in the libpcap callback when live): only hits
   // are queued, so noise costs no queue slot and no promise.
+  const { onDecision } = options;
   const toHit = (packet: DecodedPacket): KnockHit | undefined => {
     if (!isCandidate(packet)) {
       stats.notInSpan++;
+      onDecision?.("outside-span", packet);
     } else if (ethfilter !== undefined && !matchEthFilter(ethfilter, packet)) {
       stats.filteredOut++;
+      onDecision?.("filtered", packet);
     } else {
       stats.hits++;
+      onDecision?.("hit", packet);
       return packetToHit(packet);
     }
     return undefined;
