@@ -2,14 +2,15 @@ import { parseDaemonConfig } from "@portknock/config";
 import { describe, expect, it } from "vitest";
 import {
   buildBpfFilter,
-  IPV6_EXTENSIONS,
+  ipv6ExtensionBranch,
   mergePortRanges,
 } from "./bpf-filter.ts";
 import type { CompiledEthFilter } from "./ethfilter.ts";
 import { compileEthFilter } from "./ethfilter.ts";
 
 /** The expression with its IPv6 extension-header branch (#16). */
-const ext = (knocks: string): string => `(${knocks}) or ${IPV6_EXTENSIONS}`;
+const ext = (knocks: string): string =>
+  `(${knocks}) or ${ipv6ExtensionBranch(knocks.startsWith("udp") ? "udp" : "tcp")}`;
 
 const SYN_ONLY =
   "(tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn or (ip6 and ip6[53] & 0x12 = 0x02))";
@@ -72,9 +73,10 @@ describe("buildBpfFilter", () => {
   });
 
   it("passes every IPv6 packet whose first header is an extension: JavaScript follows the chain (#16)", () => {
-    expect(IPV6_EXTENSIONS).toBe(
-      "(ip6 and (ip6[6] = 0 or ip6[6] = 43 or ip6[6] = 44 or ip6[6] = 60 or ip6[6] = 51))",
+    expect(ipv6ExtensionBranch("tcp")).toBe(
+      "(ip6 and not ip6 multicast and (ip6[6] = 0 or ip6[6] = 43 or ip6[6] = 44 or ip6[6] = 60 or ip6[6] = 51) and (ip6[40] = 6 or ip6[40] = 0 or ip6[40] = 43 or ip6[40] = 44 or ip6[40] = 60 or ip6[40] = 51))",
     );
+    expect(ipv6ExtensionBranch("udp")).toContain("(ip6[40] = 17 or ");
     expect(buildBpfFilter({ ranges: [[1, 2]], protocol: "tcp" })).toMatch(
       /^\(tcp and .*\) or \(ip6 and /,
     );

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { KnockHit } from "@portknock/core";
-import { buildBpfFilter, IPV6_EXTENSIONS } from "../src/bpf-filter.ts";
+import { buildBpfFilter, ipv6ExtensionBranch } from "../src/bpf-filter.ts";
 import { createPacketHitSource } from "../src/packet-hit-source.ts";
 import type { PacketSourceStats } from "../src/packet-hit-source.ts";
 import type { PcapStats } from "../src/pcap-stats.ts";
@@ -180,7 +180,7 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
       ],
     });
     expect(r.bpfFilter).toBe(
-      `(udp and dst portrange 1000-1999) or ${IPV6_EXTENSIONS}`,
+      `(udp and dst portrange 1000-1999) or ${ipv6ExtensionBranch("udp")}`,
     );
     expect(r.hits.map(summary)).toEqual([
       ["127.0.0.1", 1001, "udp", "pcap lo #1"],
@@ -320,6 +320,18 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
       v6("2001:db8::2", 1505, [43, 51]), // routing, AH
       v6("2001:db8::9", 1506, [0]), // another host
       v6("2001:db8::2", 3000, [0]), // outside the span: passed, matched in JavaScript
+      // An MLD report (hop-by-hop, then ICMPv6, to a group): on every IPv6 link, kept in the kernel.
+      toHex(
+        ethernet(
+          ipv6({
+            src: "fe80::1",
+            dst: "ff02::16",
+            protocol: 58,
+            payload: new Uint8Array(8),
+            extensions: [{ type: 0 }],
+          }),
+        ),
+      ),
       v4("192.0.2.1", "192.0.2.2", 1599),
     ].map((hex) => ({ inject: { iface: "pk1", hex } }));
     const live = await runChild(ns.name, {
