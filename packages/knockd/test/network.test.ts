@@ -340,6 +340,8 @@ describe.skipIf(gate.skip)(
           rec.path,
           `interface = ${b}\nmetrics = ${METRICS_PORT}`,
         ),
+        "-debug",
+        "-logjson",
       ]);
       const knock = (remote: string, flag: string) =>
         execIn(client.name, [
@@ -355,8 +357,23 @@ describe.skipIf(gate.skip)(
         ]);
       expect((await knock("10.202.0.9", "6")).code).toBe(0);
       expect((await knock("10.202.0.2", "7")).code).toBe(0);
-      await waitFor(() => rec.lines().length === 1, "the action", 15_000);
+      await waitFor(() => rec.lines().length === 1, "the action", 15_000).catch(
+        (e: Error) => {
+          throw new Error(
+            `${e.message}; knockd said:\n${d.stderr().slice(-4000)}`,
+          );
+        },
+      );
       expect(rec.lines()).toEqual(["10.202.0.1 22 7"]);
+      // -debug names each decision: the first knock's SYNs were not for us, the second's hits.
+      const events = d
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes('"packet.'));
+      expect(events.some((l) => l.includes('"code":"FRAME_NOT_FOR_US"'))).toBe(
+        true,
+      );
+      expect(events.some((l) => l.includes('"event":"packet.hit"'))).toBe(true);
       const page = await scrapeIn(gw.name);
       const notForUs = page.value("portknock_rejections_total", {
         code: "FRAME_NOT_FOR_US",
