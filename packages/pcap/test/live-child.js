@@ -95,6 +95,7 @@ const source = pcap.createPacketHitSource({
   ranges: plan.ranges,
   protocol: plan.protocol,
   ethfilter: ethfilterOf(plan.ethfilter),
+  ...(plan.destinations != null && { destinations: plan.destinations }),
 });
 const hits = [];
 const pending = new Set(plan.markers);
