@@ -125,6 +125,60 @@ describe("knockd -replay", () => {
     return log;
   }
 
+  // RECIPES.md (a): the custom format that requires the knock rule's prefix.
+  const RECIPE_FORMAT = [
+    "uselogformat = portknock",
+    "<logformat portknock>",
+    "  required  = kernel: (?:\\[ *\\d+\\.\\d+\\] )?portknock IN=",
+    "  interface = IN=(\\S*) OUT=",
+    "  ipclient  = SRC=(\\S+)",
+    "  ipserver  = DST=(\\S+)",
+    "  protocol  = PROTO=(TCP|UDP) SPT=",
+    "  port      = PROTO=(?:TCP|UDP) SPT=\\d+ DPT=(\\d+)",
+    "  srcport   = PROTO=(?:TCP|UDP) SPT=(\\d+)",
+    "</logformat>",
+  ];
+
+  it.each([
+    ["with srcport", RECIPE_FORMAT, 1, true],
+    [
+      "without srcport",
+      RECIPE_FORMAT.filter((l) => !l.includes("srcport")),
+      0,
+      false,
+    ],
+  ])(
+    "a <logformat> %s: nc -z -w2's retransmitted SYNs (same source port, ~1 s later) count once (#16)",
+    async (_, format, accepted, dropped) => {
+      const dir = tempDir();
+      const rec = recorder(dir);
+      const conf = daemonConfig(
+        dir,
+        `logfile = /nonexistent\n${format.join("\n")}\n${ACTIONS(rec.path)}`,
+      );
+      const log = join(dir, "firewall.log");
+      writeFileSync(log, "");
+      knockToLog(log, ["-client", "10.1.2.3", "-port", "22", "-flag0", "0"]);
+      // nc gets no answer to its SYN and the kernel sends it again: each line twice.
+      const lines = readFileSync(log, "utf8").trim().split("\n");
+      expect(lines.length).toBeGreaterThan(4);
+      writeFileSync(log, lines.flatMap((l) => [l, l]).join("\n") + "\n");
+      const r = await runMain([
+        "-conf",
+        conf,
+        "-replay",
+        log,
+        "-test",
+        "-quiet",
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^knocksAccepted ${accepted}$`, "m"));
+      expect(r.stdout).toMatch(
+        new RegExp(`^retransmitsDropped ${dropped ? lines.length : 0}$`, "m"),
+      );
+    },
+  );
+
   it("-test: reads the whole log, prints the counters, runs nothing", async () => {
     const dir = tempDir();
     const rec = recorder(dir);
