@@ -234,16 +234,40 @@ function lineKind(s: string, c: number): number {
   return UNTAGGED;
 }
 
-/** Whether a record may start at `p` of an `UNTAGGED` line whose first `": "` is at `c`. */
-function isAllowed(
+/**
+ * The last place in the run `[p, q)` (of non-space characters, its first `IN=` at `p`) where a
+ * record may start in a line of `kind` whose first `": "` is at `c`, or -1. Every `IN=` of a run
+ * starts a record or none (`recordEnd` depends on `q` only), so a few index calls decide.
+ */
+function lastAllowedIn(
   s: string,
   p: number,
+  q: number,
+  kind: number,
   c: number,
   noSpaceHead: boolean,
-): boolean {
-  if (c < 0 || p < c) return true;
-  if (p === c + 2) return noSpaceHead;
-  return p === c + 3 && s.charCodeAt(c + 2) === 32;
+): number {
+  if (kind === ANYWHERE || c < 0) return s.lastIndexOf("IN=", q - 3);
+  // In a run that ends at or after `c + 2`, ulogd's `":  IN="` (c + 3) and a `-o cat` prefix's
+  // `": IN="` (c + 2) come after any `IN=` before `c`.
+  if (
+    q - 3 >= c + 3 &&
+    p <= c + 3 &&
+    s.charCodeAt(c + 2) === 32 &&
+    s.startsWith("IN=", c + 3)
+  ) {
+    return c + 3;
+  }
+  if (
+    noSpaceHead &&
+    p <= c + 2 &&
+    q - 3 >= c + 2 &&
+    s.startsWith("IN=", c + 2)
+  ) {
+    return c + 2;
+  }
+  if (p >= c) return -1;
+  return s.lastIndexOf("IN=", Math.min(c - 1, q - 3)); // >= p: p itself is one
 }
 
 /**
@@ -256,22 +280,23 @@ function findRecord(s: string, firstIn: number, at: number[]): boolean {
   if (kind === NOWHERE) return false;
   const noSpaceHead = kind === UNTAGGED && c >= 0 && !hasSpaceBefore(s, c);
   let found = false;
-  let q = -1;
-  let src = -1;
-  for (let p = firstIn; p >= 0; p = s.indexOf("IN=", p + 1)) {
-    // Every `IN=` of one run of non-space characters ends at the same `q`: its record start is
-    // tested once (which keeps the scan linear on lines like `IN=IN=IN=…`).
-    if (p >= q) {
-      q = skipNonSpace(s, p + 3);
-      src = recordEnd(s, q);
+  // Run by run of non-space characters (each `IN=` of a run ends at the same `q`): linear on
+  // lines like `IN=IN=IN=…` or `IN= OUT= IN= OUT= …`.
+  // In an untagged line no record starts after `c + 3`.
+  const stop = kind === ANYWHERE || c < 0 ? s.length : c + 3;
+  for (let p = firstIn; p >= 0 && p <= stop;) {
+    const q = skipNonSpace(s, p + 3);
+    const src = recordEnd(s, q);
+    if (src >= 0) {
+      const best = lastAllowedIn(s, p, q, kind, c, noSpaceHead);
+      if (best >= 0) {
+        at[0] = best + 3;
+        at[1] = q;
+        at[2] = src;
+        found = true;
+      }
     }
-    if (src < 0) continue;
-    if (kind === ANYWHERE || isAllowed(s, p, c, noSpaceHead)) {
-      at[0] = p + 3;
-      at[1] = q;
-      at[2] = src;
-      found = true;
-    }
+    p = s.indexOf("IN=", q);
   }
   return found;
 }
