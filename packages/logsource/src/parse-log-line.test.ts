@@ -294,3 +294,53 @@ describe("the built-in format finds the record by its structure (issue #16)", ()
     }
   });
 });
+
+describe("a <logformat> with srcport (issue #16)", () => {
+  const at = (line: number, text: string) => ({
+    text,
+    where: { kind: "config" as const, file: "t.conf", line },
+  });
+  const mine = (srcport?: string): CompiledLogFormat =>
+    compileLogFormat({
+      name: "mine",
+      where: { kind: "config", file: "t.conf", line: 1 },
+      ipclient: at(2, "SRC=(\\S+)"),
+      port: at(3, "DPT=(\\d+)"),
+      ...(srcport === undefined ? {} : { srcport: at(4, srcport) }),
+    }).format as CompiledLogFormat;
+  const line =
+    "portknock SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPT=40000 DPT=2345";
+
+  it("gives hits a source port (the detector's retransmit rule needs one)", () => {
+    expect(parseLogLine(line, mine("SPT=(\\d+)"), "f:1", 0)).toMatchObject({
+      kind: "hit",
+      hit: { srcIp: "10.0.0.1", dstPort: 2345, srcPort: 40000 },
+    });
+    const without = parseLogLine(line, mine(), "f:1", 0);
+    expect(without.kind === "hit" && without.hit.srcPort).toBeUndefined();
+  });
+
+  it("rejects a source port that is no port", () => {
+    expect(
+      parseLogLine(
+        line.replace("40000", "70000"),
+        mine("SPT=(\\d+)"),
+        "f:1",
+        0,
+      ),
+    ).toMatchObject({ kind: "reject", code: "LOG_BAD_PORT" });
+  });
+
+  it("needs a capture group", () => {
+    const r = compileLogFormat({
+      name: "mine",
+      where: { kind: "config", file: "t.conf", line: 1 },
+      ipclient: at(2, "SRC=(\\S+)"),
+      port: at(3, "DPT=(\\d+)"),
+      srcport: at(4, "SPT=\\d+"),
+    });
+    expect(r.diagnostics).toMatchObject([
+      { code: "LOG_FORMAT_NO_CAPTURE", where: { line: 4 } },
+    ]);
+  });
+});
