@@ -308,7 +308,7 @@ describe("knockd -replay", () => {
     expect(strip(JSON.parse(child.stdout) as Record<string, unknown>)).toEqual(
       strip(JSON.parse(r.stdout) as Record<string, unknown>),
     );
-  });
+  }, 60_000); // two replays of 2.2 MB, one a spawned process: seconds on a loaded machine
 
   it("the real bin: the replay takes over the workers started before the daemon loaded, and their blocks (#14)", async (ctx) => {
     if (availableParallelism() < 2) {
