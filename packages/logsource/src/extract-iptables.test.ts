@@ -214,6 +214,49 @@ describe("parseLogLine properties", () => {
   );
 
   it(
+    "never takes a record from another program's message",
+    () => {
+      // Whatever another program logs (a user name, a request), its line is noise: its tag comes
+      // first, and its message does not start with a space (issue #16). RFC 5424 lines of other
+      // programs, whose message follows the APP-NAME without ": ", whatever it starts with.
+      const message = fc
+        .oneof(piecesLine, recordLine)
+        .map((m) => m.replace(/[\n\r]/g, ""))
+        .filter((m) => !/^\s/.test(m));
+      const head = fc.constantFrom(
+        "Nov 25 08:23:27 gw sshd[2201]: ",
+        "Nov 25 08:23:27 gw alice: ",
+        "2026-11-25T08:23:27.1+01:00 gw postfix/smtpd[3301]: ",
+        "Wed Nov 25 08:23:27 2026 daemon.info dnsmasq[1234]: ",
+        "Nov 25 08:23:27 gw kernel[1]: ",
+        "Nov 25 08:23:27 gw xulogd[1]: ",
+      );
+      const rfc5424 = fc.constantFrom(
+        "<38>1 2026-11-25T08:23:27Z gw sshd 2201 - - ",
+        "<38>1 2026-11-25T08:23:27Z gw kernelx - - - ",
+        "<38>1 - gw - - - - ",
+      );
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.tuple(head, message),
+            fc.tuple(
+              rfc5424,
+              message.map((m) => ` ${m}`),
+            ),
+            fc.tuple(rfc5424, message),
+          ),
+          ([h, m]) => {
+            expect(parse(h + m)).toEqual({ kind: "skip" });
+          },
+        ),
+        { numRuns: runs(3000) },
+      );
+    },
+    60_000 * Math.max(1, SCALE),
+  );
+
+  it(
     "reads every field from the record itself, whatever text comes before it",
     () => {
       // A trusted head (the kernel's tag, a dmesg stamp), then any text (a log prefix, a host
