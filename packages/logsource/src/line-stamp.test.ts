@@ -176,6 +176,7 @@ describe("lineStampEndMs: the other real formats (issue #16)", () => {
     // journalctl short-full: local time, or UTC by name
     ["Wed 2026-11-25 08:23:27 CET gw kernel: x", end],
     ["Wed 2026-11-25 07:23:27 UTC gw kernel: x", end],
+    ["Wed 2026-11-25 08:23:27 +01 gw kernel: x", end], // a zone without a name
     // journalctl short-unix
     ["1795591407.123456 gw kernel: x", utc("2026-11-25T07:23:27Z") + 123.457],
     // dmesg -T and OpenWrt logread: local time

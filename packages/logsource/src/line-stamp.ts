@@ -21,9 +21,10 @@ const SYSLOG =
 const ISO =
   /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)(?: |$)/;
 
-// journalctl short-full: `Www yyyy-mm-dd hh:mm:ss ZONE` then a space or the end.
+// journalctl short-full: `Www yyyy-mm-dd hh:mm:ss ZONE` then a space or the end (ZONE: the
+// local zone's abbreviation, `CET`, `CEST`, or a number where the zone has none, `+03`).
 const FULL =
-  /^[A-Z][a-z]{2} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? ([A-Za-z][\w+-]*)(?: |$)/;
+  /^[A-Z][a-z]{2} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? ([A-Za-z][\w+-]*|[+-]\d\d(?:\d\d)?)(?: |$)/;
 // journalctl short-unix: seconds since the epoch, with a fraction, then a space or the end.
 const UNIX = /^(\d{9,11})\.(\d{1,9})(?: |$)/;
 // dmesg -T (in brackets) and OpenWrt logread: `Www Mmm [ d]d hh:mm:ss yyyy`.
