@@ -44,6 +44,23 @@ describe("knockd -check", () => {
     expect(r.stdout).toContain("AUDIT_NO_STATEFILE");
   });
 
+  it.each([
+    ["journalctl -f -n 0 -o cat", true],
+    ["journalctl -k -f -n 0 -o cat", false],
+  ])(
+    "logcommand = %s: the audit warns of untagged lines: %s (#16)",
+    async (command, warned) => {
+      const dir = tempDir();
+      const conf = daemonConfig(
+        dir,
+        `logcommand = ${command}\n${ACTIONS("/bin/true")}`,
+      );
+      const r = await runMain(["-check", "-conf", conf]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.includes("AUDIT_UNTAGGED_LOGCOMMAND")).toBe(warned);
+    },
+  );
+
   it("reports every error of every layer with file and line, exit 2", async () => {
     const dir = tempDir();
     const conf = join(dir, "bad.conf");
