@@ -12,6 +12,8 @@ const FULL_RECORD = new RegExp(FULL_RECORD_SOURCE, "y");
 export interface Extracted {
   /** Whether `required` matched (true when the format has none). */
   required: boolean;
+  /** Where the record's `IN=` is (the built-in format), else -1. */
+  recordStart: number;
   ipclient: string | undefined;
   port: string | undefined;
   ipserver: string | undefined;
@@ -317,6 +319,7 @@ export function extractIptables(
   firstIn: number = line.indexOf("IN="),
 ): void {
   out.required = false;
+  out.recordStart = -1;
   out.ipclient = out.port = out.ipserver = undefined;
   out.iface = out.protocol = out.srcport = undefined;
   out.portValue = out.srcportValue = -1;
@@ -333,6 +336,7 @@ export function extractIptables(
     const m = FULL_RECORD.exec(line);
     if (m !== null) {
       out.required = true;
+      out.recordStart = firstIn;
       out.iface = m[1];
       out.ipclientIsV4 = m[2] !== undefined;
       out.ipclient = m[2] ?? m[3];
@@ -345,5 +349,6 @@ export function extractIptables(
   }
   if (!findRecord(line, firstIn, where)) return;
   out.required = true;
+  out.recordStart = where[0]! - 3;
   readRecord(line, where[0]!, where[1]!, where[2]!, ALL, out);
 }

@@ -287,11 +287,15 @@ describe("the built-in format finds the record by its structure (issue #16)", ()
     for (const r of both(line)) expect(r).toEqual({ kind: "skip" });
   });
 
-  it("takes the record of an ICMP line as the line's, not a later look-alike in its prefix", () => {
-    const line = `[1.0] IN=x OUT= SRC=1.2.3.4 DST=1.2.3.4 PROTO=TCP SPT=1 DPT=9 ${REC.replace("PROTO=TCP SPT=51234 DPT=2345", "PROTO=ICMP TYPE=8 CODE=0")}`;
+  it("takes the record of an ICMP line as the line's, not a look-alike in its prefix", () => {
+    const line = `[1.0] IN=x OUT= SRC=1.2.3.4 DST=1.2.3.4 PROTO=TCP SPT=1 DPT=x9 ${REC.replace("PROTO=TCP SPT=51234 DPT=2345", "PROTO=ICMP TYPE=8 CODE=0")}`;
     for (const r of both(line)) {
       expect(r).toMatchObject({ kind: "reject", code: "LOG_NO_MATCH" });
     }
+    // The message is about the record, not the prefix's `DPT=x9`.
+    expect(parse(line)).toMatchObject({
+      message: expect.stringContaining("without a TCP or UDP port") as string,
+    });
   });
 });
 
