@@ -114,6 +114,7 @@ export function actionsConfig(
       name,
       where: at(line++),
       system: (t.system ?? []).map(located),
+      grant: [],
       state: (t.state ?? []).map(located),
     });
   }
