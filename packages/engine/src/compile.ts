@@ -213,6 +213,7 @@ function compileTemplate(
     }
     grants.push({
       text: g.text,
+      where: g.where,
       protocol: g.protocol,
       port: g.port === "PORT" ? { variable: "PORT" } : g.port,
       to: g.to,

@@ -4,6 +4,7 @@
  * The address and port are substituted and validated like `system` words; what is granted is
  * reported like a command (counters, one log line); the kernel expires it, so there is no close.
  */
+import type { ConfigWhere } from "@portknock/config";
 import type { Logger } from "@portknock/core";
 import { escapeInput, normalizeIp, parseIpv6 } from "@portknock/core";
 import type { EngineCounters } from "./engine-types.ts";
@@ -36,6 +37,7 @@ export type GrantFn = (request: GrantRequest) => Promise<GrantResult>;
 /** One compiled `grant = …` of a template. */
 export interface CompiledGrant {
   text: string;
+  where: ConfigWhere;
   protocol: "tcp" | "udp";
   /** A port, or the name of the knock variable that holds it. */
   port: number | { variable: string };
