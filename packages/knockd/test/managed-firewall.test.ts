@@ -248,7 +248,7 @@ describe.skipIf(gate.skip)(
       expect(await t.probe("tcp", CLIENT.b4, PORTS.protectedTcp)).toBe("open");
     });
 
-    it("iptables + ipset, network mode: open to the knocking IPv4 address only, then closed", async () => {
+    it("iptables + ipset, network mode, IPv4 and IPv6: open to the knocking address only, then closed", async () => {
       const t = await createTopology();
       const dir = tempDir();
       const conf = daemonConf(
@@ -267,12 +267,19 @@ describe.skipIf(gate.skip)(
       expect(await t.probe("tcp", otherAddress(a4), PORTS.protectedTcp)).toBe(
         "timeout",
       );
+      await knockFrom(t, 6);
+      const a6 = await grantedAddress(d, 2);
+      await probeUntil(t, a6, "open", 5000);
+      expect(await t.probe("tcp", otherAddress(a6), PORTS.protectedTcp)).toBe(
+        "timeout",
+      );
       expect(await d.stop()).toBe(0);
       await probeUntil(t, a4, "timeout", (LIFETIME_S + 3) * 1000);
+      await probeUntil(t, a6, "timeout", 3000);
     });
 
     it.skipIf(PLUGIN_DIR == null)(
-      "nftables, file mode: the span's SYNs go to NFLOG → ulogd2 → the log knockd follows; the grant opens the port",
+      "nftables, file mode, IPv4 and IPv6: the span's SYNs go to NFLOG → ulogd2 → the log knockd follows; the grant opens the port to the knocking address only",
       async () => {
         const t = await createTopology();
         const dir = tempDir();
@@ -331,6 +338,13 @@ sync=1
           "timeout",
         );
         expect(readFileSync(log, "utf8")).toContain(`SRC=${a4}`);
+        await knockFrom(t, 6);
+        const a6 = await grantedAddress(d, 2);
+        expect([CLIENT.a6, CLIENT.b6]).toContain(a6);
+        await probeUntil(t, a6, "open", 5000);
+        expect(await t.probe("tcp", otherAddress(a6), PORTS.protectedTcp)).toBe(
+          "timeout",
+        );
         expect(await d.stop()).toBe(0);
         await ulogd.stop();
       },
