@@ -224,6 +224,14 @@ describe.skipIf(gate.skip)(
         expect(await d.stop()).toBe(0);
       }
       d = await startKnockd(t, conf);
+      // Someone flushes the firewall: the periodic reconcile (every 1 s here) puts it back.
+      t.gw.exec(["nft", "delete", "table", "inet", "portknock"]);
+      await waitFor(
+        () => nftTable(t) === installed,
+        "the ruleset put back",
+        10_000,
+      );
+      await d.waitForLine(/"event":"firewall.reinstalled"/, 5000);
       d.child.kill("SIGHUP");
       await d.waitForLine(/"event":"reload.done"/, 20_000);
       expect(nftTable(t)).toBe(installed);
@@ -232,9 +240,11 @@ describe.skipIf(gate.skip)(
         .stderr()
         .split("\n")
         .find((l) => l.includes('"msg":"stopping"'));
-      expect(JSON.parse(stopLine ?? "{}")).toMatchObject({
-        firewall: { installs: 2 },
-      });
+      const stopped = JSON.parse(stopLine ?? "{}") as {
+        firewall?: { installs: number; reinstalls: number };
+      };
+      expect(stopped.firewall?.reinstalls).toBe(1);
+      expect(stopped.firewall?.installs).toBeGreaterThanOrEqual(2);
 
       const removed = await execIn(t.gw.name, [
         process.execPath,
@@ -273,6 +283,18 @@ describe.skipIf(gate.skip)(
       expect(await t.probe("tcp", otherAddress(a6), PORTS.protectedTcp)).toBe(
         "timeout",
       );
+      // A reload cannot switch the backend: rejected, the old configuration keeps running.
+      writeFileSync(
+        conf,
+        readFileSync(conf, "utf8").replace(
+          "backend = iptables\n  ipset = yes",
+          "backend = nftables",
+        ),
+      );
+      d.child.kill("SIGHUP");
+      await d.waitForLine(/"event":"reload.rejected"/, 20_000);
+      expect(d.stderr()).toMatch(/"event":"reload.firewall".*restart knockd/);
+      expect(nftTable(t)).toBe("");
       expect(await d.stop()).toBe(0);
       await probeUntil(t, a4, "timeout", (LIFETIME_S + 3) * 1000);
       await probeUntil(t, a6, "timeout", 3000);
