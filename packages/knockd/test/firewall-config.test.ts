@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MAX_GRANT_LIFETIME_MS } from "@portknock/config";
 import { MAX_LIFETIME_MS } from "@portknock/firewall";
-import { runMain, tempDir } from "./helpers.ts";
+import { KNOCKD, runMain, tempDir } from "./helpers.ts";
+import { createNetns, execIn, gateRootTests } from "./netns.ts";
 
 const SETTINGS = `knock = CLIENT,PORT,FLAG0,CHECKSUM
 portspan = 600-699,800-898,900,968-1023
@@ -101,3 +102,43 @@ describe("knockd and the <firewall> block (#17)", () => {
     expect(r.stderr).toMatch(/^knockd: FIREWALL_NOT_MANAGED: /m);
   });
 });
+
+const gate = gateRootTests(["ip", "nft"]);
+
+describe.skipIf(gate.skip)(
+  "knockd -test with <firewall> (#17, root, in a namespace)",
+  () => {
+    it("logs the ruleset it would install and installs nothing", async () => {
+      const ns = createNetns();
+      const dir = tempDir();
+      const log = join(dir, "empty.log");
+      writeFileSync(log, "");
+      const path = join(dir, "knockdaemon.conf");
+      writeFileSync(
+        path,
+        SETTINGS.replace("runmode = network\ninterface = lo\n", "") +
+          `logfile = ${log}\n` +
+          FIREWALL() +
+          ACTIONS("tcp/22 to SOURCE"),
+      );
+      const r = await execIn(ns.name, [
+        process.execPath,
+        KNOCKD,
+        "-test",
+        "-replay",
+        log,
+        "-conf",
+        path,
+        "-logjson",
+      ]);
+      expect(r.code).toBe(0);
+      const lines = r.stderr
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { event?: string; ruleset?: string });
+      const test = lines.find((l) => l.event === "firewall.test");
+      expect(test?.ruleset).toContain("add table inet portknock");
+      expect(ns.exec(["nft", "list", "tables"])).toBe("");
+    });
+  },
+);
