@@ -74,6 +74,16 @@ export type SchemaCode =
   | "CONFIG_UNKNOWN_ETHFILTER"
   /** A listen address (`metrics`) that is not `PORT`, `IPv4:PORT` or `[IPv6]:PORT` (port 1–65535). */
   | "CONFIG_BAD_ADDRESS"
+  /** `protect` in `<firewall>` that is not `tcp/PORT` or `udp/PORT` (1–65535), or a port given twice. */
+  | "CONFIG_BAD_PROTECT"
+  /** A template's `grant` that is not `PROTO/PORT [LIFETIME] [to CLIENT|SOURCE]`. */
+  | "CONFIG_BAD_GRANT"
+  /** A template's `grant` with no `<firewall>` block, or with `backend = none`. */
+  | "CONFIG_GRANT_NO_FIREWALL"
+  /** A template's `grant` for a numeric port that `<firewall>` does not `protect` (it would open nothing). */
+  | "CONFIG_GRANT_NOT_PROTECTED"
+  /** Warning: a `<firewall>` setting the chosen backend or run mode does not use (`ipset` with nftables, `nflog` in network mode). */
+  | "CONFIG_FIREWALL_IGNORED"
   /** Warning (compat): `key = on|yes|true|off|no|false` was turned into `1`/`0`, as the prototype did. */
   | "CONFIG_KEY_AUTOTRUE"
   /** Warning: `ivvalue` together with `iv = yes` replaces the random IV (tests and vectors only). */

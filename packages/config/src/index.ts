@@ -17,7 +17,11 @@ export type {
   DaemonConfig,
   ClientConfig,
   ListenAddress,
+  FirewallConfig,
+  ProtectedPortConfig,
+  GrantTemplateConfig,
 } from "./types.ts";
+export { MAX_GRANT_LIFETIME_MS, FIREWALL_BACKENDS } from "./schema-firewall.ts";
 export type { ConfigCode } from "./codes.ts";
 export { normalizeArgv } from "./parse-argv.ts";
 export type { ArgvCode, ArgvSpec, NormalizeArgvResult } from "./parse-argv.ts";

@@ -8,11 +8,14 @@ import type { GeneralBlock } from "./general-tree.ts";
 import type {
   ActionConfig,
   ActionsConfig,
+  FirewallConfig,
+  GrantTemplateConfig,
   LocatedText,
   TemplateConfig,
 } from "./types.ts";
 import type { Sink } from "./schema-reader.ts";
 import { blockReader, located } from "./schema-blocks.ts";
+import { parseGrantTemplate } from "./schema-firewall.ts";
 
 /** The longest `delay`: one year. */
 export const MAX_DELAY_MS: number = 365 * 86_400_000;
@@ -24,6 +27,7 @@ export const MAX_DELAY_MS: number = 365 * 86_400_000;
 export function readActions(
   blocks: readonly GeneralBlock[],
   sink: Sink,
+  firewall?: FirewallConfig,
 ): ActionsConfig {
   const [block, again] = blocks;
   if (again && block) {
@@ -38,7 +42,7 @@ export function readActions(
   const r = blockReader(block, sink);
   const templates = new Map<string, TemplateConfig>();
   for (const [name, t] of r.named("template")) {
-    templates.set(name, readTemplate(name, t, sink));
+    templates.set(name, readTemplate(name, t, sink, firewall));
   }
   const actions = r
     .anonymous("action")
@@ -51,6 +55,7 @@ function readTemplate(
   name: string,
   block: GeneralBlock,
   sink: Sink,
+  firewall: FirewallConfig | undefined,
 ): TemplateConfig {
   const r = blockReader(block, sink);
   const nonEmpty = (key: string): LocatedText[] =>
@@ -61,15 +66,60 @@ function readTemplate(
     });
   const system = nonEmpty("system");
   const state = nonEmpty("state");
-  if (system.length === 0 && state.length === 0) {
+  const grant = r
+    .many("grant")
+    .flatMap((v) => readGrant(v, firewall, sink) ?? []);
+  if (
+    system.length === 0 &&
+    state.length === 0 &&
+    r.whereOf("grant") === undefined
+  ) {
     r.error(
       "CONFIG_MISSING_KEY",
       block.where,
-      `<template ${name}> needs system = COMMAND or state = STATEMENTS`,
+      `<template ${name}> needs system = COMMAND, state = STATEMENTS or grant = PROTO/PORT`,
     );
   }
   r.finish();
-  return { name, where: block.where, system, state };
+  return { name, where: block.where, system, state, grant };
+}
+
+/** One `grant` value: its syntax, then whether the `<firewall>` block can carry it out. */
+function readGrant(
+  v: LocatedText,
+  firewall: FirewallConfig | undefined,
+  sink: Sink,
+): GrantTemplateConfig | undefined {
+  const g = parseGrantTemplate(v, firewall?.grantMs ?? 30_000, sink);
+  if (!g) return undefined;
+  const error = (
+    code: "CONFIG_GRANT_NO_FIREWALL" | "CONFIG_GRANT_NOT_PROTECTED",
+    message: string,
+  ): undefined => {
+    sink.diagnostics.push({ code, severity: "error", message, where: v.where });
+    return undefined;
+  };
+  if (!firewall || firewall.backend === "none") {
+    return error(
+      "CONFIG_GRANT_NO_FIREWALL",
+      firewall
+        ? `grant needs a managed firewall, but <firewall> at line ${firewall.where.line} has backend = none; use system = … commands instead`
+        : "grant needs a <firewall> block (backend, protect, grant lifetime): knockd manages no firewall without one",
+    );
+  }
+  if (
+    typeof g.port === "number" &&
+    !firewall.protect.some(
+      (p) => p.protocol === g.protocol && p.port === g.port,
+    )
+  ) {
+    const list = firewall.protect.map((p) => `${p.protocol}/${p.port}`);
+    return error(
+      "CONFIG_GRANT_NOT_PROTECTED",
+      `grant ${g.protocol}/${g.port} would open nothing: <firewall> protects only ${list.join(", ") || "no port"}; add protect = ${g.protocol}/${g.port}`,
+    );
+  }
+  return g;
 }
 
 function readAction(

@@ -21,6 +21,7 @@ import {
   readUsers,
 } from "./schema-blocks.ts";
 import { readActions } from "./schema-actions.ts";
+import { readFirewall } from "./schema-firewall.ts";
 import { parseListenAddress } from "./schema-values.ts";
 
 const HOUR_MS = 3_600_000;
@@ -133,8 +134,16 @@ export function readDaemonConfig(
   const requireSource = r.bool("requiresource", true);
   const metrics = readMetrics(r);
   const flags = readOptionFlags(r, ["debug", "quiet", "test"] as const);
+  const firewall = readFirewall(r.anonymous("firewall"), sink);
+  if (firewall?.nflog !== undefined && runmode === "network") {
+    r.warn(
+      "CONFIG_FIREWALL_IGNORED",
+      firewall.where,
+      "nflog in <firewall> logs knocks for file mode; runmode = network captures them and ignores it",
+    );
+  }
   const actionBlocks = r.anonymous("actions");
-  const actions = readActions(actionBlocks, sink);
+  const actions = readActions(actionBlocks, sink, firewall);
   if (actionBlocks.length === 0) {
     r.warn(
       "CONFIG_NO_ACTIONS",
@@ -158,6 +167,7 @@ export function readDaemonConfig(
     windowMs,
     requireSource,
     ...(metrics ? { metrics } : {}),
+    ...(firewall ? { firewall } : {}),
     ...flags,
     where: whereMap(entries),
   };

@@ -38,6 +38,51 @@ export interface TemplateConfig {
   system: LocatedText[];
   /** `state = …` statement lists (repeatable). */
   state: LocatedText[];
+  /** `grant = …` firewall grants (repeatable, issue #17): carried out by knockd's firewall. */
+  grant: GrantTemplateConfig[];
+}
+
+/**
+ * One `grant = PROTO/PORT [LIFETIME] [to CLIENT|SOURCE]` of a template (issue #17): open
+ * PROTO/PORT to the knock's address for the lifetime, in the managed firewall.
+ */
+export interface GrantTemplateConfig {
+  /** The value as written. */
+  text: string;
+  where: ConfigWhere;
+  protocol: "tcp" | "udp";
+  /** A port 1–65535, or the knock variable `PORT` (substituted and checked per knock). */
+  port: number | "PORT";
+  /** The lifetime in ms: as written, else `<firewall>`'s `grant`. */
+  lifetimeMs: number;
+  /** The knock variable holding the address: `CLIENT` (default) or `SOURCE`. */
+  to: "CLIENT" | "SOURCE";
+}
+
+/** A `protect = PROTO/PORT` of the `<firewall>` block. */
+export interface ProtectedPortConfig {
+  protocol: "tcp" | "udp";
+  /** 1–65535. */
+  port: number;
+  where: ConfigWhere;
+}
+
+/** The `<firewall>` block (issue #17): the base ruleset knockd installs and maintains. */
+export interface FirewallConfig {
+  /** The `<firewall>` line. */
+  where: ConfigWhere;
+  /** `backend`: `auto` (default: nftables where `nft` runs, else iptables), or one by name. */
+  backend: "auto" | "nftables" | "iptables" | "none";
+  /** `protect` (repeatable): closed to all but granted sources; no duplicates. */
+  protect: ProtectedPortConfig[];
+  /** `grant`: the default grant lifetime in ms (default 30 s; 1 s to `MAX_GRANT_LIFETIME_MS`). */
+  grantMs: number;
+  /** `nflog`: in file mode, the NFLOG group (0–65535) the knock span's SYNs are logged to. */
+  nflog?: number;
+  /** `ipset` (iptables only): absent means "where ipset works". */
+  ipset?: boolean;
+  /** `reconcile`: how often knockd re-checks the ruleset and expires tagged grants (default 60 s). */
+  reconcileMs: number;
 }
 
 /** The `<actions>` block. */
@@ -133,6 +178,8 @@ export interface DaemonConfig extends KnockSettings {
   requireSource: boolean;
   /** `metrics`: where knockd serves `/metrics` (Prometheus); absent: no endpoint. */
   metrics?: ListenAddress;
+  /** The `<firewall>` block (issue #17); absent: knockd manages no firewall. */
+  firewall?: FirewallConfig;
   /** `debug`, `quiet`, `test`: the command-line options of the same name, set in the file. */
   debug?: boolean;
   quiet?: boolean;

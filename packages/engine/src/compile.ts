@@ -9,6 +9,7 @@ import type {
 } from "@portknock/config";
 import type { Diagnostic } from "@portknock/core";
 import type { Expr, StateStatement } from "./ast.ts";
+import type { CompiledGrant } from "./grant.ts";
 import { checkExecutable } from "./executable.ts";
 import type { CommandWord } from "./parse-command.ts";
 import { parseCommand } from "./parse-command.ts";
@@ -45,6 +46,8 @@ export interface CompiledTemplate {
   where: ConfigWhere;
   commands: CompiledCommand[];
   state: StateStatement[];
+  /** `grant = …` (issue #17), in order; applied before the commands. */
+  grants: CompiledGrant[];
 }
 
 /** One `<action>`, compiled. */
@@ -126,6 +129,14 @@ export function compileActions(
         compiled.set(ref.text, template);
       }
       templates.push(template);
+      if (action.delayMs > 0 && template.grants.length > 0) {
+        diagnostics.push({
+          code: "ENGINE_GRANT_UNUSABLE",
+          severity: "error",
+          message: `<template ${ref.text}> has a grant, which cannot be delayed (delay at line ${action.where.line}): grants expire in the kernel, so no close is needed; put the grant in an action without delay`,
+          where: ref.where,
+        });
+      }
     }
     const base = {
       index,
@@ -186,5 +197,34 @@ function compileTemplate(
     diagnostics.push(...parsed.diagnostics);
     state.push(...(parsed.statements ?? []));
   }
-  return { name: template.name, where: template.where, commands, state };
+  const grants: CompiledGrant[] = [];
+  for (const g of template.grant ?? []) {
+    const missing = [g.to, ...(g.port === "PORT" ? ["PORT"] : [])].filter(
+      (name) => !ctx.variables.has(name),
+    );
+    if (missing.length > 0) {
+      diagnostics.push({
+        code: "ENGINE_GRANT_UNUSABLE",
+        severity: "error",
+        message: `<template ${template.name}>: grant uses ${missing.join(" and ")}, which this knock format does not have (use to SOURCE, or add the field to knock)`,
+        where: g.where,
+      });
+      continue;
+    }
+    grants.push({
+      text: g.text,
+      where: g.where,
+      protocol: g.protocol,
+      port: g.port === "PORT" ? { variable: "PORT" } : g.port,
+      to: g.to,
+      lifetimeMs: g.lifetimeMs,
+    });
+  }
+  return {
+    name: template.name,
+    where: template.where,
+    commands,
+    state,
+    grants,
+  };
 }

@@ -5,6 +5,7 @@ import type { ConfigWhere } from "@portknock/config";
 import type { Logger } from "@portknock/core";
 import type { Clock, Timers } from "@portknock/core";
 import type { CommandFailureCode, Refusal, RefusalCode } from "./errors.ts";
+import type { GrantFn, GrantOutcome, GrantRequest } from "./grant.ts";
 import type { RunCommand, RunResult } from "./runner.ts";
 import type { StateStore } from "./state-store.ts";
 import type { KnockVariables, VariableValue } from "./variables.ts";
@@ -18,6 +19,11 @@ export interface EngineDeps {
   logger?: Logger;
   /** Timers for delayed actions. Default `systemTimers` (vitest fake timers apply). */
   timers?: Timers;
+  /**
+   * Applies a template's `grant` (issue #17; knockd: the managed firewall). Required when the
+   * rules have a grant (`createEngine` throws a `TypeError` otherwise).
+   */
+  grant?: GrantFn;
 }
 
 /** Where an accepted knock came from, for the log lines about it. */
@@ -53,9 +59,9 @@ export type ActionStatus =
    * nothing ran, no state changed.
    */
   | "refused"
-  /** Matched; its commands ran and all succeeded (or it had none). */
+  /** Matched; its grants and commands ran and all succeeded (or it had none). */
   | "ran"
-  /** Matched; at least one command failed. */
+  /** Matched; at least one grant or command failed. */
   | "failed"
   /** Matched; state changed now, commands persisted to run after `delayMs`. */
   | "scheduled"
@@ -72,6 +78,10 @@ export interface ActionOutcome {
   refusal?: Refusal;
   /** The substituted argv of each command (also for scheduled and tested actions). */
   argv: string[][];
+  /** The substituted grants of its templates (also for tested actions). */
+  grantRequests: GrantRequest[];
+  /** Grants applied or failed (immediate actions only), before its commands. */
+  grants: GrantOutcome[];
   /** Commands that ran (immediate actions only). */
   commands: CommandOutcome[];
   /** State statements applied (or, in test mode, that would be). */
@@ -124,6 +134,10 @@ export interface EngineCounters {
   commandsRun: number;
   /** Of `commandsRun`, those that did not exit 0. */
   commandsFailed: number;
+  /** Grants tried (`grant` template keys). */
+  grantsRun: number;
+  /** Of `grantsRun`, those the granter reported failed (`failed.ENGINE_GRANT_FAILED`). */
+  grantsFailed: number;
   stateChanges: number;
   /** Refusals by code. */
   refused: Partial<Record<RefusalCode, number>>;

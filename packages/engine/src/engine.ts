@@ -19,6 +19,7 @@ import { EngineError, RefusalSignal } from "./errors.ts";
 import { evaluateCondition } from "./eval-condition.ts";
 import { escapeArgv, escapeInput } from "@portknock/core";
 import { createCounters, runCommands } from "./run-commands.ts";
+import { runGrants, substituteGrant } from "./grant.ts";
 import type { RunContext } from "./run-commands.ts";
 import { createScheduler } from "./scheduler.ts";
 import type { StagedState, StateOp } from "./staged-state.ts";
@@ -58,8 +59,19 @@ export function createEngine(
       `commandTimeoutMs must be a positive number of ms, got ${timeoutMs}`,
     );
   }
+  const hasGrants = rules.actions.some((a) =>
+    a.templates.some((t) => t.grants.length > 0),
+  );
+  if (hasGrants && deps.grant === undefined) {
+    throw new TypeError(
+      "the rules have grant = … templates, but deps.grant (the firewall that applies them) is missing",
+    );
+  }
   const counters = createCounters();
   const runCtx: RunContext = { run, timeoutMs, logger, counters };
+  const grantCtx = deps.grant
+    ? { grant: deps.grant, logger, counters }
+    : undefined;
   const inflight = new Set<Promise<unknown>>();
   // One knock at a time from decision to durable commit: a refused knock's undo must not erase
   // another knock's changes.
@@ -141,6 +153,8 @@ export function createEngine(
       label: action.label,
       status: "disabled",
       argv: [],
+      grantRequests: [],
+      grants: [],
       commands: [],
       stateChanges: 0,
     };
@@ -156,6 +170,9 @@ export function createEngine(
         return outcome;
       }
       counters.actionsMatched++;
+      outcome.grantRequests = action.templates.flatMap((t) =>
+        t.grants.map((g) => substituteGrant(g, bindings)),
+      );
       outcome.argv = action.templates.flatMap((t) =>
         t.commands.map((c) => substituteCommand(c.words, bindings)),
       );
@@ -175,6 +192,9 @@ export function createEngine(
           event: "action.test",
           action: action.label,
           argv: outcome.argv.map(escapeArgv),
+          ...(outcome.grantRequests.length > 0
+            ? { grants: outcome.grantRequests }
+            : {}),
           delayMs: action.delayMs,
           stateChanges: staged.ops.length,
         },
@@ -304,15 +324,23 @@ export function createEngine(
     await track(
       (async () => {
         for (const outcome of actions) {
-          if (outcome.status !== "ran" || outcome.argv.length === 0) continue;
+          if (outcome.status !== "ran") continue;
+          const requests = outcome.grantRequests;
+          if (outcome.argv.length === 0 && requests.length === 0) continue;
           counters.actionsRun++;
+          if (grantCtx && requests.length > 0) {
+            outcome.grants = await runGrants(grantCtx, outcome.label, requests);
+          }
           outcome.commands = await runCommands(
             runCtx,
             outcome.label,
             outcome.argv,
             false,
           );
-          if (outcome.commands.some((c) => !c.result.ok)) {
+          if (
+            outcome.commands.some((c) => !c.result.ok) ||
+            outcome.grants.some((g) => !g.ok)
+          ) {
             outcome.status = "failed";
             counters.actionsFailed++;
           }

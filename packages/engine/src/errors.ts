@@ -37,6 +37,11 @@ export type LoadCode =
   | "ENGINE_FIELD_UNAVAILABLE"
   /** An action names a template that does not exist. */
   | "ENGINE_UNKNOWN_TEMPLATE"
+  /**
+   * A template's `grant` (issue #17) whose address or port variable this knock format does not
+   * have, or a `grant` in an action with a `delay` (grants expire in the kernel; nothing to delay).
+   */
+  | "ENGINE_GRANT_UNUSABLE"
   /** A literal state key that could never be stored (see `checkStateKey`). */
   | "STATE_KEY_INVALID";
 
@@ -50,14 +55,18 @@ export type RefusalCode =
   | "STATE_KEY_INVALID"
   /** Division or modulo by zero while evaluating a condition or a state statement. */
   | "ENGINE_DIVISION_BY_ZERO"
+  /** A `grant`'s address is an IP no packet comes from (unspecified, multicast, broadcast). */
+  | "ENGINE_GRANT_BAD_ADDRESS"
   /**
    * The knock has a delayed action (a "close") that could not be made durable in the store (a
    * full or read-only disk): nothing of the knock ran, no state changed.
    */
   | "ENGINE_STATE_NOT_DURABLE";
 
-/** Why a command that was started did not succeed. */
+/** Why a command (or a `grant`) that was started did not succeed. */
 export type CommandFailureCode =
+  /** The injected `grant` function reported a failure (its own code is logged as `reason`). */
+  | "ENGINE_GRANT_FAILED"
   | "ENGINE_COMMAND_EXIT"
   | "ENGINE_COMMAND_SIGNAL"
   | "ENGINE_COMMAND_TIMEOUT"

@@ -46,6 +46,12 @@ export type {
   FileStoreOptions,
   FileStoreStats,
 } from "./file-store.ts";
+export type {
+  GrantFn,
+  GrantRequest,
+  GrantResult,
+  GrantOutcome,
+} from "./grant.ts";
 export { EngineError, StoreError } from "./errors.ts";
 export type {
   LoadCode,

@@ -110,6 +110,8 @@ export function createCounters(): EngineCounters {
     knocksNotDurable: 0,
     commandsRun: 0,
     commandsFailed: 0,
+    grantsRun: 0,
+    grantsFailed: 0,
     stateChanges: 0,
     refused: {},
     failed: {},

@@ -120,6 +120,51 @@ describe.skipIf(!isRoot)(
       await store.close();
     });
 
+    it("a grant is an effect too: not applied while the knock's close cannot be made durable (#17)", async () => {
+      const disk = smallTmpfs();
+      const store = await createFileStore(join(disk, "state.json"), {
+        retryMs: 60_000,
+      });
+      const granted: string[] = [];
+      const { engine } = setup(
+        [{ templates: ["open"] }, { templates: ["close"], delayMs: MINUTE }],
+        {
+          open: {
+            grant: [
+              {
+                text: "tcp/22",
+                protocol: "tcp",
+                port: 22,
+                lifetimeMs: 30_000,
+                to: "CLIENT",
+              },
+            ],
+          },
+          close: { system: ["/bin/true close CLIENT"] },
+        },
+        {
+          store,
+          grant: (r) => {
+            granted.push(r.address);
+            return Promise.resolve({ ok: true });
+          },
+        },
+      );
+      await engine.start();
+      const filler = fill(disk);
+      const refused = await engine.accept(KNOCK);
+      expect(refused.actions.map((a) => a.refusal?.code)).toEqual([
+        "ENGINE_STATE_NOT_DURABLE",
+        "ENGINE_STATE_NOT_DURABLE",
+      ]);
+      expect(granted).toEqual([]);
+      rmSync(filler);
+      await engine.accept(KNOCK);
+      expect(granted).toEqual(["10.9.8.7"]);
+      await engine.close();
+      await store.close();
+    });
+
     it("undoes only the refused knock's state: earlier state under the same key stays", async () => {
       const disk = smallTmpfs();
       const path = join(disk, "state.json");

@@ -8,6 +8,7 @@ import { systemClock } from "@portknock/core";
 import { compileActions } from "../src/compile.ts";
 import { createEngine } from "../src/engine.ts";
 import type { EngineOptions } from "../src/engine-types.ts";
+import type { GrantFn } from "../src/grant.ts";
 import { spawnRunner } from "../src/runner.ts";
 import type { StateStore } from "../src/state-store.ts";
 import { createMemoryStore } from "../src/state-store.ts";
@@ -23,7 +24,11 @@ export const MINUTE = 60_000;
 export function setup(
   actions: ActionSpec[],
   templates: Record<string, TemplateSpec>,
-  options: EngineOptions & { store?: StateStore; fields?: string[] } = {},
+  options: EngineOptions & {
+    store?: StateStore;
+    fields?: string[];
+    grant?: GrantFn;
+  } = {},
 ) {
   const { rules, diagnostics } = compileActions(
     actionsConfig(actions, templates),
@@ -36,7 +41,13 @@ export function setup(
   const logger = recordingLogger();
   const engine = createEngine(
     rules!,
-    { clock: systemClock, store, run: spawnRunner(), logger },
+    {
+      clock: systemClock,
+      store,
+      run: spawnRunner(),
+      logger,
+      ...(options.grant ? { grant: options.grant } : {}),
+    },
     options,
   );
   return { engine, store, logger, diagnostics };

@@ -17,6 +17,7 @@ import type {
   ActionConfig,
   ActionsConfig,
   ConfigWhere,
+  GrantTemplateConfig,
   TemplateConfig,
 } from "@portknock/config";
 import type { Logger } from "@portknock/core";
@@ -89,6 +90,7 @@ export interface ActionSpec {
 export interface TemplateSpec {
   system?: string[];
   state?: string[];
+  grant?: Omit<GrantTemplateConfig, "where">[];
 }
 
 /** Where config line `line` is, in the imaginary `knockdaemon.conf`. */
@@ -114,6 +116,7 @@ export function actionsConfig(
       name,
       where: at(line++),
       system: (t.system ?? []).map(located),
+      grant: (t.grant ?? []).map((g) => ({ ...g, where: at(line++, 12) })),
       state: (t.state ?? []).map(located),
     });
   }

@@ -10,6 +10,7 @@ const BOOLEANS: readonly string[] = [
   "quiet",
   "test",
   "check",
+  "firewall-remove",
   "logjson",
   "h",
   "help",

@@ -16,6 +16,8 @@ export interface DaemonArgs {
   quiet: boolean;
   test: boolean;
   check: boolean;
+  /** `-firewall-remove`: take away the managed firewall (issue #17) and exit. */
+  firewallRemove: boolean;
   logjson: boolean;
   help: boolean;
   man: boolean;
@@ -52,6 +54,7 @@ export function parseDaemonArgs(
       quiet: b("quiet"),
       test: b("test"),
       check: b("check"),
+      firewallRemove: b("firewall-remove"),
       logjson: b("logjson"),
       help: b("h") || b("help"),
       man: b("man"),

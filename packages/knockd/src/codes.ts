@@ -33,6 +33,11 @@ export const KNOCKD_CODES = {
   /** warning: a template writes `CLIENT/32` or runs iptables with an address that may be IPv6. */
   ENV_IPV6_CLIENT_IPV4_TEMPLATE:
     "an IPv4-only template may get an IPv6 address",
+  /** warning: a compat `grant` to CLIENT (IPv4 only) while knocks may come over IPv6 (issue #17). */
+  ENV_IPV6_GRANT_IPV4_CLIENT:
+    "a grant to CLIENT (IPv4 only) while knocks may come over IPv6",
+  /** `-firewall-remove` without a `<firewall>` block, or the firewall could not be set up or removed (issue #17). */
+  FIREWALL_NOT_MANAGED: "the configuration manages no firewall",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
   /** An unexpected exception: a bug, reported with its stack. */

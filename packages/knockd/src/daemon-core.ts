@@ -30,6 +30,9 @@ export interface CoreCounters {
   knocksNotDurable: number;
   /** Delayed actions found interrupted by a crash at start (not run again). */
   actionsInterrupted: number;
+  /** `grant` template keys applied (issue #17), and of those the ones that failed. */
+  grantsRun: number;
+  grantsFailed: number;
 }
 
 /** The core of one daemon configuration. */
@@ -109,6 +112,8 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
         actionsScheduled: e.actionsScheduled,
         knocksNotDurable: e.knocksNotDurable,
         actionsInterrupted: e.actionsInterrupted,
+        grantsRun: e.grantsRun,
+        grantsFailed: e.grantsFailed,
       };
     },
   };

@@ -20,6 +20,8 @@ import {
   environmentOptions,
   logFindings,
 } from "./environment.ts";
+import type { ManagedFirewall } from "./firewall.ts";
+import { baseRuleset, startFirewall } from "./firewall.ts";
 import { createDaemonLogger } from "./logger.ts";
 import { prepareStatefileDir } from "./statefile-dir.ts";
 import type { KnockdCode } from "./codes.ts";
@@ -33,6 +35,8 @@ export interface Daemon {
   deps: InstanceDeps;
   /** The instance hits go to now (SIGHUP replaces it). */
   instance: Instance;
+  /** The managed firewall (issue #17), installed at start; absent without `<firewall>`. */
+  firewall?: ManagedFirewall;
   /**
    * Closes the current instance's engine and the store. Never rejects: a statefile that cannot
    * be written is retried, then reported in one error line; resolves false in that case.
@@ -86,6 +90,17 @@ export async function startDaemon(
     );
     return undefined;
   }
+  // Fail closed (issue #17): the base ruleset is in place before any knock is read, or knockd
+  // does not start.
+  const base = baseRuleset(loaded.config, loaded);
+  let firewall: ManagedFirewall | undefined;
+  if (base != null && loaded.config.firewall != null) {
+    firewall = await startFirewall(loaded.config.firewall, base, {
+      logger,
+      test: args.test,
+    });
+    if (firewall == null) return undefined;
+  }
   let store: StateStore;
   try {
     store = await openStore(loaded, logger, args.test);
@@ -94,6 +109,7 @@ export async function startDaemon(
       { event: "store.error", code: (e as { code?: string }).code },
       (e as Error).message,
     );
+    await firewall?.close();
     return undefined;
   }
   const deps: InstanceDeps = {
@@ -103,6 +119,7 @@ export async function startDaemon(
     logger,
     test: args.test,
     debug: args.debug,
+    ...(firewall != null ? { grant: firewall.grant } : {}),
   };
   const daemon: Daemon = {
     args,
@@ -111,8 +128,11 @@ export async function startDaemon(
     logger,
     deps,
     instance: await startInstance(loaded, deps),
+    ...(firewall != null ? { firewall } : {}),
     async close(): Promise<boolean> {
       await daemon.instance.engine.close();
+      // The ruleset and the grants stay: grants expire in the kernel, and a restart reinstalls.
+      await firewall?.close().catch(() => undefined);
       return closeStore(store, loaded.config.statefile, logger);
     },
   };

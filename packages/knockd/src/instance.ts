@@ -4,7 +4,12 @@
  * outlives instances.
  */
 import type { Logger } from "@portknock/core";
-import type { Engine, RunCommand, StateStore } from "@portknock/engine";
+import type {
+  Engine,
+  GrantFn,
+  RunCommand,
+  StateStore,
+} from "@portknock/engine";
 import type { Clock } from "@portknock/core";
 import { createEngine } from "@portknock/engine";
 import type { LoadedDaemon } from "./load.ts";
@@ -26,6 +31,8 @@ export interface InstanceDeps {
   logger: Logger;
   test: boolean;
   debug: boolean;
+  /** The managed firewall's grant (issue #17); absent without a `<firewall>` block. */
+  grant?: GrantFn;
 }
 
 /** Builds an instance and starts its engine (overdue delayed actions run now). */
@@ -40,6 +47,7 @@ export async function startInstance(
       store: deps.store,
       run: deps.run,
       logger: deps.logger,
+      ...(deps.grant != null ? { grant: deps.grant } : {}),
     },
     { test: deps.test },
   );

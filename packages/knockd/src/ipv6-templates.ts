@@ -82,6 +82,23 @@ export function findIpv6Hazards(loaded: LoadedDaemon): EnvironmentFinding[] {
     if (tested.has("CLIENT") || tested.has("IP"))
       tested.add("CLIENT").add("IP");
     for (const template of action.templates) {
+      for (const grant of template.grants) {
+        // compat's CLIENT is a 4-byte field: a client that knocks over IPv6 has its IPv4
+        // address granted, and its IPv6 connection stays closed (issue #17).
+        if (
+          loaded.knock.format !== "compat" ||
+          grant.to === "SOURCE" ||
+          tested.has("SOURCE")
+        )
+          continue;
+        out.push({
+          code: "ENV_IPV6_GRANT_IPV4_CLIENT",
+          severity: "warning",
+          key: "grant",
+          message: `<template ${template.name}> grant ${quoteValue(grant.text)}: ${grant.to} is IPv4 only in format = compat, but SOURCE may be IPv6 (${risky.get("SOURCE") ?? "IPv6 knocks"}): a client knocking over IPv6 is granted its IPv4 address and stays closed over IPv6; grant to SOURCE, or keep this action to IPv4 with condition SOURCE !~ /:/`,
+          where: grant.where,
+        });
+      }
       for (const command of template.commands) {
         const first = command.words[0] ?? [];
         const program = first.every((p) => p.kind === "text")

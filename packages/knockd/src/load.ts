@@ -14,6 +14,7 @@ import { compileActions } from "@portknock/engine";
 import type { CompiledLogFormat } from "@portknock/logsource";
 import { parseLogCommand, selectLogFormat } from "@portknock/logsource";
 import type { CompiledEthFilter } from "@portknock/pcap";
+import { baseRuleset, checkRuleset } from "./firewall.ts";
 import { loadPcap } from "./pcap-module.ts";
 
 /** A configuration ready to run. */
@@ -110,6 +111,22 @@ export async function loadDaemon(path: string): Promise<LoadResult> {
     const result = selectLogFormat(config.uselogformat, config.logformats);
     diagnostics.push(...result.diagnostics);
     logFormat = result.format;
+  }
+  if (compiled.config != null && config.firewall != null) {
+    // A protected port inside the knock span, say: the firewall library's own check, at load.
+    const base = baseRuleset(config, {
+      knock: compiled.config,
+      ...(network != null ? { network } : {}),
+    });
+    const problem = base != null ? checkRuleset(base) : undefined;
+    if (problem != null) {
+      diagnostics.push({
+        code: problem.code,
+        severity: "error",
+        message: `<firewall>: ${problem.message}`,
+        where: config.firewall.where,
+      });
+    }
   }
   collectSources(diagnostics, sources);
   if (

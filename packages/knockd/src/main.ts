@@ -17,6 +17,7 @@ import type { PrestartedReplay } from "@portknock/logsource";
 import type { DaemonArgs } from "./argv.ts";
 import { parseDaemonArgs } from "./argv.ts";
 import { runCheck } from "./commands/check.ts";
+import { runFirewallRemove } from "./commands/firewall-remove.ts";
 import { runFollow } from "./commands/follow.ts";
 import { runReplay } from "./commands/replay.ts";
 import type { KnockdCode } from "./codes.ts";
@@ -83,6 +84,7 @@ async function dispatch(
   }
   const loaded = await loadAndReport(confPath, io, args.quiet);
   if (loaded == null) return EXIT_USAGE;
+  if (args.firewallRemove) return runFirewallRemove(loaded, io, args.quiet);
   if (args.check) return runCheck(loaded, io, environmentOptions(args));
   const daemon = await startDaemon(loaded, args, confPath, io);
   if (daemon == null) return EXIT_RUNTIME;

@@ -4,6 +4,7 @@
  * served by `createMetricsEndpoint` where the configuration says. `-replay` and `-check` have none.
  */
 import { formatWhere } from "@portknock/core";
+import type { FirewallCounters } from "@portknock/firewall";
 import type { CaptureCounters, DaemonCounters } from "./counters.ts";
 import type { Daemon } from "./daemon.ts";
 import { formatMetrics, readProcessFigures } from "./metrics.ts";
@@ -16,6 +17,8 @@ export interface CountersSnapshot {
   counters: DaemonCounters;
   /** Network mode's capture counters; undefined when there has never been a capture. */
   capture: CaptureCounters | undefined;
+  /** The managed firewall's counters (issue #17); undefined without `<firewall>`. */
+  firewall?: FirewallCounters | undefined;
 }
 
 /**

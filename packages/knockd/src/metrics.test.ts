@@ -33,6 +33,8 @@ const COUNTERS: DaemonCounters = {
   actionsScheduled: 10,
   knocksNotDurable: 11,
   actionsInterrupted: 12,
+  grantsRun: 13,
+  grantsFailed: 1,
 };
 
 const SNAPSHOT: MetricsSnapshot = {
@@ -155,6 +157,45 @@ describe("formatMetrics (#15)", () => {
       page.value("portknock_rejections_total", { code: "LOG_NO_MATCH" }),
     ).toBe(1);
     expect(formatMetrics(odd)).not.toContain("evil");
+  });
+
+  it("the managed firewall's counters (#17): grants, installs and errors by code; no series without <firewall>", () => {
+    const page = parseExposition(
+      formatMetrics({
+        ...SNAPSHOT,
+        firewall: {
+          installs: 2,
+          grants: 12,
+          revokes: 0,
+          expired: 3,
+          reinstalls: 1,
+          removes: 0,
+          rejections: { FIREWALL_NOT_PROTECTED: 4, 'x"}\n': 7 },
+          failures: { FIREWALL_COMMAND_FAILED: 1 },
+        },
+      }),
+    );
+    expect(page.value("portknock_grants_total")).toBe(13);
+    expect(page.value("portknock_grants_failed_total")).toBe(1);
+    expect(page.value("portknock_firewall_installs_total")).toBe(2);
+    expect(page.value("portknock_firewall_reinstalls_total")).toBe(1);
+    expect(page.value("portknock_firewall_expired_total")).toBe(3);
+    expect(
+      page.value("portknock_firewall_errors_total", {
+        firewall_code: "FIREWALL_NOT_PROTECTED",
+      }),
+    ).toBe(4);
+    expect(
+      page.value("portknock_firewall_errors_total", {
+        firewall_code: "FIREWALL_COMMAND_FAILED",
+      }),
+    ).toBe(1);
+    for (const v of page.labelValues(
+      "portknock_firewall_errors_total",
+      "firewall_code",
+    ))
+      expect(METRICS_LABEL_VALUES.firewall_code).toContain(v);
+    expect(formatMetrics(SNAPSHOT)).not.toContain("portknock_firewall");
   });
 
   it("file mode (no capture yet) and no process figures: capture counters at 0, no process_*", () => {

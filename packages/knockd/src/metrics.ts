@@ -10,6 +10,8 @@ import type { DecodeCode } from "@portknock/codec";
 import type { SealedRefusal } from "@portknock/detector";
 import type { RejectCode } from "@portknock/logsource";
 import type { FrameRejectCode } from "@portknock/pcap";
+import type { FirewallCounters } from "@portknock/firewall";
+import { FIREWALL_CODES } from "@portknock/firewall";
 import type { CaptureCounters, DaemonCounters } from "./counters.ts";
 
 // The code tables of the libraries, as objects so that the compiler holds them complete
@@ -58,6 +60,7 @@ export const METRICS_LABEL_VALUES: Readonly<Record<string, readonly string[]>> =
     code: Object.keys(REJECTION_CODES),
     stage: ["queue", "kernel", "interface"],
     segment: ["probation", "protected"],
+    firewall_code: Object.keys(FIREWALL_CODES),
   };
 
 /** Figures of the process itself, read at scrape time (`readProcessFigures`). */
@@ -78,6 +81,8 @@ export interface MetricsSnapshot {
   counters: DaemonCounters;
   /** Network mode's capture counters (undefined: there has been no capture). */
   capture: CaptureCounters | undefined;
+  /** The managed firewall's counters (issue #17); undefined: no `<firewall>`, no series. */
+  firewall?: FirewallCounters | undefined;
   /** Sources with a queue now (the current configuration's detector). */
   sourcesQueued: number;
   /** Delayed actions waiting in the store. */
@@ -220,6 +225,7 @@ export function formatMetrics(s: MetricsSnapshot): string {
       [{ stage: "interface" }, p?.ifDropped ?? 0],
     ],
   );
+  if (s.firewall) formatFirewall(s.firewall, c, counter, byCode);
   gauge(
     "portknock_sources_queued",
     "Sources with a knock in progress (a queue) now.",
@@ -235,6 +241,51 @@ export function formatMetrics(s: MetricsSnapshot): string {
   ]);
   if (s.process) formatProcess(s.process, counter, gauge);
   return out.join("\n") + "\n";
+}
+
+function formatFirewall(
+  f: FirewallCounters,
+  c: DaemonCounters,
+  counter: (name: string, help: string, v: number | Sample[]) => void,
+  byCode: (
+    label: string,
+    table: object,
+    counts: Readonly<Record<string, number | undefined>>,
+  ) => Sample[],
+): void {
+  counter(
+    "portknock_grants_total",
+    "grant template keys applied by the actions (issue #17).",
+    c.grantsRun,
+  );
+  counter(
+    "portknock_grants_failed_total",
+    "grant template keys the firewall did not apply.",
+    c.grantsFailed,
+  );
+  counter(
+    "portknock_firewall_installs_total",
+    "Base rulesets installed (start, SIGHUP).",
+    f.installs,
+  );
+  counter(
+    "portknock_firewall_reinstalls_total",
+    "Base rulesets put back by the periodic reconcile after someone removed them.",
+    f.reinstalls,
+  );
+  counter(
+    "portknock_firewall_expired_total",
+    "Tagged iptables grants taken away at expiry by knockd (nftables and ipset grants expire in the kernel).",
+    f.expired,
+  );
+  counter(
+    "portknock_firewall_errors_total",
+    "Firewall calls refused or failed, by code (FIREWALL_COMMAND_FAILED: the tool's message is in the log).",
+    byCode("firewall_code", FIREWALL_CODES, {
+      ...f.rejections,
+      ...f.failures,
+    }),
+  );
 }
 
 function formatProcess(

@@ -3,7 +3,9 @@
  * logged with its place, and a new instance started when it is valid (the store is shared, so
  * state and pending delayed actions carry over).
  */
+import { errorMessages } from "@portknock/core";
 import type { Daemon } from "./daemon.ts";
+import { baseRuleset } from "./firewall.ts";
 import {
   checkEnvironment,
   environmentOptions,
@@ -35,5 +37,56 @@ export async function reloadInstance(
   // new configuration, and the old one keeps running.
   const env = checkEnvironment(next.daemon, environmentOptions(daemon.args));
   if (logFindings(env, daemon.logger, "reload.environment")) return undefined;
+  if (!(await reinstallFirewall(daemon, next.daemon))) return undefined;
   return startInstance(next.daemon, daemon.deps);
+}
+
+/**
+ * SIGHUP with a managed firewall (issue #17): the new base ruleset replaces the old one (open
+ * grants stay; nothing is duplicated). The backend is chosen at start: adding, removing or
+ * switching it needs a restart, and the new configuration is rejected.
+ */
+async function reinstallFirewall(
+  daemon: Daemon,
+  next: NonNullable<Awaited<ReturnType<typeof loadDaemon>>["daemon"]>,
+): Promise<boolean> {
+  const base = baseRuleset(next.config, next);
+  const wanted = next.config.firewall?.backend;
+  const fw = daemon.firewall;
+  const reject = (message: string): false => {
+    daemon.logger.error(
+      { event: "reload.firewall", backend: fw?.backend ?? "none" },
+      message,
+    );
+    return false;
+  };
+  if (fw == null) {
+    return base == null
+      ? true
+      : reject(
+          "the new configuration manages a firewall and the running one does not: restart knockd to install it",
+        );
+  }
+  if (base == null) {
+    return reject(
+      `the new configuration manages no firewall (or backend = none); the running ${fw.backend} firewall stays: restart knockd (and run knockd -firewall-remove) to stop managing it`,
+    );
+  }
+  if (wanted !== "auto" && wanted !== fw.backend) {
+    return reject(
+      `the new configuration asks for backend = ${wanted ?? "?"}, the running firewall is ${fw.backend}: restart knockd to switch`,
+    );
+  }
+  try {
+    await fw.install(base);
+    daemon.logger.info(
+      { event: "reload.firewall", backend: fw.backend },
+      "firewall ruleset re-installed",
+    );
+    return true;
+  } catch (e) {
+    return reject(
+      `cannot install the new ${fw.backend} ruleset (${errorMessages(e) || "unknown error"}); the old one stays`,
+    );
+  }
 }

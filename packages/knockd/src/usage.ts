@@ -5,14 +5,16 @@ import { readFileSync } from "node:fs";
 
 /** `knockd -h`. */
 export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
-              [-logjson] [-h] [-man] [-version]
+              [-firewall-remove] [-logjson] [-h] [-man] [-version]
 
 Follows the firewall log (runmode = file) or captures packets (runmode =
 network), decodes port knocks and runs the actions of knockdaemon.conf. Options take one or two dashes.
   -conf FILE    configuration (default: ~/.knockdaemon.conf, BIN/knockdaemon.conf,
                 BIN/etc/, BIN/../etc/, /etc/portknock/knockdaemon.conf)
   -check        validate the config, print the settings, the security audit
-                and the environment (log file, interfaces, executables)
+                and the environment (log file, interfaces, executables), and
+                the ruleset a <firewall> block would install
+  -firewall-remove  take away the managed firewall (<firewall>) and exit
   -replay FILE  run a whole log or .pcap through the pipeline, print counters
   -test         run nothing, change no state: log each would-be action
   -debug        log every hit and decision    -quiet   log only errors

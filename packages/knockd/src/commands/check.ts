@@ -11,17 +11,19 @@ import type { LoadedDaemon } from "../load.ts";
 import { describeSettings } from "../report.ts";
 import { prepareStatefileDir } from "../statefile-dir.ts";
 import type { KnockdCode } from "../codes.ts";
+import { baseRuleset, chooseBackend } from "../firewall.ts";
+import { createFirewall } from "@portknock/firewall";
 
 /**
  * Prints the settings, the audit and the environment (the statefile's directory, the log file or
  * command, the interfaces, the action executables, IPv4-only templates); exit 0, or 1 when the
  * environment would stop the daemon. Creates nothing.
  */
-export function runCheck(
+export async function runCheck(
   loaded: LoadedDaemon,
   io: Io,
   options: EnvironmentOptions,
-): number {
+): Promise<number> {
   const out = (t: string): void => void io.stdout.write(t + "\n");
   const audit = auditConfig(loaded.config, loaded.knock);
   out(describeSettings(loaded));
@@ -32,6 +34,7 @@ export function runCheck(
       : "security audit:",
   );
   for (const f of audit) out(`  ${f.severity} ${f.code}: ${f.message}`);
+  await describeFirewall(loaded, out);
   const lines: string[] = [];
   let failed = false;
   const statefile = loaded.config.statefile;
@@ -57,4 +60,29 @@ export function runCheck(
   out(lines.length === 0 ? "environment: nothing to report" : "environment:");
   for (const line of lines) out(`  ${line}`);
   return failed ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/**
+ * The managed firewall (issue #17): the backend knockd would use (`auto` probes `nft list
+ * tables`, `iptables -S`, `ipset list -n`: nothing is changed) and the ruleset it would install.
+ */
+async function describeFirewall(
+  loaded: LoadedDaemon,
+  out: (text: string) => void,
+): Promise<void> {
+  const config = loaded.config.firewall;
+  const base = baseRuleset(loaded.config, loaded);
+  if (config == null || base == null) return;
+  const chosen = await chooseBackend(config);
+  out("");
+  if (chosen.backend === "none") {
+    out(
+      `firewall: no backend works (${chosen.reason}): knockd would not start`,
+    );
+    return;
+  }
+  out(`firewall: ${chosen.backend} (${chosen.reason}); knockd would install:`);
+  const fw = createFirewall({ backend: chosen.backend, ipset: chosen.ipset });
+  for (const line of fw.render(base).trimEnd().split("\n")) out(`  ${line}`);
+  await fw.close();
 }

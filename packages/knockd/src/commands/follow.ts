@@ -139,11 +139,17 @@ export async function runFollow(
           ? captureCounts(source)
           : undefined,
       ),
+      firewall: daemon.firewall?.counters(),
     };
   };
   const counters = (): object => {
-    const { counters: c, capture } = snapshot();
-    return { event: "counters", ...c, ...(capture && { capture }) };
+    const { counters: c, capture, firewall } = snapshot();
+    return {
+      event: "counters",
+      ...c,
+      ...(capture && { capture }),
+      ...(firewall && { firewall }),
+    };
   };
   // An admin who asked for metrics gets them or a start-up error, before any hit is read.
   const metrics = await openMetrics(daemon, snapshot);
