@@ -91,12 +91,14 @@ function actionLines(plan: InitPlan): string[] {
 
 /**
  * `knockdaemon.conf`: sealed profile with `key`, the managed `<firewall>` protecting the plan's
- * ports, a statefile, and one `grant` action per protected port. `writtenAt` goes into the header.
+ * ports, a statefile, and one `grant` action per protected port. `writtenAt` and the file's own
+ * `path` go into the header comments.
  */
 export function renderDaemonConfig(
   plan: InitPlan,
   key: string,
   writtenAt: string,
+  path: string,
 ): string {
   const firewall = [
     "<firewall>",
@@ -117,8 +119,10 @@ export function renderDaemonConfig(
     `# knockdaemon.conf for the gateway ${plan.remote}, written by knockd -init at ${writtenAt}.`,
     `# Protects ${list(plan.protect)}: closed to everyone but a client that knocked with the key below.`,
     "# THE KEY IS SECRET: keep this file mode 0600. knockclient.conf holds the same key.",
-    "#   knockd -check -conf THIS-FILE      settings, security audit, environment",
-    "#   knockd -conf THIS-FILE             run it (as root; it installs the firewall)",
+    "# Check it (settings, security audit, environment), then run it as root (it installs the",
+    "# firewall):",
+    `#   knockd -check -conf ${path}`,
+    `#   knockd -conf ${path}`,
     "",
     ...sourceLines(plan),
     "",

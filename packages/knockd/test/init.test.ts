@@ -231,18 +231,49 @@ describe("knockd -init (#17)", () => {
     );
   });
 
-  it("-dir must be an existing directory", async () => {
+  it("-dir must be an existing directory, its name one line", async () => {
     const dir = tempDir();
     const file = join(dir, "a-file");
     writeFileSync(file, "");
-    for (const target of [join(dir, "missing"), file]) {
+    const newline = join(dir, "x\nkey = mine");
+    mkdirSync(newline);
+    for (const target of [join(dir, "missing"), file, newline]) {
       const r = await init(target, "-protect", "tcp/22", "-interface", "lo");
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(
         /^knockd: option -dir: error INIT_DIR_UNUSABLE: /,
       );
     }
-    expect(readdirSync(dir)).toEqual(["a-file"]);
+    expect(readdirSync(dir).sort()).toEqual(["a-file", "x\nkey = mine"]);
+    expect(readdirSync(newline)).toEqual([]);
+  });
+
+  it("a directory it cannot write in is INIT_WRITE_FAILED with the OS's reason", async () => {
+    // /proc takes no new files, not even from root.
+    const r = await init("/proc", "-protect", "tcp/22", "-interface", "lo");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^knockd: INIT_WRITE_FAILED: cannot create \/proc\/knockdaemon\.conf: E[A-Z]+/,
+    );
+    expect(r.stdout).toBe("");
+  });
+
+  it("a relative -dir: the files' comments and the next steps use absolute paths", async () => {
+    const dir = tempDir();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await init(".", "-protect", "tcp/22", "-interface", "lo");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        `knockd -check -conf ${join(dir, "knockdaemon.conf")}\n`,
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readFileSync(join(dir, "knockdaemon.conf"), "utf8")).toContain(
+      `#   knockd -conf ${join(dir, "knockdaemon.conf")}\n`,
+    );
   });
 
   it.each([

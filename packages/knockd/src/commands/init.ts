@@ -14,7 +14,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Diagnostic, Io } from "@portknock/core";
 import {
   EXIT_OK,
@@ -51,17 +51,18 @@ export function runInit(args: DaemonArgs, io: Io): number {
     report(dirProblem);
     return EXIT_USAGE;
   }
+  // Absolute paths: the next steps and the header comments are copied from anywhere.
+  const paths = {
+    daemon: resolve(plan.dir, INIT_FILES.daemon),
+    client: resolve(plan.dir, INIT_FILES.client),
+  };
   const key = generateSealedKey();
   const writtenAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const texts = {
-    daemon: renderDaemonConfig(plan, key, writtenAt),
+    daemon: renderDaemonConfig(plan, key, writtenAt, paths.daemon),
     client: renderClientConfig(plan, key, writtenAt),
   };
   selfCheck(plan, texts);
-  const paths = {
-    daemon: join(plan.dir, INIT_FILES.daemon),
-    client: join(plan.dir, INIT_FILES.client),
-  };
   const written: string[] = [];
   for (const which of ["daemon", "client"] as const) {
     const failure = writeNew(paths[which], texts[which]);
@@ -85,6 +86,10 @@ function checkDir(dir: string): Diagnostic | undefined {
     message: `-dir ${quoteValue(dir)} ${why}: give an existing directory (mkdir -p it first)`,
     where: { kind: "argv", flag: "-dir" },
   });
+  // The path goes into the files' comments and the printed commands: one line each.
+  if ([...dir].some((c) => c < " " || c === "\u007f")) {
+    return problem("holds a control character");
+  }
   try {
     const st = statSync(dir, { throwIfNoEntry: false });
     if (st === undefined) return problem("does not exist");
@@ -115,11 +120,11 @@ function writeNew(
     return errno === "EEXIST"
       ? {
           code: "INIT_FILE_EXISTS",
-          message: `${resolve(path)} exists already: knockd -init overwrites nothing (move it away, or choose another -dir)`,
+          message: `${path} exists already: knockd -init overwrites nothing (move it away, or choose another -dir)`,
         }
       : {
           code: "INIT_WRITE_FAILED",
-          message: `cannot create ${resolve(path)}: ${(e as Error).message}`,
+          message: `cannot create ${path}: ${(e as Error).message}`,
         };
   }
   try {
@@ -133,7 +138,7 @@ function writeNew(
     unlinkSync(path);
     return {
       code: "INIT_WRITE_FAILED",
-      message: `cannot write ${resolve(path)}: ${(e as Error).message}`,
+      message: `cannot write ${path}: ${(e as Error).message}`,
     };
   }
 }
