@@ -51,8 +51,17 @@ const PLAIN_PATH = /^\/[A-Za-z0-9._+/-]*[A-Za-z0-9._+-]$/;
 
 type Fail = (code: KnockdCode, flag: string, message: string) => void;
 
-/** The flags only `-init` takes, and those it refuses beside it. */
-const NOT_WITH_INIT = ["conf", "replay", "check", "test"] as const;
+/**
+ * The options -init refuses beside it (`DaemonArgs` field → flag). Read by name, so that an
+ * option another command adds (`firewallRemove`, issue #17) is refused as soon as it exists.
+ */
+const NOT_WITH_INIT: Readonly<Record<string, string>> = {
+  conf: "-conf",
+  replay: "-replay",
+  check: "-check",
+  test: "-test",
+  firewallRemove: "-firewall-remove",
+};
 
 /**
  * The first of `-init`'s own flags given without `-init` (`INIT_FLAG_MISUSE`), if any: they
@@ -86,12 +95,13 @@ export function planInit(args: DaemonArgs): {
       message,
       where: { kind: "argv", flag },
     });
-  for (const name of NOT_WITH_INIT) {
-    if (args[name] !== undefined && args[name] !== false) {
+  const given = args as unknown as Record<string, unknown>;
+  for (const [name, flag] of Object.entries(NOT_WITH_INIT)) {
+    if (given[name] !== undefined && given[name] !== false) {
       fail(
         "INIT_FLAG_MISUSE",
-        `-${name}`,
-        `-init writes a new configuration and takes no -${name}`,
+        flag,
+        `-init writes a new configuration and takes no ${flag}`,
       );
     }
   }

@@ -205,7 +205,10 @@ export function renderNextSteps(
       `to all but knocking clients and drops the knock span ${plan.portspan}. Keep this`,
       "session open until a knock works:",
       `  knockd -conf ${daemon}`,
-      "or run it as a service (the systemd unit is in the README of @portknock/knockd).",
+      "The firewall stays when knockd stops. If no knock gets through, reopen the port with",
+      `  knockd -firewall-remove -conf ${daemon}`,
+      "Once a knock works, run knockd as a service (the systemd unit is in the README of",
+      "@portknock/knockd).",
     ],
     [
       `On the client, knock, then connect within ${plan.grant}:`,
