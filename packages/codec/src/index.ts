@@ -34,6 +34,7 @@ export type {
 export { parseKnockFields } from "./knock-fields.ts";
 export type { SealedWindowCode } from "./sealed-checks.ts";
 export { checkSealedWindow, replayKey } from "./sealed-checks.ts";
+export { generateSealedKey } from "./sealed-key.ts";
 export type {
   DecodeCode,
   CodecIssue,

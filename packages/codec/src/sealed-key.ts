@@ -2,7 +2,7 @@
  * Keys of the sealed profile (spec: sealed.md "Keys"): `base64:…` (32 bytes, as `knock -genkey`
  * prints) is used as is; anything else is a passphrase stretched with scrypt.
  */
-import { createHash, scryptSync } from "node:crypto";
+import { createHash, randomBytes, scryptSync } from "node:crypto";
 
 /** The profile's domain-separation label: scrypt salt prefix and associated-data prefix. */
 export const SEALED_LABEL = "portknock/sealed/1";
@@ -34,6 +34,15 @@ export function deriveSealedKey(passphrase: string, keysalt = ""): Uint8Array {
     SEALED_SCRYPT,
   );
   return new Uint8Array(key.buffer, key.byteOffset, key.length);
+}
+
+/**
+ * A fresh random sealed key as a config value: `base64:` + 32 bytes from the operating system's
+ * CSPRNG (44 characters), the form `parseSealedKey` takes as is. What `knock -genkey` prints and
+ * `knockd -init` writes. Never throws (short of the OS having no entropy source).
+ */
+export function generateSealedKey(): string {
+  return `base64:${randomBytes(32).toString("base64")}`;
 }
 
 /** Result of `parseSealedKey`: the 32-byte key, or why the text is not one. */

@@ -6,6 +6,7 @@ import {
   compileKnockConfigOrThrow,
   decodeKnock,
   encodeKnock,
+  generateSealedKey,
   knockPortCounts,
   replayKey,
   type KnockSettingsInput,
@@ -184,6 +185,22 @@ describe("compiling format = sealed", () => {
       { user: "", keyId, gcm: {} },
       { user: "b", keyId, gcm: {} },
     ]);
+  });
+});
+
+describe("generateSealedKey", () => {
+  it("gives a fresh base64: key of 32 bytes that seals and opens knocks", () => {
+    const keys = new Set(Array.from({ length: 8 }, () => generateSealedKey()));
+    expect(keys.size).toBe(8);
+    for (const key of keys) {
+      expect(key).toMatch(/^base64:[A-Za-z0-9+/]{43}=$/);
+      const c = sealed({ key });
+      const ports = encodeKnock(c, values).ports;
+      expect(decodeKnock(c, ports).ok).toBe(true);
+      // Another fresh key does not open it.
+      const other = sealed({ key: generateSealedKey() });
+      expect(decodeKnock(other, ports)).toMatchObject({ ok: false });
+    }
   });
 });
 

@@ -4,8 +4,20 @@
  */
 import type { ArgvSpec } from "@portknock/config";
 
-const VALUES: readonly string[] = ["conf", "replay"];
+/** The options of `knockd -init` that take a value (`-protect` and `-interface` repeat). */
+export const INIT_VALUES: readonly string[] = [
+  "protect",
+  "interface",
+  "remote",
+  "grant",
+  "runmode",
+  "portspan",
+  "statefile",
+  "dir",
+];
+const VALUES: readonly string[] = ["conf", "replay", ...INIT_VALUES];
 const BOOLEANS: readonly string[] = [
+  "init",
   "debug",
   "quiet",
   "test",

@@ -1,12 +1,12 @@
 /**
  * knockd's command line (daemon.md): `-conf FILE -debug -quiet -test -check -replay FILE
- * -logjson -h -man -version`, with the prototype's Getopt::Long habits (`normalizeArgv`), typed by
+ * -logjson -h -man -version`, and `-init` with its own flags (init-plan.ts), with the prototype's Getopt::Long habits (`normalizeArgv`), typed by
  * yargs-parser (the parser of yargs).
  */
 import parser from "yargs-parser";
 import type { Diagnostic } from "@portknock/core";
 import { normalizeArgv } from "@portknock/config";
-import { DAEMON_ARGV_SPEC } from "./argv-spec.ts";
+import { DAEMON_ARGV_SPEC, INIT_VALUES } from "./argv-spec.ts";
 
 /** What the command line asked for. */
 export interface DaemonArgs {
@@ -22,6 +22,9 @@ export interface DaemonArgs {
   help: boolean;
   man: boolean;
   version: boolean;
+  init: boolean;
+  /** The values of `-init`'s flags (`INIT_VALUES`), every one given, in order. */
+  initFlags: Map<string, string[]>;
 }
 
 const { values: VALUES, booleans: BOOLEANS } = DAEMON_ARGV_SPEC;
@@ -45,6 +48,14 @@ export function parseDaemonArgs(
     },
   }) as Record<string, unknown>;
   const b = (k: string): boolean => p[k] === true;
+  // -init's flags keep every value given (-protect repeats); yargs would keep the last only.
+  const initFlags = new Map<string, string[]>();
+  for (const t of normalized.tokens) {
+    const m = /^--([a-z]+)=([\s\S]*)$/.exec(t);
+    if (m && INIT_VALUES.includes(m[1]!)) {
+      initFlags.set(m[1]!, [...(initFlags.get(m[1]!) ?? []), m[2]!]);
+    }
+  }
   return {
     ok: true,
     args: {
@@ -59,6 +70,8 @@ export function parseDaemonArgs(
       help: b("h") || b("help"),
       man: b("man"),
       version: b("version"),
+      init: b("init"),
+      initFlags,
     },
   };
 }

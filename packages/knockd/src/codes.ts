@@ -82,6 +82,31 @@ export const KNOCKD_CODES = {
   /** `logcommand` is `journalctl -o cat` without `-k`: other programs' text reads as records. */
   AUDIT_UNTAGGED_LOGCOMMAND:
     "logcommand prints every program's messages untagged",
+  // `knockd -init` (init-plan.ts, commands/init.ts): its flags, and the files it writes.
+  /** -init without a flag it needs (`-protect`, `-remote`, `-dir`; `-interface` in network mode). */
+  INIT_MISSING_FLAG: "knockd -init needs a flag that is missing",
+  /** An -init flag without -init, a flag -init does not take, or a one-value flag given twice. */
+  INIT_FLAG_MISUSE: "a flag that does not go with (or without) -init",
+  /** `-protect` that is not `tcp/PORT` or `udp/PORT` (1–65535), or a port given twice. */
+  INIT_BAD_PROTECT: "-protect is not tcp/PORT or udp/PORT",
+  /** `-interface` that is not a Linux interface name (1–15 of A-Z a-z 0-9 _ . -), or twice. */
+  INIT_BAD_INTERFACE: "-interface is not an interface name",
+  /** `-remote` that is not a host name or an IP address a knock can go to. */
+  INIT_BAD_REMOTE: "-remote is not a host name or a usable IP address",
+  /** `-grant` that is not a lifetime from 1 s to 2,147,483 s (`30s`, `5m`, `2h`). */
+  INIT_BAD_GRANT: "-grant is not a lifetime",
+  /** `-runmode` that is not `network` or `file`. */
+  INIT_BAD_RUNMODE: "-runmode is not network or file",
+  /** `-statefile` that is not an absolute path of plain characters. */
+  INIT_BAD_STATEFILE: "-statefile is not an absolute path",
+  /** `-portspan` that is not `FROM-TO` the codec takes, or that holds a protected port. */
+  INIT_BAD_PORTSPAN: "-portspan is not a usable span",
+  /** `-dir` does not exist or is not a directory. */
+  INIT_DIR_UNUSABLE: "the -init directory does not exist or is not a directory",
+  /** A file -init would write exists already: nothing is overwritten. */
+  INIT_FILE_EXISTS: "a file knockd -init would write exists already",
+  /** A file -init writes could not be written (EACCES, ENOSPC, …): nothing is left behind. */
+  INIT_WRITE_FAILED: "a file knockd -init writes could not be written",
 } as const;
 
 /** A code knockd emits. */

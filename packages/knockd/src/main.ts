@@ -19,11 +19,13 @@ import { parseDaemonArgs } from "./argv.ts";
 import { runCheck } from "./commands/check.ts";
 import { runFirewallRemove } from "./commands/firewall-remove.ts";
 import { runFollow } from "./commands/follow.ts";
+import { runInit } from "./commands/init.ts";
 import { runReplay } from "./commands/replay.ts";
 import type { KnockdCode } from "./codes.ts";
 import { startDaemon } from "./daemon.ts";
 import { environmentOptions } from "./environment.ts";
 import { reportFailure } from "./failure.ts";
+import { initFlagsAlone } from "./init-plan.ts";
 import { loadAndReport } from "./load.ts";
 import { readManual, readVersion, USAGE } from "./usage.ts";
 
@@ -71,6 +73,12 @@ async function dispatch(
   if (args.help) return say(USAGE);
   if (args.man) return say(readManual());
   if (args.version) return say(`knockd ${readVersion()}`);
+  if (args.init) return runInit(args, io);
+  const alone = initFlagsAlone(args);
+  if (alone != null) {
+    io.stderr.write(`knockd: ${formatDiagnostic(alone)}\n`);
+    return EXIT_USAGE;
+  }
   const binDir = fileURLToPath(new URL("../bin/", import.meta.url));
   const confPath =
     args.conf ??

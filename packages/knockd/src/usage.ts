@@ -6,6 +6,9 @@ import { readFileSync } from "node:fs";
 /** `knockd -h`. */
 export const USAGE = `usage: knockd [-conf FILE] [-debug] [-quiet] [-test] [-check] [-replay FILE]
               [-firewall-remove] [-logjson] [-h] [-man] [-version]
+       knockd -init -protect tcp/PORT [-protect …] -remote HOST -dir DIR
+              [-interface NAME …] [-grant 30s] [-runmode network|file]
+              [-portspan FROM-TO] [-statefile PATH]
 
 Follows the firewall log (runmode = file) or captures packets (runmode =
 network), decodes port knocks and runs the actions of knockdaemon.conf. Options take one or two dashes.
@@ -20,6 +23,10 @@ network), decodes port knocks and runs the actions of knockdaemon.conf. Options 
   -debug        log every hit and decision    -quiet   log only errors
   -logjson      log JSON lines                -man     the full manual
   -version      print the version
+  -init         write DIR/knockdaemon.conf and DIR/knockclient.conf (mode 0600,
+                a new key, a managed firewall granting each -protect'ed port to
+                knocking clients), never overwriting; print the next steps.
+                Network mode (the default) needs -interface.
 Exit status: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
 /** `knockd -man`: the manual shipped in `man/knockd.txt`. */

@@ -1,5 +1,5 @@
 /** `knock -h`, `-man`, `-version` and `-genkey`: print and exit 0. */
-import { randomBytes } from "node:crypto";
+import { generateSealedKey } from "@portknock/codec";
 import { USAGE, readManual, readVersion } from "../manual.ts";
 import type { CommandContext, CommandStatus } from "./context.ts";
 
@@ -17,7 +17,7 @@ export function runManual(ctx: CommandContext): CommandStatus {
 
 /** `-genkey`: a fresh random 32-byte key, `base64:…`. */
 export function runGenkey(ctx: CommandContext): CommandStatus {
-  ctx.say(`base64:${randomBytes(32).toString("base64")}`);
+  ctx.say(generateSealedKey());
   return "done";
 }
 
