@@ -15,7 +15,8 @@ export const INIT_VALUES: readonly string[] = [
   "statefile",
   "dir",
 ];
-const VALUES: readonly string[] = ["conf", "replay", ...INIT_VALUES];
+/** Options that take a value and may be abbreviated (`-c`, `-rep`), as the prototype's were. */
+const VALUES: readonly string[] = ["conf", "replay"];
 const BOOLEANS: readonly string[] = [
   "init",
   "debug",
@@ -35,4 +36,7 @@ export const DAEMON_ARGV_SPEC: ArgvSpec = {
   program: "knockd",
   values: VALUES,
   booleans: BOOLEANS,
+  // -init's flags are spelled in full: never abbreviated, so they do not make the prototype's
+  // abbreviations (-d for -debug, -r for -replay) ambiguous.
+  valuePattern: new RegExp(`^(?:${INIT_VALUES.join("|")})$`),
 };

@@ -38,7 +38,7 @@ export function parseDaemonArgs(
   // normalizeArgv has refused unknown options, missing values and stray words; what is left
   // is typed by yargs' own parser (yargs itself costs 20 ms and 8 MiB at each start).
   const p = parser([...normalized.tokens], {
-    string: [...VALUES],
+    string: [...VALUES, ...INIT_VALUES],
     boolean: [...BOOLEANS],
     configuration: {
       "short-option-groups": false,
