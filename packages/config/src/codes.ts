@@ -84,6 +84,8 @@ export type SchemaCode =
   | "CONFIG_GRANT_NOT_PROTECTED"
   /** Warning: a `<firewall>` setting the chosen backend or run mode does not use (`ipset` with nftables, `nflog` in network mode). */
   | "CONFIG_FIREWALL_IGNORED"
+  /** Warning: `runmode = file` with a managed `<firewall>` but no `nflog`: the span is dropped before any LOG rule sees it. */
+  | "CONFIG_FIREWALL_HIDES_KNOCKS"
   /** Warning (compat): `key = on|yes|true|off|no|false` was turned into `1`/`0`, as the prototype did. */
   | "CONFIG_KEY_AUTOTRUE"
   /** Warning: `ivvalue` together with `iv = yes` replaces the random IV (tests and vectors only). */

@@ -142,6 +142,20 @@ export function readDaemonConfig(
       "nflog in <firewall> logs knocks for file mode; runmode = network captures them and ignores it",
     );
   }
+  if (
+    firewall !== undefined &&
+    firewall.backend !== "none" &&
+    firewall.nflog === undefined &&
+    runmode === "file"
+  ) {
+    r.warn(
+      "CONFIG_FIREWALL_HIDES_KNOCKS",
+      firewall.where,
+      "runmode = file with a managed <firewall> and no nflog: the firewall drops the knock span " +
+        "before any LOG rule of yours sees it, so no knock reaches the log; set nflog = GROUP " +
+        "and follow ulogd2's file (knockd -man, RECIPES.md)",
+    );
+  }
   const actionBlocks = r.anonymous("actions");
   const actions = readActions(actionBlocks, sink, firewall);
   if (actionBlocks.length === 0) {

@@ -127,6 +127,28 @@ describe("<firewall> (#17)", () => {
   });
 });
 
+describe("file mode behind the managed firewall (#17)", () => {
+  it("warns when the span is dropped with no nflog to log it, not when nflog or none is set", () => {
+    const hidden = daemon(
+      "runmode = file\n<firewall>\nprotect = tcp/22\n</firewall>\n",
+    );
+    expect(found(hidden)).toEqual([]);
+    expect(found(hidden, "warning")).toContainEqual([
+      "CONFIG_FIREWALL_HIDES_KNOCKS",
+      5,
+    ]);
+    for (const text of [
+      "runmode = file\n<firewall>\nprotect = tcp/22\nnflog = 5\n</firewall>\n",
+      "runmode = file\n<firewall>\nbackend = none\n</firewall>\n",
+      "runmode = network\n<firewall>\nprotect = tcp/22\n</firewall>\n",
+    ]) {
+      expect(
+        found(daemon(text), "warning").map(([code]) => code),
+      ).not.toContain("CONFIG_FIREWALL_HIDES_KNOCKS");
+    }
+  });
+});
+
 describe("grant = PROTO/PORT [LIFETIME] [to CLIENT|SOURCE] (#17)", () => {
   const FW =
     "<firewall>\nprotect = tcp/22\nprotect = udp/53\ngrant = 45s\n</firewall>\n";
