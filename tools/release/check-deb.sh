@@ -168,6 +168,48 @@ daemon_rc=0
 wait "$daemon" || daemon_rc=$?
 [ "$daemon_rc" = 0 ] || die "portknockd exited $daemon_rc on SIGTERM: $(cat "$scratch/run.log")"
 echo "SIGTERM: exit 0"
+
+step "the README's path: portknockd -init, -check, the managed firewall as the service runs it"
+# In the same namespace: the pair -init writes (network mode on the namespace's own lo), read
+# by the user portknock as the README says (group portknock, mode 640); the daemon installs
+# table inet portknock with only the two capabilities, keeps it when stopped (fail closed), and
+# -firewall-remove takes it away.
+ip netns exec "$ns" ip link set lo up
+install -d -m 755 "$scratch/init"
+install -d -o portknock -g portknock -m 700 "$scratch/state-init"
+portknockd -init -protect tcp/22 -interface lo -remote 192.0.2.1 -dir "$scratch/init" \
+  -statefile "$scratch/state-init/state.json"
+chgrp portknock "$scratch/init/knockdaemon.conf" && chmod 640 "$scratch/init/knockdaemon.conf"
+as_portknock() {
+  ip netns exec "$ns" setpriv --reuid portknock --regid portknock --init-groups \
+    --inh-caps "$caps" --ambient-caps "$caps" --bounding-set "$caps" --no-new-privs -- "$@"
+}
+as_portknock portknockd -check -conf "$scratch/init/knockdaemon.conf" >"$scratch/init.check" 2>&1 ||
+  die "-check of the -init file failed: $(cat "$scratch/init.check")"
+grep -q 'inet portknock' "$scratch/init.check" || die "-check did not show the ruleset: $(cat "$scratch/init.check")"
+# Not through as_portknock: a function run with & is a subshell, and $! would be its PID.
+ip netns exec "$ns" setpriv --reuid portknock --regid portknock --init-groups \
+  --inh-caps "$caps" --ambient-caps "$caps" --bounding-set "$caps" --no-new-privs -- \
+  portknockd -conf "$scratch/init/knockdaemon.conf" >"$scratch/init.log" 2>&1 &
+daemon=$!
+for _ in $(seq 300); do
+  grep -q ' INFO ready ' "$scratch/init.log" && break
+  kill -0 "$daemon" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q ' INFO ready ' "$scratch/init.log" || die "portknockd (-init file) did not get ready: $(cat "$scratch/init.log")"
+ip netns exec "$ns" nft list table inet portknock | grep -E 'dport.*22.*drop' ||
+  die "the managed firewall does not drop tcp/22: $(ip netns exec "$ns" nft list table inet portknock)"
+kill -TERM "$daemon"
+daemon_rc=0
+wait "$daemon" || daemon_rc=$?
+[ "$daemon_rc" = 0 ] || die "portknockd (-init file) exited $daemon_rc on SIGTERM: $(cat "$scratch/init.log")"
+ip netns exec "$ns" nft list table inet portknock >/dev/null ||
+  die "the managed firewall went away when the daemon stopped (it must stay: fail closed)"
+as_portknock portknockd -firewall-remove -conf "$scratch/init/knockdaemon.conf"
+ip netns exec "$ns" nft list table inet portknock >/dev/null 2>&1 &&
+  die "-firewall-remove left table inet portknock"
+echo "-init file: installed as portknock, kept after SIGTERM, removed by -firewall-remove"
 ip netns del "$ns"
 rm -rf "$scratch"
 trap cleanup EXIT
