@@ -170,6 +170,156 @@ function nftTable(t: Topology): string {
     .replace(/elements = \{[^}]*\}/g, "");
 }
 
+/** Knocks over IPv4 then IPv6 (knockd's grants `first` and `first + 1`); each opens the port to
+ * the knocking address only. Resolves with the two granted addresses. */
+async function knockBothFamilies(
+  t: Topology,
+  d: NsProcess,
+  first: number,
+): Promise<[string, string]> {
+  const granted: string[] = [];
+  for (const [i, family] of [4, 6].entries()) {
+    await knockFrom(t, family as 4 | 6);
+    const a = await grantedAddress(d, first + i);
+    expect(
+      family === 4 ? [CLIENT.a4, CLIENT.b4] : [CLIENT.a6, CLIENT.b6],
+    ).toContain(a);
+    await probeUntil(t, a, "open", 5000);
+    expect(await t.probe("tcp", otherAddress(a), PORTS.protectedTcp)).toBe(
+      "timeout",
+    );
+    granted.push(a);
+  }
+  return granted as [string, string];
+}
+
+/** Fail-closed: knockd dies with SIGKILL, the kernel still closes the port to `granted`. */
+async function expectClosedAfterKill9(
+  t: Topology,
+  d: NsProcess,
+  granted: readonly string[],
+): Promise<void> {
+  expect(await d.stop("SIGKILL")).toBeNull();
+  let waitMs = (LIFETIME_S + 3) * 1000;
+  for (const a of granted) {
+    await probeUntil(t, a, "timeout", waitMs);
+    waitMs = 3000;
+  }
+}
+
+/** Two restarts (each stopped with SIGTERM) and a third start reloaded with SIGHUP; resolves with
+ * the running third daemon. */
+async function restartTwiceAndReload(
+  t: Topology,
+  conf: string,
+): Promise<NsProcess> {
+  for (let i = 0; i < 2; i++) {
+    const d = await startKnockd(t, conf);
+    expect(await d.stop()).toBe(0);
+  }
+  const d = await startKnockd(t, conf);
+  d.child.kill("SIGHUP");
+  await d.waitForLine(/"event":"reload.done"/, 20_000);
+  return d;
+}
+
+/** The gateway's iptables state: `iptables -S`, `ip6tables -S` and `ipset list -n` lines. */
+function iptablesState(t: Topology): {
+  v4: string[];
+  v6: string[];
+  ipsets: string[];
+} {
+  const lines = (argv: string[]): string[] =>
+    t.gw
+      .exec(argv)
+      .split("\n")
+      .filter((l) => l !== "");
+  return {
+    v4: lines(["iptables", "-w", "5", "-S"]),
+    v6: lines(["ip6tables", "-w", "5", "-S"]),
+    ipsets: lines(["ipset", "list", "-n"]).sort(),
+  };
+}
+
+/** One jump from INPUT, one PORTKNOCK chain without a repeated rule, one ipset per family. */
+function expectOneIptablesCopy(state: ReturnType<typeof iptablesState>): void {
+  for (const rules of [state.v4, state.v6]) {
+    expect(rules.filter((r) => r === "-A INPUT -j PORTKNOCK")).toHaveLength(1);
+    expect(rules.filter((r) => r === "-N PORTKNOCK")).toHaveLength(1);
+    expect(rules.filter((r) => r.startsWith("-A PORTKNOCK ")).length).toBe(
+      new Set(rules.filter((r) => r.startsWith("-A PORTKNOCK "))).size,
+    );
+  }
+  expect(state.ipsets).toEqual(["portknock4", "portknock6"]);
+}
+
+/** `nftTable` output holding one chain and no repeated rule or set (both sets say `flags timeout`). */
+function expectOneNftCopy(table: string): void {
+  const statements = table
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && l !== "}" && !l.startsWith("flags "));
+  expect(statements.filter((l) => l.startsWith("chain "))).toEqual([
+    "chain input {",
+  ]);
+  expect(statements.filter((l) => l.startsWith("set "))).toEqual([
+    "set grants4 {",
+    "set grants6 {",
+  ]);
+  expect(statements.length).toBe(new Set(statements).size);
+}
+
+/** Starts ulogd2 in the gateway: NFLOG group `GROUP` → LOGEMU into `dir/firewall.log` (returned). */
+async function startUlogd(
+  t: Topology,
+  dir: string,
+): Promise<{ log: string; ulogd: NsProcess }> {
+  const log = join(dir, "firewall.log");
+  writeFileSync(log, "");
+  const ulogdConf = join(dir, "ulogd.conf");
+  const p = PLUGIN_DIR!;
+  writeFileSync(
+    ulogdConf,
+    `[global]
+logfile="${join(dir, "ulogd.log")}"
+loglevel=3
+plugin="${p}/ulogd_inppkt_NFLOG.so"
+plugin="${p}/ulogd_raw2packet_BASE.so"
+plugin="${p}/ulogd_filter_IFINDEX.so"
+plugin="${p}/ulogd_filter_IP2STR.so"
+plugin="${p}/ulogd_filter_PRINTPKT.so"
+plugin="${p}/ulogd_output_LOGEMU.so"
+stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,print1:PRINTPKT,emu1:LOGEMU
+
+[log1]
+group=${GROUP}
+netlink_qthreshold=1
+
+[emu1]
+file="${log}"
+sync=1
+`,
+  );
+  const ulogd = spawnIn(t.gw.name, ["ulogd", "-c", ulogdConf]);
+  const ulogdLog = join(dir, "ulogd.log");
+  await waitFor(
+    () =>
+      existsSync(ulogdLog) &&
+      readFileSync(ulogdLog, "utf8").includes("entering main loop"),
+    "ulogd to enter its main loop",
+  );
+  return { log, ulogd };
+}
+
+/** knockd in file mode following ulogd2's log, behind nftables with `nflog = GROUP`. */
+function fileModeConf(dir: string, log: string): string {
+  return daemonConf(
+    dir,
+    `runmode = file\nlogfile = ${log}\nfileinterval = 0.05`,
+    `  backend = nftables\n  nflog = ${GROUP}`,
+  );
+}
+
 describe.skipIf(gate.skip)(
   "knockd's managed firewall (root, network namespaces, #17)",
   { timeout: 90_000 },
@@ -271,18 +421,7 @@ describe.skipIf(gate.skip)(
       expect(await t.probe("tcp", CLIENT.a4, PORTS.protectedTcp)).toBe(
         "timeout",
       );
-      await knockFrom(t, 4);
-      const a4 = await grantedAddress(d, 1);
-      await probeUntil(t, a4, "open", 5000);
-      expect(await t.probe("tcp", otherAddress(a4), PORTS.protectedTcp)).toBe(
-        "timeout",
-      );
-      await knockFrom(t, 6);
-      const a6 = await grantedAddress(d, 2);
-      await probeUntil(t, a6, "open", 5000);
-      expect(await t.probe("tcp", otherAddress(a6), PORTS.protectedTcp)).toBe(
-        "timeout",
-      );
+      const [a4, a6] = await knockBothFamilies(t, d, 1);
       // A reload cannot switch the backend: rejected, the old configuration keeps running.
       writeFileSync(
         conf,
@@ -305,45 +444,8 @@ describe.skipIf(gate.skip)(
       async () => {
         const t = await createTopology();
         const dir = tempDir();
-        const log = join(dir, "firewall.log");
-        writeFileSync(log, "");
-        const ulogdConf = join(dir, "ulogd.conf");
-        const p = PLUGIN_DIR!;
-        writeFileSync(
-          ulogdConf,
-          `[global]
-logfile="${join(dir, "ulogd.log")}"
-loglevel=3
-plugin="${p}/ulogd_inppkt_NFLOG.so"
-plugin="${p}/ulogd_raw2packet_BASE.so"
-plugin="${p}/ulogd_filter_IFINDEX.so"
-plugin="${p}/ulogd_filter_IP2STR.so"
-plugin="${p}/ulogd_filter_PRINTPKT.so"
-plugin="${p}/ulogd_output_LOGEMU.so"
-stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,print1:PRINTPKT,emu1:LOGEMU
-
-[log1]
-group=${GROUP}
-netlink_qthreshold=1
-
-[emu1]
-file="${log}"
-sync=1
-`,
-        );
-        const ulogd = spawnIn(t.gw.name, ["ulogd", "-c", ulogdConf]);
-        const ulogdLog = join(dir, "ulogd.log");
-        await waitFor(
-          () =>
-            existsSync(ulogdLog) &&
-            readFileSync(ulogdLog, "utf8").includes("entering main loop"),
-          "ulogd to enter its main loop",
-        );
-        const conf = daemonConf(
-          dir,
-          `runmode = file\nlogfile = ${log}\nfileinterval = 0.05`,
-          `  backend = nftables\n  nflog = ${GROUP}`,
-        );
+        const { log, ulogd } = await startUlogd(t, dir);
+        const conf = fileModeConf(dir, log);
         const d = await startKnockd(t, conf);
         expect(nftTable(t)).toContain(`group ${GROUP}`);
         expect(await t.probe("tcp", CLIENT.a4, PORTS.protectedTcp)).toBe(
@@ -368,6 +470,57 @@ sync=1
           "timeout",
         );
         expect(await d.stop()).toBe(0);
+        await ulogd.stop();
+      },
+    );
+
+    it("iptables + ipset, network mode, IPv4 and IPv6: closed after the lifetime even after kill -9; two restarts and SIGHUP leave one jump from INPUT, one PORTKNOCK chain and one ipset per family", async () => {
+      const t = await createTopology();
+      const dir = tempDir();
+      const conf = daemonConf(
+        dir,
+        "runmode = network\ninterface = veth0",
+        "  backend = iptables\n  ipset = yes",
+      );
+      const d = await startKnockd(t, conf);
+      const installed = iptablesState(t);
+      expectOneIptablesCopy(installed);
+      const granted = await knockBothFamilies(t, d, 1);
+      await expectClosedAfterKill9(t, d, granted);
+
+      const last = await restartTwiceAndReload(t, conf);
+      const after = iptablesState(t);
+      expectOneIptablesCopy(after);
+      expect(after).toEqual(installed);
+      // Nothing reopened the door: the expired grants stay expired.
+      for (const a of granted) {
+        expect(await t.probe("tcp", a, PORTS.protectedTcp)).toBe("timeout");
+      }
+      expect(await last.stop()).toBe(0);
+    });
+
+    it.skipIf(PLUGIN_DIR == null)(
+      "nftables, file mode (NFLOG → ulogd2), IPv4 and IPv6: closed after the lifetime even after kill -9; two restarts and SIGHUP leave one copy of the table",
+      async () => {
+        const t = await createTopology();
+        const dir = tempDir();
+        const { log, ulogd } = await startUlogd(t, dir);
+        const conf = fileModeConf(dir, log);
+        const d = await startKnockd(t, conf);
+        const installed = nftTable(t);
+        expect(installed).toContain(`group ${GROUP}`);
+        expectOneNftCopy(installed);
+        const granted = await knockBothFamilies(t, d, 1);
+        await expectClosedAfterKill9(t, d, granted);
+
+        const last = await restartTwiceAndReload(t, conf);
+        const after = nftTable(t);
+        expectOneNftCopy(after);
+        expect(after).toBe(installed);
+        for (const a of granted) {
+          expect(await t.probe("tcp", a, PORTS.protectedTcp)).toBe("timeout");
+        }
+        expect(await last.stop()).toBe(0);
         await ulogd.stop();
       },
     );
