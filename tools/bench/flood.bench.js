@@ -28,6 +28,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
+  createWriteStream,
   existsSync,
   mkdtempSync,
   realpathSync,
@@ -335,7 +336,10 @@ function startKnockd(ns, root, conf, cpu) {
     ),
   );
   let log = "";
-  child.stdout.resume();
+  // FLOOD_KNOCKD_STDOUT=FILE keeps what knockd writes on stdout (V8's --trace-gc, say).
+  if (process.env.FLOOD_KNOCKD_STDOUT)
+    child.stdout.pipe(createWriteStream(process.env.FLOOD_KNOCKD_STDOUT));
+  else child.stdout.resume();
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (d) => (log += d));
   const waitFor = async (re, from, ms = 15_000) => {

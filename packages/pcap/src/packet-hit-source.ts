@@ -58,6 +58,14 @@ export type PacketHitSourceOptions = PacketInput & {
   clock?: Clock;
   logger?: Logger;
   onReject?: FrameRejectHandler;
+  /**
+   * Each hit, synchronously, where it is decoded (in the capture's batch callback when live)
+   * instead of being queued for the iterator, which then yields nothing and only ends (or
+   * rejects with a read error). Saves a queue slot, a promise and a turn of the event loop per
+   * hit, and lets each hit die young (issue #20: V8 promotes what a batch keeps queued). If it
+   * throws, the source closes and the iteration rejects with that error.
+   */
+  onHit?: (hit: KnockHit) => void;
 };
 
 /** Counters of a packet hit source (daemon.md §8). */
@@ -113,7 +121,7 @@ export function createPacketHitSource(
   options: PacketHitSourceOptions,
 ): PacketHitSource {
   const logger = options.logger ?? noopLogger;
-  const { ethfilter, protocol } = options;
+  const { ethfilter, protocol, onHit } = options;
   const bpfFilter = buildBpfFilter({
     ranges: options.ranges,
     protocol,
@@ -137,7 +145,8 @@ export function createPacketHitSource(
       stats.filteredOut++;
     } else {
       stats.hits++;
-      return packetToHit(packet);
+      if (onHit === undefined) return packetToHit(packet);
+      onHit(packetToHit(packet));
     }
     return undefined;
   };

@@ -1,0 +1,16 @@
+/**
+ * V8's young generation in network mode (issue #20: "RSS ≤ 100 MiB under any flood"). Every
+ * captured packet leaves a few short-lived objects; V8 doubles the new space (from 1 MiB per
+ * semi-space up to 16 MiB) each time as many bytes have survived scavenges as it holds, so a
+ * flood grows it to its maximum, 32 MiB resident, and it stays there. Stopping the growth keeps
+ * it at 2 MiB. `--max-semi-space-size` cannot be set from inside the process (V8 sizes the
+ * heap at start), and `--semi-space-growth-factor` on the command line is raised back to 2 by
+ * V8 (`Heap::ConfigureHeap`), but set at run time it is read at each growth decision
+ * (`NewSpace::Grow`). Measured in `docs/performance.md` ("Memory under a flood").
+ */
+import { setFlagsFromString } from "node:v8";
+
+/** Stops the young generation growing past its current size, for the rest of the process. */
+export function capYoungGeneration(): void {
+  setFlagsFromString("--semi-space-growth-factor=1");
+}
