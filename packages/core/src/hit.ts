@@ -51,8 +51,10 @@ export interface HitColumns {
   readonly v4: Float64Array;
   readonly dstPort: Int32Array;
   readonly srcPort: Int32Array;
-  /** When the batch was read: the time of each of its hits. */
+  /** When the batch was read: the time of each of its hits, unless `timesMs` is given. */
   readonly timeMs: number;
+  /** The time of hit i (epoch ms), when hits have times of their own (a live capture's). */
+  readonly timesMs?: Float64Array;
   /** Hit i, built on first use. */
   hit(i: number): KnockHit;
 }

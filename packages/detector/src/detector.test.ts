@@ -245,6 +245,24 @@ describe("createDetector (#14: detection without the daemon)", () => {
     );
   });
 
+  it("pushColumns times each hit by timesMs when the columns have it (#20: a live capture's)", () => {
+    const { ports } = encodeKnock(compat, values);
+    const batch = hits(ports);
+    // One batch whose hits are 40 s apart by their own times: each one finds the source's
+    // queue past knocktimeout (30 s), so no knock, whatever the batch's single time says.
+    const spread = { ...columnsOf(batch, 0) };
+    const own = detector();
+    own.d.pushColumns({
+      ...spread,
+      timesMs: Float64Array.from(batch, (_, i) => i * 40_000),
+    });
+    expect(own.found).toHaveLength(0);
+    expect(own.d.counters().queue.sourcesExpired).toBeGreaterThan(0);
+    const single = detector();
+    single.d.pushColumns(spread);
+    expect(single.found).toHaveLength(1);
+  });
+
   it("sealed: a valid knock is checked for its window, replay and source", () => {
     const { logger, lines } = recorder();
     let nowMs = NOW_S * 1000;

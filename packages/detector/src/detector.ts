@@ -213,7 +213,7 @@ export function createDetector(options: DetectorOptions): Detector {
   return {
     push,
     pushColumns(columns: HitColumns): void {
-      const { v4, dstPort, srcPort, timeMs } = columns;
+      const { v4, dstPort, srcPort, timeMs, timesMs } = columns;
       for (let i = 0; i < columns.length; i++) {
         const ip = v4[i]!;
         if (ip < 0 || debug) {
@@ -221,7 +221,12 @@ export function createDetector(options: DetectorOptions): Detector {
           continue;
         }
         hits++;
-        const outcome = queues.pushV4(ip, dstPort[i]!, timeMs, srcPort[i]);
+        const outcome = queues.pushV4(
+          ip,
+          dstPort[i]!,
+          timesMs === undefined ? timeMs : timesMs[i]!,
+          srcPort[i],
+        );
         // Only these are logged or acted on (without debug).
         if (
           outcome.kind === "accepted" ||

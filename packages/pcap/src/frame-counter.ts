@@ -78,6 +78,17 @@ export interface FrameCounter {
     timeMs: number,
     truncated: boolean,
   ): DecodedPacket | undefined;
+  /**
+   * Counts frame number N+1 as `take` does, as decoded, without decoding it (its fields were
+   * read elsewhere: `readIpv4Hit`); returns N+1.
+   */
+  count(truncated: boolean): number;
+  /** Decodes frame number `n` (counted before) again, with its origin; counts nothing. */
+  decodeAgain(
+    frame: Uint8Array,
+    timeMs: number,
+    n: number,
+  ): DecodedPacket | undefined;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -144,6 +155,17 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       }
       reject(r.code, r.srcIp, origin, frame);
       return undefined;
+    },
+    count(truncated): number {
+      stats.seen++;
+      stats.decoded++;
+      if (truncated) stats.truncated++;
+      return ++frames;
+    },
+    decodeAgain(frame, timeMs, n): DecodedPacket | undefined {
+      const origin = `${originPrefix} #${n}`;
+      const r = decodeFrame(frame, linkType, { timeMs, origin, iface });
+      return r.ok ? r.packet : undefined;
     },
   };
 }

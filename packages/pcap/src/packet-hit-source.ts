@@ -6,7 +6,7 @@
  */
 import type { Logger } from "@portknock/core";
 import { noopLogger } from "@portknock/core";
-import type { Clock, KnockHit } from "@portknock/core";
+import type { Clock, HitColumns, KnockHit } from "@portknock/core";
 import type { PortRange } from "./bpf-filter.ts";
 import { buildBpfFilter } from "./bpf-filter.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
@@ -14,11 +14,12 @@ import type { CompiledEthFilter } from "./ethfilter.ts";
 import { matchEthFilter } from "./match-ethfilter.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats } from "./frame-counter.ts";
+import type { Ipv4HitSink } from "./ipv4-hit-batch.ts";
 import type { Capture } from "./open-capture.ts";
 import { openCapture } from "./open-capture.ts";
 import type { PcapStats } from "./pcap-stats.ts";
 import { replayPcap } from "./replay-pcap.ts";
-import { createSpanMatcher } from "./span-match.ts";
+import { createSpanMatcher, createSpanTest } from "./span-match.ts";
 
 /** Where the packets come from: exactly one of these. */
 export type PacketInput =
@@ -66,6 +67,14 @@ export type PacketHitSourceOptions = PacketInput & {
    * throws, the source closes and the iteration rejects with that error.
    */
   onHit?: (hit: KnockHit) => void;
+  /**
+   * Live, with `onHit` and without `ethfilter`: the hits of Ethernet frames carrying plain IPv4
+   * TCP/UDP packets are read as numbers (no decoded packet, no address text, no `KnockHit`) and
+   * handed here in columns, one call per capture batch, in order with `onHit`'s; `hit(i)` builds
+   * one when asked, during the call. The other hits go to `onHit`. A throw is handled as
+   * `onHit`'s.
+   */
+  onColumns?: (columns: HitColumns) => void;
 };
 
 /** Counters of a packet hit source (daemon.md §8). */
@@ -150,6 +159,23 @@ export function createPacketHitSource(
     }
     return undefined;
   };
+  const isHit = createSpanTest(options.ranges, protocol);
+  const onColumns = options.onColumns;
+  const ipv4Hits: Ipv4HitSink | undefined =
+    onColumns !== undefined && onHit !== undefined && ethfilter === undefined
+      ? {
+          isHit(p: number, dstPort: number, tcpFlags: number): boolean {
+            if (!isHit(p, dstPort, tcpFlags)) {
+              stats.notInSpan++;
+              return false;
+            }
+            stats.hits++;
+            return true;
+          },
+          toHit: packetToHit,
+          onColumns,
+        }
+      : undefined;
   const capture: Capture<KnockHit> = live
     ? openCapture({
         interfaces: options.interfaces,
@@ -165,6 +191,7 @@ export function createPacketHitSource(
         logger,
         onReject: options.onReject,
         map: toHit,
+        ...(ipv4Hits !== undefined && { ipv4Hits }),
       })
     : replayPcap(options.file, {
         signal: options.signal,

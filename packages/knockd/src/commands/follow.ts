@@ -81,6 +81,9 @@ function openSource(
       onHit: (hit) => {
         daemon.instance.core.handleHit(hit);
       },
+      onColumns: (columns) => {
+        daemon.instance.core.handleColumns(columns);
+      },
     });
     logger.info(
       { event: "capture.filter", filter: hits.bpfFilter },
