@@ -23,7 +23,10 @@ import type { MetricsEndpoint } from "../metrics-server.ts";
 import { openMetrics, reloadMetrics } from "../metrics-endpoint.ts";
 import { pcapModule } from "../pcap-module.ts";
 import { reloadInstance } from "../reload.ts";
-import { capYoungGeneration } from "../young-generation.ts";
+import {
+  capYoungGeneration,
+  releaseYoungGeneration,
+} from "../young-generation.ts";
 
 /** Options of `runFollow`. */
 export interface FollowOptions {
@@ -92,6 +95,7 @@ function openSource(
     onReady();
     return hits;
   }
+  releaseYoungGeneration(); // file mode: measured with V8's default
   const common = {
     format: loaded.logFormat!,
     signal,
