@@ -123,6 +123,82 @@ async function longLines(dir, format, clock) {
   ].join("\n");
 }
 
+/**
+ * The built-in format's worst lines (issue #16): the record finder on crafted lines of
+ * `MAX_RECORD_CHARS` (longer ones are not parsed), each shape a way to make it test many places
+ * where a record could start. Per line, median of 5 rounds, against a usual record.
+ */
+export function worstCaseLines(format) {
+  const max = 4096;
+  const fill = (head, unit) => {
+    let line = head;
+    while (line.length + unit.length <= max) line += unit;
+    return line;
+  };
+  const record =
+    "IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=203.0.113.9 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51234 DPT=2345 WINDOW=64240 RES=0x00 SYN URGP=0";
+  const k = "Nov 25 08:23:27 gw kernel: ";
+  const shapes = [
+    ["a usual record (kernel tag)", `${k}[12345.678901] knock: ${record}`],
+    [
+      "a usual record (dmesg, prefix with ': ')",
+      `[12345.678901] fw: drop in: ${record}`,
+    ],
+    ["kernel: then IN=IN=IN=… (one run)", fill(k, "IN=")],
+    ["kernel: then 'IN= OUT= ' repeated", fill(k, "IN= OUT= ")],
+    [
+      "kernel: then every optional field, repeated",
+      fill(k, "IN= OUT= PHYSIN= PHYSOUT= MACSRC= MACDST= MACPROTO= TUNNEL= "),
+    ],
+    ["kernel: then record starts only, repeated", fill(k, "IN=a OUT= SRC=1 ")],
+    [
+      "kernel: record starts, then a real record",
+      fill(k, "IN=a OUT= SRC=1 ").slice(0, max - record.length - 1) +
+        " " +
+        record,
+    ],
+    [
+      "a record with 1,000 fields before PROTO=",
+      fill(`${k}IN=eth0 OUT= SRC=203.0.113.9 DST=192.0.2.1 `, "x ").slice(
+        0,
+        max - 30,
+      ) + "PROTO=TCP SPT=1 DPT=2",
+    ],
+    ["untagged 'a: IN= OUT= ' repeated", fill("", "a: IN= OUT= SRC=1 ")],
+    [
+      "another program's line, record pieces",
+      fill("Nov 25 08:23:27 gw sshd[1]: ", "IN=a OUT= SRC=1 "),
+    ],
+    ["no IN= at all", fill(k, "x")],
+  ];
+  // Warm every path first, so that no shape pays for compiling another's.
+  for (let i = 0; i < 2000; i++) {
+    for (const [, line] of shapes) L.parseLogLine(line, format, "b", 0);
+  }
+  const rows = [];
+  for (const [name, line] of shapes) {
+    if (line.length > max) throw new Error(`${name}: ${line.length} chars`);
+    const per = [];
+    for (let round = 0; round < 5; round++) {
+      let n = 0;
+      const t0 = performance.now();
+      do {
+        for (let i = 0; i < 100; i++) L.parseLogLine(line, format, "b", 0);
+        n += 100;
+      } while (performance.now() - t0 < 100);
+      per.push(((performance.now() - t0) * 1000) / n);
+    }
+    per.sort((x, y) => x - y);
+    rows.push(
+      `${name.padEnd(44)} ${String(line.length).padStart(5)} chars ${per[2].toFixed(2).padStart(8)} µs/line`,
+    );
+  }
+  return [
+    "built-in format, worst lines for the record finder (median of 5, µs per line)",
+    ...rows,
+  ].join("\n");
+}
+
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), "portknock-bench-"));
   const file = join(dir, "firewall.log");
@@ -187,7 +263,9 @@ export async function run() {
       table:
         formatTable(title, results, "lines/s") +
         "\n\n" +
-        (await longLines(dir, format, clock)),
+        (await longLines(dir, format, clock)) +
+        "\n\n" +
+        worstCaseLines(format),
       notes:
         "Wall-clock rows are slowed by other processes on a shared machine; " +
         "'per CPU second' rows divide by the CPU time of the whole process (I/O and GC threads included).",

@@ -17,7 +17,10 @@ import { createSectionReader } from "./schema-reader.ts";
 /** Log formats built into the log source, usable without a `<logformat>` block. */
 export const BUILTIN_LOGFORMATS: readonly string[] = ["iptables"];
 
-/** The regex keys of a `<logformat NAME>` block. */
+/**
+ * The regex keys of a `<logformat NAME>` block. `srcport` (the source port, so that the detector
+ * can tell a kernel SYN retransmit, issue #16) is ours, not the prototype's.
+ */
 export const LOGFORMAT_KEYS: readonly [
   "required",
   "interface",
@@ -25,7 +28,16 @@ export const LOGFORMAT_KEYS: readonly [
   "ipserver",
   "ipclient",
   "port",
-] = ["required", "interface", "protocol", "ipserver", "ipclient", "port"];
+  "srcport",
+] = [
+  "required",
+  "interface",
+  "protocol",
+  "ipserver",
+  "ipclient",
+  "port",
+  "srcport",
+];
 
 /** A value as `LocatedText` (without the key's location). */
 export function located(v: GeneralValue): LocatedText {

@@ -292,6 +292,17 @@ describe("parseDaemonConfig: keys and blocks", () => {
     ]);
   });
 
+  it("reads srcport in a <logformat> (issue #16)", () => {
+    const c = ok(
+      BASE +
+        "uselogformat = x\n<logformat x>\nipclient = SRC=(\\S+)\nport = DPT=(\\d+)\nsrcport = SPT=(\\d+)\n</logformat>\n",
+    );
+    expect(c.logformats.get("x")?.srcport).toMatchObject({
+      text: "SPT=(\\d+)",
+      where: { line: 8 },
+    });
+  });
+
   it("keeps <ethfilter> properties with lower-cased names", () => {
     const c = ok(
       BASE +

@@ -57,6 +57,11 @@ export interface LogFormatConfig {
   ipserver?: LocatedText;
   ipclient?: LocatedText;
   port?: LocatedText;
+  /**
+   * The source port (issue #16): hits without one are never taken for a kernel SYN retransmit.
+   * Not a key of the prototype.
+   */
+  srcport?: LocatedText;
 }
 
 /** An `<ethfilter NAME>` block: property name (lower-cased) → value as written. */

@@ -17,6 +17,8 @@ export interface KnockHit {
   dstIp?: string;
   /** Source port, when known. */
   srcPort?: number;
+  /** TCP sequence number (0 to 2^32 - 1), when known (network mode). */
+  seq?: number;
   /** When the hit was seen (epoch ms, from the injected clock). */
   timeMs: number;
   /** Where the hit came from, for every log line about it: `/var/log/firewall:1234`, `eth0`. */

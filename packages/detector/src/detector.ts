@@ -39,10 +39,16 @@ export interface DetectorOptions {
    */
   maxSources: number;
   /**
-   * A hit equal in (source, source port, port) to one of the source's queued hits less than this
-   * many ms old is a kernel retransmit, dropped. Default 3000; 0 turns it off.
+   * A hit equal in (source, source port, sequence number when known, port) to the source's newest
+   * such queued hit, seen less than this many ms before, is a kernel retransmit, dropped (README,
+   * "Retransmits"). Default 3000; 0 turns it off.
    */
   retransmitWindowMs?: number;
+  /**
+   * ... and seen at least this many ms before: sooner, it is a hit of its own (a raw sender
+   * repeating a port). For packet times (network mode); default 0 (file mode's batch times).
+   */
+  retransmitMinGapMs?: number;
   /** Sealed profile: the time window and the replay cache (required when `knock` is sealed). */
   sealed?: {
     /** A knock's time must be within this many ms of now (`window`). */
@@ -108,6 +114,9 @@ export function createDetector(options: DetectorOptions): Detector {
     maxSources: options.maxSources,
     ...(options.retransmitWindowMs != null && {
       retransmitWindowMs: options.retransmitWindowMs,
+    }),
+    ...(options.retransmitMinGapMs != null && {
+      retransmitMinGapMs: options.retransmitMinGapMs,
     }),
   });
   const guard =
@@ -206,6 +215,7 @@ export function createDetector(options: DetectorOptions): Detector {
       hit.dstPort,
       hit.timeMs,
       hit.srcPort ?? -1,
+      hit.seq,
     );
     return settle(hit, outcome);
   }

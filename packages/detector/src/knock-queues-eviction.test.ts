@@ -30,6 +30,8 @@ function createModel(maxSources: number, probationSources: number) {
     port: number;
     srcPort: number;
     time: number;
+    /** When its last copy was seen (the retransmit rule's time). */
+    seen?: number;
   }
   const probation = new Map<string, { hit: Hit; seq: number }>();
   const protectedLru = new Map<string, { hits: Hit[]; fresh: number }>(); // oldest first
@@ -44,15 +46,19 @@ function createModel(maxSources: number, probationSources: number) {
     sourcesExpired: 0,
   };
   const lastTime = (s: { hits: Hit[] }): number => s.hits.at(-1)!.time;
-  const isRetransmit = (hits: Hit[], h: Hit): boolean =>
-    h.srcPort >= 0 &&
-    hits.some(
-      (q) =>
-        q.port === h.port &&
-        q.srcPort === h.srcPort &&
-        h.time - q.time >= 0 &&
-        h.time - q.time < 3000,
-    );
+  // The detector README's rule: the newest queued copy, seen 0–3 s before; not when the same
+  // source port went to another port (no kernel does that).
+  const isRetransmit = (hits: Hit[], h: Hit, refresh: boolean): boolean => {
+    if (h.srcPort < 0) return false;
+    const same = hits.filter((q) => q.srcPort === h.srcPort);
+    if (same.some((q) => q.port !== h.port)) return false;
+    const q = same.at(-1);
+    if (q === undefined) return false;
+    const gap = h.time - (q.seen ?? q.time);
+    if (!(gap >= 0 && gap < 3000)) return false;
+    if (refresh) q.seen = h.time;
+    return true;
+  };
 
   function expire(now: number): void {
     lastSweep = now;
@@ -87,7 +93,7 @@ function createModel(maxSources: number, probationSources: number) {
       s = undefined;
     }
     if (s) {
-      if (isRetransmit(s.hits, h)) {
+      if (isRetransmit(s.hits, h, true)) {
         counters.retransmitsDropped++;
         return { kind: "retransmit" };
       }
@@ -113,7 +119,7 @@ function createModel(maxSources: number, probationSources: number) {
         counters.hitsQueued++;
         return { kind: "queued", queued: 1 };
       }
-      if (isRetransmit([p.hit], h)) {
+      if (isRetransmit([p.hit], h, false)) {
         counters.retransmitsDropped++;
         return { kind: "retransmit" };
       }

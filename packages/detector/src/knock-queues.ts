@@ -37,7 +37,7 @@ import { ipv4ToNumber } from "@portknock/core";
 export type HitOutcome =
   | { kind: "outside-span" }
   | { kind: "queued"; queued: number }
-  /** The same (source, source port, port) within the retransmit window: a kernel retransmit. */
+  /** A kernel's retransmit of a SYN already queued (README, "Retransmits"). */
   | { kind: "retransmit" }
   /**
    * The source's last ports do not decode (`full`: at the knock's longest length, so every length
@@ -77,24 +77,33 @@ export interface KnockQueuesOptions {
    */
   probationSources?: number;
   /**
-   * A hit equal in (source, source port, port) to one of the source's queued hits less than this
-   * many ms old is a kernel retransmit, dropped (daemon.md §1): the one rule of both modes.
-   * Default 3000; 0 turns it off.
+   * A hit equal in (source, source port, sequence number when known, port) to the source's
+   * newest such queued hit, seen less than this many ms before, is a kernel retransmit, dropped
+   * (daemon.md §1; README, "Retransmits"). Default 3000; 0 turns it off.
    */
   retransmitWindowMs?: number;
+  /**
+   * ... and seen at least this many ms before (a kernel resends an unanswered SYN after ~1 s at
+   * the soonest): a copy sooner is a hit of its own, as a raw sender repeating a port sends it.
+   * For packet times (network mode, `-replay` of a pcap); the default 0 suits file mode, whose
+   * hits are timed when their batch was read. Under `retransmitWindowMs`.
+   */
+  retransmitMinGapMs?: number;
 }
 
 /** The queues of all sources. */
 export interface KnockQueues {
   /**
    * Adds one hit (`timeMs`: when it was seen; `srcPort`: its source port, -1 when unknown, which
-   * is never a retransmit) and returns what became of it.
+   * is never a retransmit; `seq`: its TCP sequence number when known) and returns what became
+   * of it.
    */
   push(
     source: string,
     port: number,
     timeMs: number,
     srcPort?: number,
+    seq?: number,
   ): HitOutcome;
   /**
    * `push` for an IPv4 source given as its 32-bit number (0 to 2^32 - 1): the same queue as
@@ -105,6 +114,7 @@ export interface KnockQueues {
     port: number,
     timeMs: number,
     srcPort?: number,
+    seq?: number,
   ): HitOutcome;
   /** Drops queues and replay entries older than the timeout at `nowMs`. */
   expire(nowMs: number): void;
@@ -120,6 +130,12 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   if (!(retransmitMs >= 0)) {
     throw new RangeError(
       `retransmitWindowMs must be >= 0, got ${retransmitMs}`,
+    );
+  }
+  const minGapMs = options.retransmitMinGapMs ?? 0;
+  if (!(minGapMs >= 0 && (minGapMs < retransmitMs || minGapMs === 0))) {
+    throw new RangeError(
+      `retransmitMinGapMs must be >= 0 and under retransmitWindowMs (${retransmitMs}), got ${minGapMs}`,
     );
   }
   // (2^29 ms: the probation segment's ages, from 31-bit stamps, are exact below it.)
@@ -159,9 +175,11 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   // What `admit` returns instead of a slot for a hit kept in probation.
   const FIRST_HIT = -1;
   const FIRST_HIT_AGAIN = -2;
-  // Each source's slot is a ring of n entries of two ints: the port and its source port
-  // (`port | srcPort << 16`), and the time (ms) shifted left with bit 0 set when the source
-  // port is known (only time differences under 2^31 ms are used). Two ints rather than three
+  // Each source's slot is a ring of n entries of two ints: the port and its sender's tag
+  // (`port | tag << 16`: the source port, or with a sequence number a 16-bit mix of both, see
+  // `senderTag`), and the time (ms) shifted left with bit 0 set when the source port is known
+  // (only time differences under 2^31 ms are used; the retransmit test moves it to the last
+  // copy seen). Two ints rather than three
   // keep 65,536 queues of 18 ports 4.7 MiB smaller. The retransmit test reads the queued
   // entries, the decoder a copy of the last c ports.
   const table = createSourceTable(maxSources, 2 * n);
@@ -213,31 +231,34 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     }
   }
 
-  /** Whether `slot` has `port` from `srcPort` queued less than `retransmitMs` before `t`. */
-  function isRetransmit(
-    slot: number,
-    port: number,
-    srcPort: number,
-    t: number,
-  ): boolean {
+  /**
+   * Whether `entry` (`port | tag << 16`, source port known) at `t` retransmits a SYN queued in
+   * `slot` (README, "Retransmits"): the newest queued entry equal to it was seen between
+   * `minGapMs` and `retransmitMs` before, and no queued entry has the same tag to another port
+   * (a kernel never sends one (source port, sequence number) to two ports; a raw sender that
+   * does is no kernel, and its repeats are hits). A match moves its stamp to `t`, so the next
+   * copy (a kernel doubles its timeout: +1, +2, +4 s) is measured from this one.
+   */
+  function isRetransmit(slot: number, entry: number, t: number): boolean {
     const base = slot * 2 * n;
     const count = meta[slot * META_INTS + COUNT]!;
-    const ports = port | (srcPort << 16);
+    const tag = entry >>> 16;
     const now = t << 1;
+    let match = -1;
     let i = meta[slot * META_INTS + HEAD]!;
     for (let k = 0; k < count; k++) {
       i = i === 0 ? n - 1 : i - 1;
       const e = base + 2 * i;
-      const stamp = windows[e + 1]!;
-      if (
-        windows[e] === ports &&
-        (stamp & 1) === 1 &&
-        ((now - (stamp & ~1)) | 0) >>> 1 < retransmitMs
-      ) {
-        return true;
-      }
+      const queued = windows[e]!;
+      if ((windows[e + 1]! & 1) === 0 || queued >>> 16 !== tag) continue;
+      if (queued !== entry) return false; // the same sender's tag to another port
+      if (match < 0) match = e;
     }
-    return false;
+    if (match < 0) return false;
+    const gap = ((now - (windows[match + 1]! & ~1)) | 0) >>> 1;
+    if (gap < minGapMs || gap >= retransmitMs) return false;
+    windows[match + 1] = now | 1;
+    return true;
   }
 
   /** A protected slot for a source (`ip` >= 0, else `source`) that has none, evicting if full. */
@@ -281,12 +302,14 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     }
     const first = probation.entry(rec);
     const firstStamp = probation.stamp(rec);
+    const gap = (((stamp & ~1) - (firstStamp & ~1)) | 0) >>> 1;
     if (
       (stamp & 1) === 1 &&
       retransmitMs > 0 &&
       first === entry &&
       (firstStamp & 1) === 1 &&
-      (((stamp & ~1) - (firstStamp & ~1)) | 0) >>> 1 < retransmitMs
+      gap >= minGapMs &&
+      gap < retransmitMs
     ) {
       return FIRST_HIT_AGAIN;
     }
@@ -306,8 +329,9 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     port: number,
     timeMs: number,
     srcPort = -1,
+    seq?: number,
   ): HitOutcome {
-    return pushKey(ipv4ToNumber(source), source, port, timeMs, srcPort);
+    return pushKey(ipv4ToNumber(source), source, port, timeMs, srcPort, seq);
   }
 
   function pushV4(
@@ -315,11 +339,12 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     port: number,
     timeMs: number,
     srcPort = -1,
+    seq?: number,
   ): HitOutcome {
     if (!(ip >= 0 && ip <= 0xffffffff && Number.isInteger(ip))) {
       throw new RangeError(`not an IPv4 number: ${ip}`);
     }
-    return pushKey(ip, undefined, port, timeMs, srcPort);
+    return pushKey(ip, undefined, port, timeMs, srcPort, seq);
   }
 
   /** A hit from `ip` when >= 0, else from `source` (not IPv4). */
@@ -329,6 +354,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     port: number,
     timeMs: number,
     srcPort: number,
+    seq: number | undefined,
   ): HitOutcome {
     if ((port & 0xffff) !== port || inSpan[port]! < 0) {
       counters.hitsOutsideSpan++;
@@ -346,7 +372,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       counters.sourcesExpired++;
       slot = -1;
     }
-    const entry = srcPort >= 0 ? port | (srcPort << 16) : port;
+    const entry = srcPort >= 0 ? port | (senderTag(srcPort, seq) << 16) : port;
     const stamp = (t << 1) | (srcPort >= 0 ? 1 : 0);
     if (slot < 0) {
       slot = admit(ip, source, entry, stamp, timeMs);
@@ -359,11 +385,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
         return RETRANSMIT;
       }
     } else {
-      if (
-        srcPort >= 0 &&
-        retransmitMs > 0 &&
-        isRetransmit(slot, port, srcPort, t)
-      ) {
+      if (srcPort >= 0 && retransmitMs > 0 && isRetransmit(slot, entry, t)) {
         counters.retransmitsDropped++;
         return RETRANSMIT;
       }
@@ -425,4 +447,15 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     },
     counters,
   };
+}
+
+/**
+ * A sender's 16-bit tag for the retransmit rule: the source port, or with a TCP sequence number
+ * (0 to 2^32 - 1; anything else is ignored) a mix of both, so that two tags are equal for one
+ * (source port, sequence number) and, otherwise, by chance once in 65,536.
+ */
+export function senderTag(srcPort: number, seq: number | undefined): number {
+  if (seq === undefined || !(seq >= 0 && seq <= 0xffffffff)) return srcPort;
+  const h = Math.imul((seq | 0) ^ Math.imul(srcPort, 0x9e3779b1), 0x85ebca6b);
+  return (h ^ (h >>> 16)) & 0xffff;
 }

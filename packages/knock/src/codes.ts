@@ -31,6 +31,8 @@ export const KNOCK_CODES = {
   KNOCK_FIELD_UNUSED: "warning",
   /** `-method raw` without root or CAP_NET_RAW. */
   RAW_SOCKET_DENIED: "runtime",
+  /** `-method raw` without the optional package `raw-socket` (not installed, or its addon not built). */
+  RAW_SOCKET_UNAVAILABLE: "runtime",
   /** Sending to a port failed locally with an error that has no errno code. */
   SEND_FAILED: "runtime",
   /** A broken invariant or an unexpected exception: a bug, printed with its stack and "please report". */

@@ -2,6 +2,10 @@
  * `method = raw` (client.md, issue #7): one hand-built TCP SYN per port through a raw socket
  * (`raw-socket`): the kernel builds the IP header and routes it (IPv4 and IPv6), no kernel socket
  * exists for the flow, so nothing is ever retransmitted. Needs root or CAP_NET_RAW.
+ *
+ * `raw-socket` is an optional dependency (#18): a native addon compiled at install, which npm
+ * leaves out when there is no C toolchain. It is loaded only here, on the first raw send, so
+ * everything else works without it and `-method raw` fails with `RAW_SOCKET_UNAVAILABLE`.
  */
 import { randomInt } from "node:crypto";
 import { createRequire } from "node:module";
@@ -49,12 +53,37 @@ export interface RawSendOptions {
  */
 const inUse = new Set<RawSocket>();
 
+let loaded: RawSocketModule | undefined;
+
+/**
+ * `raw-socket`, loaded on first use. Throws `PortknockError` `RAW_SOCKET_UNAVAILABLE` when it
+ * cannot be loaded (not installed, or its addon not built), saying how to install it.
+ */
+function loadRawSocket(): RawSocketModule {
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)("raw-socket") as RawSocketModule;
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    throw new PortknockError(
+      "RAW_SOCKET_UNAVAILABLE",
+      `method = raw needs the optional package raw-socket, which could not be loaded (${why}). ` +
+        "It is a native addon compiled when @portknock/knock is installed, which needs a C compiler, " +
+        "make and python3 (Debian: apt-get install build-essential python3); then install " +
+        '@portknock/knock again, or run "npm install raw-socket@1.8.1" beside it ("npm install -g" ' +
+        "for a global install). Or use method = connect",
+      { cause: e },
+    );
+  }
+  return loaded;
+}
+
 /** Sends one SYN per port, in order; resolves with what was sent. */
 export async function sendKnockRaw(
   ports: readonly number[],
   o: RawSendOptions,
 ): Promise<SendReport> {
-  const raw = createRequire(import.meta.url)("raw-socket") as RawSocketModule;
+  const raw = loadRawSocket();
   let socket: RawSocket;
   try {
     socket = raw.createSocket({

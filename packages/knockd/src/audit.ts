@@ -4,6 +4,7 @@
  */
 import type { DaemonConfig } from "@portknock/config";
 import type { KnockConfig } from "@portknock/codec";
+import { parseLogCommand } from "@portknock/logsource";
 import type { KnockdCode } from "./codes.ts";
 
 /** The key shipped in examples/knockdaemon.conf: public, so never acceptable in production. */
@@ -156,6 +157,19 @@ function commonFindings(config: DaemonConfig): AuditFinding[] {
       message: `metrics = ${config.metrics.text}: the counters (knocks, decode failures, pending closes) are served to every host that can reach this address, beyond this host; use 127.0.0.1 (or a port alone) or filter the port`,
     });
   }
+  if (
+    config.runmode === "file" &&
+    config.uselogformat === "iptables" &&
+    !config.logformats.has("iptables") &&
+    config.logcommand != null &&
+    isUntaggedJournal(parseLogCommand(config.logcommand).argv ?? [])
+  ) {
+    out.push({
+      code: "AUDIT_UNTAGGED_LOGCOMMAND",
+      severity: "warning",
+      message: `logcommand = ${JSON.stringify(config.logcommand.slice(0, 80))} prints every program's messages without their tag (-o cat without -k), so text another program logs (an sshd user name "IN=… SRC=…") reads as a firewall record; add -k (kernel messages only) or use -o short-iso`,
+    });
+  }
   if (config.knockTimeoutMs > 300_000) {
     out.push({
       code: "AUDIT_LONG_TIMEOUT",
@@ -164,6 +178,36 @@ function commonFindings(config: DaemonConfig): AuditFinding[] {
     });
   }
   return out;
+}
+
+/**
+ * Whether `argv` runs journalctl with `-o cat` (the message alone, no tag) and without `-k` /
+ * `--dmesg` / `_TRANSPORT=kernel` (kernel messages only): then any program's message can look
+ * like an untagged kernel record (issue #16).
+ */
+export function isUntaggedJournal(argv: readonly string[]): boolean {
+  if (argv.length === 0 || !/(?:^|\/)journalctl$/.test(argv[0]!)) return false;
+  let cat = false;
+  let kernel = false;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") break;
+    if (a === "-o" || a === "--output") {
+      cat = argv[++i] === "cat";
+    } else if (a.startsWith("--output=")) {
+      cat = a === "--output=cat";
+    } else if (a === "--dmesg" || a === "_TRANSPORT=kernel") {
+      kernel = true;
+    } else if (/^-[A-Za-z]+$/.test(a)) {
+      // A group of short flags: an `o` takes the rest as its value (`-ocat`, `-fo` + next).
+      const o = a.indexOf("o");
+      const flags = o < 0 ? a : a.slice(0, o);
+      if (flags.includes("k")) kernel = true;
+      if (o >= 0)
+        cat = (o === a.length - 1 ? argv[++i] : a.slice(o + 1)) === "cat";
+    }
+  }
+  return cat && !kernel;
 }
 
 /** 127.0.0.0/8, ::1 and IPv4-mapped 127/8 (`ListenAddress.host` is normalised). */

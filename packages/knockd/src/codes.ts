@@ -74,6 +74,9 @@ export const KNOCKD_CODES = {
   AUDIT_LONG_TIMEOUT: "knocktimeout is long",
   /** `metrics` listens on an address other hosts can reach. */
   AUDIT_METRICS_EXPOSED: "the metrics endpoint is reachable from other hosts",
+  /** `logcommand` is `journalctl -o cat` without `-k`: other programs' text reads as records. */
+  AUDIT_UNTAGGED_LOGCOMMAND:
+    "logcommand prints every program's messages untagged",
 } as const;
 
 /** A code knockd emits. */

@@ -12,17 +12,37 @@ import type {
 } from "@portknock/pcap";
 import type { DaemonCore, CoreCounters } from "./daemon-core.ts";
 
-/** What a source read: lines or frames seen, and those rejected, by code. */
+/** What a source read: lines or packets seen, and those rejected, by code. */
 export interface SourceCounts {
   seen: number;
   rejections: Record<string, number>;
+  /** Network mode: decoded packets that were no knock candidates, or that the ethfilter refused. */
+  packets?: { outsideSpan: number; filtered: number };
 }
 
-/** The daemon's counters. */
+/** The counters of a source that has not opened yet. */
+export function emptySourceCounts(network: boolean): SourceCounts {
+  return {
+    seen: 0,
+    rejections: {},
+    ...(network && { packets: { outsideSpan: 0, filtered: 0 } }),
+  };
+}
+
+/**
+ * The daemon's counters. Network mode names packets as packets (issue #16): `packetsSeen`,
+ * `packetsOutsideSpan`, `packetsFiltered` instead of `linesSeen`.
+ */
 export type DaemonCounters = Omit<CoreCounters, "refusals"> & {
-  /** Log lines (file mode) or frames (network mode) read. */
-  linesSeen: number;
-  /** Rejected lines or frames, and refused sealed knocks, by code. */
+  /** File mode: log lines read. */
+  linesSeen?: number;
+  /** Network mode: packets (frames) captured or replayed. */
+  packetsSeen?: number;
+  /** Network mode: decoded packets that are no knock candidates (protocol, port or TCP flags). */
+  packetsOutsideSpan?: number;
+  /** Network mode: knock candidates the `<ethfilter>` refused. */
+  packetsFiltered?: number;
+  /** Rejected lines or packets, and refused sealed knocks, by code. */
   rejections: Record<string, number>;
 };
 
@@ -36,6 +56,7 @@ export function sourceCounts(
   return {
     seen: stats.capture.seen,
     rejections: nonZero(stats.capture.rejections),
+    packets: { outsideSpan: stats.notInSpan, filtered: stats.filteredOut },
   };
 }
 
@@ -82,7 +103,13 @@ export function createCounterBook(): CounterBook {
       const s = addCounts(sources, source);
       const { refusals, ...rest } = c;
       return {
-        linesSeen: s.seen,
+        ...(s.packets
+          ? {
+              packetsSeen: s.seen,
+              packetsOutsideSpan: s.packets.outsideSpan,
+              packetsFiltered: s.packets.filtered,
+            }
+          : { linesSeen: s.seen }),
         ...rest,
         rejections: { ...s.rejections, ...nonZero(refusals) },
       };

@@ -58,7 +58,13 @@ export async function startInstance(
     knock: loaded.knock,
     knockTimeoutMs: loaded.config.knockTimeoutMs,
     maxSources: loaded.config.maxSources,
-    // Kernel retransmits: one rule for both modes (the detector's default, 3 s).
+    // Kernel retransmits (detector README, "Retransmits"): with packet times and sequence
+    // numbers, a copy is one only 0.9-10 s after the last (a kernel waits ~1 s, then doubles);
+    // file mode's batch times allow neither test (the detector's default: 0-3 s).
+    ...(loaded.config.runmode === "network" && {
+      retransmitWindowMs: 10_000,
+      retransmitMinGapMs: 900,
+    }),
     ...(loaded.knock.format === "sealed" && {
       sealed: {
         windowMs: loaded.config.windowMs,

@@ -43,6 +43,7 @@ const REJECTION_CODES = {
   FRAME_BAD_TCP_HEADER: true,
   FRAME_OUTGOING: true,
   FRAME_MARTIAN_SOURCE: true,
+  FRAME_NOT_FOR_US: true,
   // A valid sealed knock refused by the daemon's checks.
   KNOCK_TIME_PAST: true,
   KNOCK_TIME_FUTURE: true,
@@ -120,7 +121,7 @@ export function formatMetrics(s: MetricsSnapshot): string {
   counter(
     "portknock_lines_read_total",
     "Log lines (file mode) or frames (network mode) read.",
-    c.linesSeen,
+    c.linesSeen ?? c.packetsSeen ?? 0,
   );
   counter(
     "portknock_hits_total",

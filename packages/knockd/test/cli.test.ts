@@ -44,6 +44,23 @@ describe("knockd -check", () => {
     expect(r.stdout).toContain("AUDIT_NO_STATEFILE");
   });
 
+  it.each([
+    ["journalctl -f -n 0 -o cat", true],
+    ["journalctl -k -f -n 0 -o cat", false],
+  ])(
+    "logcommand = %s: the audit warns of untagged lines: %s (#16)",
+    async (command, warned) => {
+      const dir = tempDir();
+      const conf = daemonConfig(
+        dir,
+        `logcommand = ${command}\n${ACTIONS("/bin/true")}`,
+      );
+      const r = await runMain(["-check", "-conf", conf]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.includes("AUDIT_UNTAGGED_LOGCOMMAND")).toBe(warned);
+    },
+  );
+
   it("reports every error of every layer with file and line, exit 2", async () => {
     const dir = tempDir();
     const conf = join(dir, "bad.conf");
@@ -124,6 +141,60 @@ describe("knockd -replay", () => {
     );
     return log;
   }
+
+  // RECIPES.md (a): the custom format that requires the knock rule's prefix.
+  const RECIPE_FORMAT = [
+    "uselogformat = portknock",
+    "<logformat portknock>",
+    "  required  = kernel: (?:\\[ *\\d+\\.\\d+\\] )?portknock IN=",
+    "  interface = IN=(\\S*) OUT=",
+    "  ipclient  = SRC=(\\S+)",
+    "  ipserver  = DST=(\\S+)",
+    "  protocol  = PROTO=(TCP|UDP) SPT=",
+    "  port      = PROTO=(?:TCP|UDP) SPT=\\d+ DPT=(\\d+)",
+    "  srcport   = PROTO=(?:TCP|UDP) SPT=(\\d+)",
+    "</logformat>",
+  ];
+
+  it.each([
+    ["with srcport", RECIPE_FORMAT, 1, true],
+    [
+      "without srcport",
+      RECIPE_FORMAT.filter((l) => !l.includes("srcport")),
+      0,
+      false,
+    ],
+  ])(
+    "a <logformat> %s: nc -z -w2's retransmitted SYNs (same source port, ~1 s later) count once (#16)",
+    async (_, format, accepted, dropped) => {
+      const dir = tempDir();
+      const rec = recorder(dir);
+      const conf = daemonConfig(
+        dir,
+        `logfile = /nonexistent\n${format.join("\n")}\n${ACTIONS(rec.path)}`,
+      );
+      const log = join(dir, "firewall.log");
+      writeFileSync(log, "");
+      knockToLog(log, ["-client", "10.1.2.3", "-port", "22", "-flag0", "0"]);
+      // nc gets no answer to its SYN and the kernel sends it again: each line twice.
+      const lines = readFileSync(log, "utf8").trim().split("\n");
+      expect(lines.length).toBeGreaterThan(4);
+      writeFileSync(log, lines.flatMap((l) => [l, l]).join("\n") + "\n");
+      const r = await runMain([
+        "-conf",
+        conf,
+        "-replay",
+        log,
+        "-test",
+        "-quiet",
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^knocksAccepted ${accepted}$`, "m"));
+      expect(r.stdout).toMatch(
+        new RegExp(`^retransmitsDropped ${dropped ? lines.length : 0}$`, "m"),
+      );
+    },
+  );
 
   it("-test: reads the whole log, prints the counters, runs nothing", async () => {
     const dir = tempDir();
@@ -254,7 +325,7 @@ describe("knockd -replay", () => {
     expect(strip(JSON.parse(child.stdout) as Record<string, unknown>)).toEqual(
       strip(JSON.parse(r.stdout) as Record<string, unknown>),
     );
-  });
+  }, 60_000); // two replays of 2.2 MB, one a spawned process: seconds on a loaded machine
 
   it("the real bin: the replay takes over the workers started before the daemon loaded, and their blocks (#14)", async (ctx) => {
     if (availableParallelism() < 2) {

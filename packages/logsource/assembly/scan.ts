@@ -188,6 +188,9 @@ let hitPorts: i32 = 0;
  * but `kernel` before it), and source, destination and ports are valid.
  */
 function fast(s: usize, e: usize, fin: usize): bool {
+  // An RFC 5424 line (`<PRI>1 …`) and a line with another `IN=` (the record is the last one
+  // that starts where one may) are left to JavaScript.
+  if (load<u8>(s) == 60 || hasIn(fin + 1, e)) return false;
   // The line's first ": ", when it comes before IN=, must close the tag `kernel`.
   for (let p = s; p + 1 < fin; p++) {
     if (load<u8>(p) == 58 && load<u8>(p + 1) == 32) {
@@ -255,6 +258,21 @@ function fast(s: usize, e: usize, fin: usize): bool {
   hitIp = <u32>ip;
   hitPorts = dport | (sport << 16);
   return true;
+}
+
+/** Whether `IN=` starts in [p, e). */
+function hasIn(p: usize, e: usize): bool {
+  const I = i8x16.splat(73);
+  for (; p < e; p += 16) {
+    let m = <u32>i8x16.bitmask(i8x16.eq(v128.load(p), I));
+    for (; m != 0; m &= m - 1) {
+      const q = p + <usize>ctz(m);
+      if (q + 2 < e && load<u8>(q + 1) == 78 && load<u8>(q + 2) == 61) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** Whether [s, e) is printable ASCII (0x20-0x7f): its only whitespace is then the space. */

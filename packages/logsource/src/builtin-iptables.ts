@@ -3,33 +3,67 @@
  * nf_log_syslog writes them (iptables `LOG`, nftables `log`, ufw) and as ulogd2's LOGEMU writes
  * NFLOG packets, IPv4 and IPv6, TCP and UDP. Pure.
  *
- * Anchoring: a line is a firewall record only if `IN=… OUT=… ` (then the optional `PHYSIN=`,
- * `PHYSOUT=`, `MAC=`/`MACSRC= MACDST= MACPROTO=`, `TUNNEL=` fields) and `SRC=` start either
- * - before the line's first `": "`: lines with no syslog tag, i.e. ulogd LOGEMU
- *   (`Nov 25 08:23:27 vm PREFIX IN=…`) and bare `dmesg` records; or
- * - after a first `": "` that ends the tag `kernel` (`… host kernel: [12.3] PREFIX IN=…`), with
- *   any log prefix in between (`--log-prefix "portknock"` glues to `IN=`).
- * Any other program's line has its own tag (`sshd[123]: `) before its message, so text such as
- * `Invalid user IN=x OUT= SRC=1.2.3.4 DPT=22` inside it is never a hit. Every field is read from
- * the record itself (the first one, left to right, where that field's regex matches): `SRC=`
- * right after the record start, `DST=` after it, then the first `PROTO=` field must be
+ * The record is found by its own structure (issue #16): `IN=… OUT=… ` (then the optional
+ * `PHYSIN=`, `PHYSOUT=`, `MAC=`/`MACSRC= MACDST= MACPROTO=`, `TUNNEL=` fields) and `SRC=`, after
+ * any log prefix (`--log-prefix "portknock"` glues to `IN=`; `"fw: drop in: "` holds `": "`).
+ * Where it may start depends on whose line it is (`ALLOWED_IN` below): anywhere in a line of the
+ * kernel or of ulogd (syslog tag `kernel: ` / `ulogd[pid]: `, a `dmesg` stamp, an RFC 5424
+ * APP-NAME); in other lines only before the first `": "` (no tag: ulogd LOGEMU, `journalctl -o
+ * cat`) or right after it when the prefix ends there. Any other program's line has its own tag
+ * (`sshd[123]: `) before its message, so text such as `Invalid user IN=x OUT= SRC=1.2.3.4 …`
+ * inside it is never a hit. Every field is read from one record: the last that starts where
+ * one may, so no text before it (a prefix `SRC=1.2.3.4 `) can stand for its fields. `SRC=`
+ * comes right after the record start, `DST=` after it, then the first `PROTO=` field must be
  * `TCP`/`UDP` with `SPT=` and `DPT=` (so ICMP errors, which quote a packet after `PROTO=ICMP`,
  * and fragments without ports are `LOG_NO_MATCH`).
  *
  * `parseLogLine` does not run these regexes for the built-in format: `extractIptables`
- * (`extract-iptables.ts`) is a faster equivalent (a fast-check property test holds the two equal).
+ * (`extract-iptables.ts`) is a linear-time equivalent (a fast-check property test holds the two
+ * equal); the regexes are quadratic (their lookbehinds scan back to the line's start) and are
+ * the tests' oracle, and a readable statement of the format.
  */
 import type { LocatedText, LogFormatConfig } from "@portknock/config";
 import type { CompiledLogFormat } from "./log-format.ts";
 
-// Where a record may start: before the line's first ": " (no syslog tag), or after a first ": "
-// that closes the tag `kernel`. Candidates are tried left to right.
-const HEAD =
-  "^(?:(?:[^:]|:(?! ))*?|(?:[^:]|:(?! ))*?(?<![^ ])kernel: [\\s\\S]*?)";
-const record = (iface: string): string =>
-  `IN=${iface} OUT=\\S* (?:PHYSIN=\\S* )?(?:PHYSOUT=\\S* )?` +
+// A syslog tag after which any text is the kernel's (or ulogd's) own message: `kernel: `,
+// `ulogd[123]: ` (ulogd2's SYSLOG output), `ulogd: `.
+const TAG = "(?:kernel|ulogd(?:\\[\\d+\\])?)";
+// Text without `": "`: up to the line's first `": "`.
+const UPTO_FIRST = "(?:[^:]|:(?! ))*";
+// An RFC 5424 line (`<PRI>1 TIMESTAMP HOST APP-NAME …`): it has no `": "` after its tag.
+const NOT_5424 = "(?!<\\d{1,3}>1 )";
+/**
+ * Where a record may start (`IN=` at P): a condition on `line[0, P)`, a lookbehind.
+ * - trusted lines, any P: the first `": "` closes the tag `kernel` or `ulogd[pid]`; a `dmesg`
+ *   (`[ 12.345678] `) or `dmesg -T` (`[Wed Nov 25 08:23:27 2026] `) stamp starts the line; an
+ *   RFC 5424 line whose APP-NAME is one of those tags.
+ * - other lines (never RFC 5424 ones, whose message follows the APP-NAME without `": "`):
+ *   before the first `": "` (no tag: ulogd LOGEMU, `journalctl -o cat`); right after a first
+ *   `": "` with no whitespace before it (`journalctl -k -o cat` with a prefix such as
+ *   `filter_IN_public_REJECT: `); after `":  "` (ulogd2 writes a space after the prefix, so
+ *   `log prefix "knock: "` gives `knock:  IN=`).
+ */
+const ALLOWED_IN =
+  "(?<=(?:" +
+  [
+    `^(?=${NOT_5424}${UPTO_FIRST}(?<![^ ])${TAG}: )[\\s\\S]*`,
+    "^\\[ *\\d+\\.\\d+\\] [\\s\\S]*",
+    "^\\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\d{4}\\] [\\s\\S]*",
+    `^<\\d{1,3}>1 \\S+ \\S+ ${TAG} [\\s\\S]*`,
+    `^${NOT_5424}${UPTO_FIRST}`,
+    `^${NOT_5424}(?:[^\\s:]|:(?=\\S))*: `,
+    `^${NOT_5424}${UPTO_FIRST}:  `,
+  ].join("|") +
+  ")IN=)";
+// The rest of a record start after its `IN=`.
+const recordRest = (iface: string): string =>
+  `${iface} OUT=\\S* (?:PHYSIN=\\S* )?(?:PHYSOUT=\\S* )?` +
   "(?:MAC=\\S* |MACSRC=\\S* MACDST=\\S* MACPROTO=\\S* )?(?:TUNNEL=\\S* )?SRC=";
-const RECORD = HEAD + record("\\S*");
+// The record is the last one that starts where a record may: no other starts after it, so
+// nothing before it (a log prefix `SRC=1.2.3.4 `, a host name) can stand for its fields.
+const record = (iface: string): string =>
+  `IN=${ALLOWED_IN}(?![\\s\\S]*?IN=${ALLOWED_IN}${recordRest("\\S*")})${recordRest(iface)}`;
+const RECORD = record("\\S*");
 // The packet's own transport header: the first `PROTO=` field of the record (an ICMP error's
 // quoted packet, `[SRC=… PROTO=TCP SPT=… DPT=…]`, comes after `PROTO=ICMP`).
 const transport = (proto: string, sport: string, dport: string): string =>
@@ -48,7 +82,8 @@ const ADDRESS = `(?:(${OCTET}(?:\\.${OCTET}){3})(?= )|(\\S+))`;
  * one-character strings): fewer strings per hit. It matches exactly what the record regexes do.
  */
 export const FULL_RECORD_SOURCE: string =
-  record("(\\S*)") +
+  "IN=" +
+  recordRest("(\\S*)") +
   `${ADDRESS} DST=${ADDRESS} (?:(?!PROTO=)\\S+ )*?PROTO=(?:(T)CP|UDP) SPT=\\d+ DPT=\\d+(?![^ ])`;
 
 /** The regex sources of the built-in format, by `<logformat>` key, plus `srcport`. */
@@ -62,7 +97,7 @@ export const IPTABLES_REGEX_SOURCES: {
   readonly srcport: string;
 } = {
   required: RECORD,
-  interface: HEAD + record("(\\S*)"),
+  interface: record("(\\S*)"),
   protocol: transport("(TCP|UDP)", "\\d+", "\\d+"),
   ipserver: `${RECORD}\\S+ DST=(\\S+)`,
   ipclient: `${RECORD}(\\S+)`,

@@ -12,6 +12,8 @@ const FULL_RECORD = new RegExp(FULL_RECORD_SOURCE, "y");
 export interface Extracted {
   /** Whether `required` matched (true when the format has none). */
   required: boolean;
+  /** Where the record's `IN=` is (the built-in format), else -1. */
+  recordStart: number;
   ipclient: string | undefined;
   port: string | undefined;
   ipserver: string | undefined;
@@ -186,42 +188,130 @@ function readRecord(
   return missing & ~TRANSPORT;
 }
 
-/** Visits the records whose `IN=` lies in `[from, to)`, left to right, reading the missing fields. */
-function scanRecords(
-  s: string,
-  from: number,
-  to: number,
-  missing: number,
-  out: Extracted,
-): number {
-  for (let p = s.indexOf("IN=", from); p >= 0 && p < to && missing !== 0;) {
-    const q = skipNonSpace(s, p + 3);
-    const src = recordEnd(s, q);
-    if (src >= 0) {
-      out.required = true;
-      missing = readRecord(s, p + 3, q, src, missing, out);
-    }
-    p = s.indexOf("IN=", q); // the other `IN=` of this run end at the same `q`
+const DMESG = /^\[ *\d+\.\d+\] /;
+const DMESG_T =
+  /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] /;
+const RFC5424 = /^<\d{1,3}>1 /;
+const RFC5424_TRUSTED = /^<\d{1,3}>1 \S+ \S+ (?:kernel|ulogd(?:\[\d+\])?) /;
+
+/** Whether a first `": "` at `c` closes the syslog tag `kernel`, `ulogd` or `ulogd[pid]`. */
+function isTrustedTag(s: string, c: number): boolean {
+  let t = c;
+  if (s.charCodeAt(c - 1) === 93) {
+    // `ulogd[123]`
+    const open = digitsBefore(s, c - 1) - 1;
+    if (open === c - 2 || s.charCodeAt(open) !== 91) return false;
+    t = open;
+    if (!(t >= 5 && s.startsWith("ulogd", t - 5))) return false;
+    return t === 5 || s.charCodeAt(t - 6) === 32;
   }
-  return missing;
+  const n =
+    s.startsWith("kernel", c - 6) && c >= 6
+      ? 6
+      : s.startsWith("ulogd", c - 5) && c >= 5
+        ? 5
+        : 0;
+  return n > 0 && (c === n || s.charCodeAt(c - n - 1) === 32);
 }
 
-/** Whether a first `": "` at `c` closes the syslog tag `kernel`. */
-function isKernelTag(s: string, c: number): boolean {
-  return (
-    c >= 6 &&
-    s.startsWith("kernel", c - 6) &&
-    (c === 6 || s.charCodeAt(c - 7) === 32)
-  );
+/** Whether `s[0, end)` holds a JavaScript `\s` character. */
+function hasSpaceBefore(s: string, end: number): boolean {
+  for (let i = 0; i < end; i++) if (isSpace(s.charCodeAt(i))) return true;
+  return false;
+}
+
+// Where a record may start in a line (builtin-iptables.ts, `ALLOWED`).
+const ANYWHERE = 0; // a trusted line
+const NOWHERE = 1; // an RFC 5424 line of another program
+const UNTAGGED = 2; // before the first ": ", or right after it (see `isAllowed`)
+
+/** Which positions of `s` (first `": "` at `c`) may start a record. */
+function lineKind(s: string, c: number): number {
+  const first = s.charCodeAt(0);
+  if (first === 60 && RFC5424.test(s)) {
+    return RFC5424_TRUSTED.test(s) ? ANYWHERE : NOWHERE;
+  }
+  if (first === 91 && (DMESG.test(s) || DMESG_T.test(s))) return ANYWHERE;
+  if (c >= 0 && isTrustedTag(s, c)) return ANYWHERE;
+  return UNTAGGED;
 }
 
 /**
+ * The last place in the run `[p, q)` (of non-space characters, its first `IN=` at `p`) where a
+ * record may start in a line of `kind` whose first `": "` is at `c`, or -1. Every `IN=` of a run
+ * starts a record or none (`recordEnd` depends on `q` only), so a few index calls decide.
+ */
+function lastAllowedIn(
+  s: string,
+  p: number,
+  q: number,
+  kind: number,
+  c: number,
+  noSpaceHead: boolean,
+): number {
+  if (kind === ANYWHERE || c < 0) return s.lastIndexOf("IN=", q - 3);
+  // In a run that ends at or after `c + 2`, ulogd's `":  IN="` (c + 3) and a `-o cat` prefix's
+  // `": IN="` (c + 2) come after any `IN=` before `c`.
+  if (
+    q - 3 >= c + 3 &&
+    p <= c + 3 &&
+    s.charCodeAt(c + 2) === 32 &&
+    s.startsWith("IN=", c + 3)
+  ) {
+    return c + 3;
+  }
+  if (
+    noSpaceHead &&
+    p <= c + 2 &&
+    q - 3 >= c + 2 &&
+    s.startsWith("IN=", c + 2)
+  ) {
+    return c + 2;
+  }
+  if (p >= c) return -1;
+  return s.lastIndexOf("IN=", Math.min(c - 1, q - 3)); // >= p: p itself is one
+}
+
+/**
+ * The record of the line: the last `IN=` where a record starts (`recordEnd`) at a place where
+ * one may. Writes its position into `at` ([IN= value start, its end, SRC= value]); false if none.
+ */
+function findRecord(s: string, firstIn: number, at: number[]): boolean {
+  const c = s.indexOf(": ");
+  const kind = lineKind(s, c);
+  if (kind === NOWHERE) return false;
+  const noSpaceHead = kind === UNTAGGED && c >= 0 && !hasSpaceBefore(s, c);
+  let found = false;
+  // Run by run of non-space characters (each `IN=` of a run ends at the same `q`): linear on
+  // lines like `IN=IN=IN=…` or `IN= OUT= IN= OUT= …`.
+  // In an untagged line no record starts after `c + 3`.
+  const stop = kind === ANYWHERE || c < 0 ? s.length : c + 3;
+  for (let p = firstIn; p >= 0 && p <= stop;) {
+    const q = skipNonSpace(s, p + 3);
+    const src = recordEnd(s, q);
+    if (src >= 0) {
+      const best = lastAllowedIn(s, p, q, kind, c, noSpaceHead);
+      if (best >= 0) {
+        at[0] = best + 3;
+        at[1] = q;
+        at[2] = src;
+        found = true;
+      }
+    }
+    p = s.indexOf("IN=", q);
+  }
+  return found;
+}
+
+const where = [0, 0, 0];
+
+/**
  * Applies the built-in format to `line`, writing into `out` exactly what the regexes of
- * `IPTABLES_REGEX_SOURCES` would capture: each field from the first record (left to right)
- * where its regex matches. Lines without `IN=` are rejected by one `indexOf`. When the whole
- * record matches at the first place a record may start (the usual case), one sticky regex gives
- * every field; otherwise the fields are looked for record by record. `firstIn`: where the line's
- * first `IN=` is, when the caller already knows.
+ * `IPTABLES_REGEX_SOURCES` would capture: every field from one record, the last one that starts
+ * where a record may (see builtin-iptables.ts). Lines without `IN=` are rejected by one
+ * `indexOf`. The usual line (one `IN=`, no RFC 5424 header, its first `": "` after it or
+ * closing the tag `kernel`) takes one sticky regex; others are searched record by record.
+ * `firstIn`: where the line's first `IN=` is, when the caller already knows.
  */
 export function extractIptables(
   line: string,
@@ -229,20 +319,24 @@ export function extractIptables(
   firstIn: number = line.indexOf("IN="),
 ): void {
   out.required = false;
+  out.recordStart = -1;
   out.ipclient = out.port = out.ipserver = undefined;
   out.iface = out.protocol = out.srcport = undefined;
   out.portValue = out.srcportValue = -1;
   out.ipclientIsV4 = out.ipserverIsV4 = false;
   if (firstIn < 0) return;
   const c = line.indexOf(": ");
-  const inHead = c < 0 || firstIn < c; // before any tag
-  const kernel = !inHead && isKernelTag(line, c);
-  if (inHead || kernel) {
-    // `firstIn` is the first place a record may start.
+  if (
+    (c < 0 || firstIn < c || isTrustedTag(line, c)) &&
+    line.charCodeAt(0) !== 60 &&
+    line.indexOf("IN=", firstIn + 1) < 0
+  ) {
+    // The only `IN=`, at a place a record may start.
     FULL_RECORD.lastIndex = firstIn;
     const m = FULL_RECORD.exec(line);
     if (m !== null) {
       out.required = true;
+      out.recordStart = firstIn;
       out.iface = m[1];
       out.ipclientIsV4 = m[2] !== undefined;
       out.ipclient = m[2] ?? m[3];
@@ -253,10 +347,8 @@ export function extractIptables(
       return;
     }
   }
-  let missing = ALL;
-  if (inHead)
-    missing = scanRecords(line, firstIn, c < 0 ? line.length : c, missing, out);
-  if (missing !== 0 && (kernel || (c >= 0 && isKernelTag(line, c)))) {
-    scanRecords(line, Math.max(firstIn, c + 2), line.length, missing, out);
-  }
+  if (!findRecord(line, firstIn, where)) return;
+  out.required = true;
+  out.recordStart = where[0]! - 3;
+  readRecord(line, where[0]!, where[1]!, where[2]!, ALL, out);
 }

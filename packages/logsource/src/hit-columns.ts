@@ -87,8 +87,11 @@ export function readIptablesV4(
   out: Float64Array,
 ): boolean {
   if (end - start > MAX_RECORD_CHARS) return false;
-  // extract-iptables.ts: the whole-record regex applies at the first `IN=` when it comes before
-  // any syslog tag, or after the tag `kernel: `; other lines are scanned record by record.
+  // extract-iptables.ts: the whole-record regex applies at the first `IN=` when it is the
+  // line's only one (the record is the last that starts where one may), the line is not
+  // RFC 5424, and the `IN=` comes before any syslog tag or after the tag `kernel: `; other
+  // lines are searched record by record.
+  if (s.charCodeAt(start) === 60) return false;
   if (
     colon >= 0 &&
     colon < firstIn &&
@@ -100,6 +103,8 @@ export function readIptablesV4(
   ) {
     return false;
   }
+  const another = s.indexOf("IN=", firstIn + 1);
+  if (another >= 0 && another < end) return false;
   RECORD_IN_TEXT.lastIndex = firstIn;
   if (!RECORD_IN_TEXT.test(s)) return false;
   const stop = RECORD_IN_TEXT.lastIndex;

@@ -100,7 +100,6 @@ describe("lineStampEndMs: syslog / journalctl short (local time, no year)", () =
     "Nov 25 24:23:27", // hour
     "Nov 25 08:23", // no seconds
     "Nov 25 08:23:27gw", // no space after it
-    "Mon 2026-11-25 08:23:27 CET", // short-full: a zone abbreviation
   ])("%s is not a stamp", (text) => {
     expect(lineStampEndMs(`${text}${REST}`, local(2026, 11, 25))).toBe(
       undefined,
@@ -114,7 +113,6 @@ describe("lineStampEndMs: other lines", () => {
     "-- Journal begins at Mon 2024-11-25 08:00:00 UTC. --",
     "[ 1234.567890] portknock IN=eth0",
     "portknock IN=eth0 OUT= SRC=1.2.3.4",
-    "1732523007.123456 gw kernel: short-unix is not read",
   ])("%j has no stamp", (line) => {
     expect(lineStampEndMs(line, Date.now())).toBeUndefined();
   });
@@ -158,5 +156,46 @@ describe("lineStampEndMs: other lines", () => {
         },
       ),
     );
+  });
+});
+
+describe("lineStampEndMs: the other real formats (issue #16)", () => {
+  const savedTz = process.env.TZ;
+  beforeAll(() => {
+    process.env.TZ = "Europe/Berlin";
+  });
+  afterAll(() => {
+    process.env.TZ = savedTz;
+  });
+  const end = utc("2026-11-25T07:23:28Z"); // 08:23:27 CET, to the end of its second
+
+  it.each([
+    // rsyslog RFC 5424 (RSYSLOG_SyslogProtocol23Format)
+    ["<4>1 2026-11-25T08:23:27+01:00 gw kernel - - - x", end],
+    ["<4>1 2026-11-25T08:23:27.5+01:00 gw kernel - - - x", end - 400],
+    // journalctl short-full: local time, or UTC by name
+    ["Wed 2026-11-25 08:23:27 CET gw kernel: x", end],
+    ["Wed 2026-11-25 07:23:27 UTC gw kernel: x", end],
+    ["Wed 2026-11-25 08:23:27 +01 gw kernel: x", end], // a zone without a name
+    // journalctl short-unix
+    ["1795591407.123456 gw kernel: x", utc("2026-11-25T07:23:27Z") + 123.457],
+    // dmesg -T and OpenWrt logread: local time
+    ["[Wed Nov 25 08:23:27 2026] knock: IN=eth0", end],
+    ["Wed Nov 25 08:23:27 2026 kern.warn kernel: [1.0] x", end],
+    ["[Wed Nov  5 08:23:27 2026] x", utc("2026-11-05T07:23:28Z")],
+  ])("%s ends at %d", (line, want) => {
+    expect(lineStampEndMs(line, 0)).toBeCloseTo(want, 6);
+  });
+
+  it.each([
+    "[12345.678901] knock: IN=eth0", // dmesg: seconds since boot
+    "knock: IN=eth0", // journalctl -o cat
+    "<4>2026-11-25T08:23:27+01:00 gw kernel: x", // not RFC 5424
+    "[Wed Nov 25 08:23:27 2026 x", // an unclosed bracket
+    "Wed Nov 25 08:23:27 2026] x",
+    "Wed 2026-02-30 08:23:27 CET gw", // no such day
+    "17955914071.5x gw", // no space after it
+  ])("%s has no stamp", (line) => {
+    expect(lineStampEndMs(line, 0)).toBeUndefined();
   });
 });

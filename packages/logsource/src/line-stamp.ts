@@ -4,8 +4,13 @@
  * one. Pure. Recognised: syslog and journalctl `short` / `short-precise` (`Nov 25 08:23:27`,
  * `Nov  5 08:23:27.123456`: local time, no year) and ISO 8601 / RFC 3339 with an offset, as
  * journalctl `short-iso` / `short-iso-precise` and rsyslog write it
- * (`2026-11-25T08:23:27+0100`, `2026-11-25T08:23:27.123456+01:00`, `…Z`). Month names are
- * English (the C locale); anything else is "no stamp".
+ * (`2026-11-25T08:23:27+0100`, `2026-11-25T08:23:27.123456+01:00`, `…Z`), also after an
+ * RFC 5424 `<PRI>1 ` (rsyslog's RSYSLOG_SyslogProtocol23Format); journalctl `short-full`
+ * (`Wed 2026-11-25 08:23:27 CET`: local time, or UTC when the zone says `UTC`/`GMT`) and
+ * `short-unix` (`1795591407.123456`: seconds since the epoch); `dmesg -T` and OpenWrt's
+ * `logread` (`[Wed Nov 25 08:23:27 2026]`, `Wed Nov 25 08:23:27 2026`: local time). Month and
+ * day names are English (the C locale); anything else is "no stamp" (`dmesg`'s seconds since
+ * boot, `journalctl -o cat`).
  */
 
 const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -15,6 +20,16 @@ const SYSLOG =
 // `yyyy-mm-ddThh:mm:ss[.frac](Z|±hh[:]mm)` then a space or the end.
 const ISO =
   /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)(?: |$)/;
+
+// journalctl short-full: `Www yyyy-mm-dd hh:mm:ss ZONE` then a space or the end (ZONE: the
+// local zone's abbreviation, `CET`, `CEST`, or a number where the zone has none, `+03`).
+const FULL =
+  /^[A-Z][a-z]{2} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? ([A-Za-z][\w+-]*|[+-]\d\d(?:\d\d)?)(?: |$)/;
+// journalctl short-unix: seconds since the epoch, with a fraction, then a space or the end.
+const UNIX = /^(\d{9,11})\.(\d{1,9})(?: |$)/;
+// dmesg -T (in brackets) and OpenWrt logread: `Www Mmm [ d]d hh:mm:ss yyyy`.
+const CTIME =
+  /^(\[?)[A-Z][a-z]{2} ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})(\]?)(?: |$)/;
 
 const HOUR_MS = 3_600_000;
 
@@ -32,9 +47,60 @@ export function lineStampEndMs(
   nearMs: number,
 ): number | undefined {
   const c = line.charCodeAt(0);
-  if (c >= 48 && c <= 57) return isoEndMs(line);
-  if (c >= 65 && c <= 90) return syslogEndMs(line, nearMs);
+  if (c >= 48 && c <= 57) return isoEndMs(line) ?? unixEndMs(line);
+  if (c >= 65 && c <= 90) {
+    return syslogEndMs(line, nearMs) ?? fullEndMs(line) ?? ctimeEndMs(line);
+  }
+  if (c === 91) return ctimeEndMs(line);
+  if (c === 60) {
+    const m = /^<\d{1,3}>1 /.exec(line);
+    return m === null ? undefined : isoEndMs(line.slice(m[0].length));
+  }
   return undefined;
+}
+
+function unixEndMs(line: string): number | undefined {
+  const m = UNIX.exec(line);
+  if (m === null) return undefined;
+  const [, s = "", frac] = m;
+  return Number(s) * 1000 + fractionMs(frac) + unitMs(frac);
+}
+
+function fullEndMs(line: string): number | undefined {
+  const m = FULL.exec(line);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone = ""] = m;
+  const fields = [y, mo, d, h, mi, s].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [year, month, day, ...time] = fields;
+  const t =
+    zone === "UTC" || zone === "GMT"
+      ? utcMs(...fields)
+      : localEndMs(year, month - 1, day, ...time);
+  return t === undefined ? undefined : t + fractionMs(frac) + unitMs(frac);
+}
+
+function ctimeEndMs(line: string): number | undefined {
+  const m = CTIME.exec(line);
+  if (m === null || (m[1] === "[") !== (m[8] === "]")) return undefined;
+  const [, , name = "", d, h, mi, s, y] = m;
+  const month = MONTHS.indexOf(name);
+  if (month < 0 || month % 3 !== 0) return undefined;
+  const [day, hour, minute, second, year] = [d, h, mi, s, y].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const t = localEndMs(year, month / 3, day, hour, minute, second);
+  return t === undefined ? undefined : t + 1000;
 }
 
 /** The length in ms of the last digit of a fraction of `digits` digits (1000 for none). */

@@ -14,9 +14,11 @@ import { LogSourceError } from "./errors.ts";
 import type { LineRegex } from "./user-regex.ts";
 import { compileLinearRegex } from "./user-regex.ts";
 
-/** A `<logformat>` block, plus the optional `srcport` regex (the built-in format has one). */
+/**
+ * A `<logformat>` block (`srcport` included since config reads it, issue #16: its first group is
+ * the source port; hits without one are never deduplicated as retransmits).
+ */
 export interface LogFormatSource extends LogFormatConfig {
-  /** First group: the source port; hits without one are never deduplicated as retransmits. */
   srcport?: LocatedText;
 }
 

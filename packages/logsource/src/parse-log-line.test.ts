@@ -241,3 +241,110 @@ describe("a line over MAX_RECORD_CHARS", () => {
     ).toEqual({ kind: "skip" });
   });
 });
+
+describe("the built-in format finds the record by its structure (issue #16)", () => {
+  const REC =
+    "IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=203.0.113.9 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=51234 DPT=2345 WINDOW=64240 RES=0x00 SYN URGP=0";
+  const HIT = {
+    srcIp: "203.0.113.9",
+    dstIp: "192.0.2.1",
+    srcPort: 51234,
+    dstPort: 2345,
+    iface: "eth0",
+  };
+  const both = (line: string): ParseLogLineResult[] => [
+    parse(line),
+    parseLogLine(line, viaRegex, "fw:1", 1000),
+  ];
+
+  it.each([
+    ["a prefix of fields", "Nov 25 08:23:27 gw kernel: SRC=1.2.3.4 "],
+    ["glued fields", "Nov 25 08:23:27 gw kernel: SRC=1.2.3.4 DPT=9"],
+    [
+      "a whole record",
+      "Nov 25 08:23:27 gw kernel: IN=x OUT= SRC=1.2.3.4 DST=1.2.3.4 PROTO=TCP SPT=1 DPT=9 ",
+    ],
+    ["an untagged line", "[12345.678901] SRC=1.2.3.4 DST=5.6.7.8 "],
+    ["a LOGEMU line", "Nov 25 08:23:27 gw SRC=1.2.3.4 "],
+  ])("the record's own fields win over %s before it", (_, head) => {
+    for (const r of both(`${head}${REC}`)) {
+      expect(r).toMatchObject({ kind: "hit", hit: HIT });
+    }
+  });
+
+  it.each([
+    // Another program's RFC 5424 line: its message follows the APP-NAME with no ": ".
+    `<38>1 2026-11-25T08:23:28Z gw sshd 2201 - - Invalid user ${REC}`,
+    `<38>1 2026-11-25T08:23:28Z gw sshd 2201 - - kernel: ${REC}`,
+    // ulogd's tag only as the line's tag
+    `Nov 25 08:23:28 gw sshd[2201]: Invalid user ulogd[1]: ${REC}`,
+    // Limits: a prefix holding ": " before its end, where no tag says whose line it is; and a
+    // LOGEMU prefix ending in ":" (no space): both read like another program's tag.
+    `fw: drop: ${REC}`,
+    `Nov 25 08:23:28 gw knock: ${REC}`,
+    `Nov 25 08:23:28 gw alice:  x ${REC}`,
+  ])("skips %s", (line) => {
+    for (const r of both(line)) expect(r).toEqual({ kind: "skip" });
+  });
+
+  it("takes the record of an ICMP line as the line's, not a look-alike in its prefix", () => {
+    const line = `[1.0] IN=x OUT= SRC=1.2.3.4 DST=1.2.3.4 PROTO=TCP SPT=1 DPT=x9 ${REC.replace("PROTO=TCP SPT=51234 DPT=2345", "PROTO=ICMP TYPE=8 CODE=0")}`;
+    for (const r of both(line)) {
+      expect(r).toMatchObject({ kind: "reject", code: "LOG_NO_MATCH" });
+    }
+    // The message is about the record, not the prefix's `DPT=x9`.
+    expect(parse(line)).toMatchObject({
+      message: expect.stringContaining("without a TCP or UDP port") as string,
+    });
+  });
+});
+
+describe("a <logformat> with srcport (issue #16)", () => {
+  const at = (line: number, text: string) => ({
+    text,
+    where: { kind: "config" as const, file: "t.conf", line },
+  });
+  const mine = (srcport?: string): CompiledLogFormat =>
+    compileLogFormat({
+      name: "mine",
+      where: { kind: "config", file: "t.conf", line: 1 },
+      ipclient: at(2, "SRC=(\\S+)"),
+      port: at(3, "DPT=(\\d+)"),
+      ...(srcport === undefined ? {} : { srcport: at(4, srcport) }),
+    }).format as CompiledLogFormat;
+  const line =
+    "portknock SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPT=40000 DPT=2345";
+
+  it("gives hits a source port (the detector's retransmit rule needs one)", () => {
+    expect(parseLogLine(line, mine("SPT=(\\d+)"), "f:1", 0)).toMatchObject({
+      kind: "hit",
+      hit: { srcIp: "10.0.0.1", dstPort: 2345, srcPort: 40000 },
+    });
+    const without = parseLogLine(line, mine(), "f:1", 0);
+    expect(without.kind === "hit" && without.hit.srcPort).toBeUndefined();
+  });
+
+  it("rejects a source port that is no port", () => {
+    expect(
+      parseLogLine(
+        line.replace("40000", "70000"),
+        mine("SPT=(\\d+)"),
+        "f:1",
+        0,
+      ),
+    ).toMatchObject({ kind: "reject", code: "LOG_BAD_PORT" });
+  });
+
+  it("needs a capture group", () => {
+    const r = compileLogFormat({
+      name: "mine",
+      where: { kind: "config", file: "t.conf", line: 1 },
+      ipclient: at(2, "SRC=(\\S+)"),
+      port: at(3, "DPT=(\\d+)"),
+      srcport: at(4, "SPT=\\d+"),
+    });
+    expect(r.diagnostics).toMatchObject([
+      { code: "LOG_FORMAT_NO_CAPTURE", where: { line: 4 } },
+    ]);
+  });
+});

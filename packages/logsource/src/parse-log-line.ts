@@ -52,6 +52,7 @@ function isLongCandidate(
 // One scratch record, reused by every call (the parse is synchronous and not re-entrant).
 const scratch: Extracted = {
   required: false,
+  recordStart: -1,
   ipclient: undefined,
   port: undefined,
   ipserver: undefined,
@@ -77,6 +78,7 @@ function extractByRegex(
   out: Extracted,
 ): void {
   out.required = f.required === undefined || f.required.test(line);
+  out.recordStart = -1;
   const on = out.required;
   out.ipclient = on ? firstGroup(f.ipclient, line) : undefined;
   out.port = on ? firstGroup(f.port, line) : undefined;
@@ -110,11 +112,17 @@ function lowerProtocol(text: string | undefined): string | undefined {
 
 /**
  * Why a built-in firewall record gave no hit: no port or source at all (ICMP, a fragment, another
- * protocol), or a `DPT=` whose value does not parse (searched before an ICMP error's quoted packet,
- * `[SRC=… DPT=…]`, which is not this record's). Only on the rejection path.
+ * protocol), or a `DPT=` whose value does not parse (searched in the record that starts at
+ * `start`, before an ICMP error's quoted packet, `[SRC=… DPT=…]`, which is not this record's).
+ * Only on the rejection path.
  */
-function builtinNoMatch(text: string, missing: "ipclient" | "port"): string {
+function builtinNoMatch(
+  line: string,
+  start: number,
+  missing: "ipclient" | "port",
+): string {
   if (missing === "port") {
+    const text = line.slice(Math.max(0, start));
     const quoted = text.indexOf(" [SRC=");
     const own = quoted < 0 ? text : text.slice(0, quoted);
     const at = own.indexOf(" DPT=");
@@ -176,7 +184,7 @@ export function decodeLogLine(
       "LOG_NO_MATCH",
       format.builtin === undefined
         ? `line matches required but not ${missing}`
-        : builtinNoMatch(text, missing),
+        : builtinNoMatch(text, ex.recordStart, missing),
     );
   }
   const srcIp = ex.ipclientIsV4 ? ipclient : normalizeIp(ipclient);

@@ -10,6 +10,7 @@ import { builtinLogFormat } from "../src/log-format.ts";
 import { parseLogLine, parseLogRecord } from "../src/parse-log-line.ts";
 import { readLogFile } from "../src/read-log-file.ts";
 import { fixture } from "./helpers.ts";
+import { viaColumns } from "./replay-helpers.ts";
 
 const builtin = builtinLogFormat("iptables");
 // The built-in regexes run as regexes (V8's: they use lookarounds, which a <logformat> block
@@ -42,6 +43,33 @@ describe.each(files)("%s", (file) => {
     }
     expect(got).toEqual(expected[file]);
   });
+});
+
+describe("a replay of each real format (issue #16)", () => {
+  // Through the replay's columns: the WebAssembly scanner's fast lane, JavaScript for the rest,
+  // on this thread and on two workers.
+  it.each(files.flatMap((file) => [0, 2].map((w) => [file, w] as const)))(
+    "%s with %i workers gives exactly the expected hits and counted rejections",
+    async (file, workers) => {
+      const want = expected[file]!;
+      const hits = Object.entries(want)
+        .filter(([, v]) => !("reject" in v))
+        .map(([line, v]) => ({ ...v, origin: `${fixture(file)}:${line}` }));
+      const counts: Record<string, number> = {};
+      for (const v of Object.values(want)) {
+        if ("reject" in v) {
+          const code = (v as { reject: string }).reject;
+          counts[code] = (counts[code] ?? 0) + 1;
+        }
+      }
+      const got = await viaColumns(fixture(file), builtin, workers, 512);
+      expect(got.hits).toEqual(hits);
+      expect(
+        Object.fromEntries(Object.entries(got.counts).filter(([, n]) => n > 0)),
+      ).toEqual(counts);
+    },
+    30_000,
+  );
 });
 
 describe("the client's -logtofile lines (knock's DEFAULT_*_FORMAT)", () => {

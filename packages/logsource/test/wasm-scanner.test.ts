@@ -204,7 +204,7 @@ describe("the WebAssembly lane of a replayed block", () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 60_000); // 600 files written and replayed: seconds on a loaded machine
 
   it("takes the usual records through its fast lane, and the corpus as JavaScript does", () => {
     const dir = tempDir();

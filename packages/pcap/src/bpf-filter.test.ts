@@ -1,8 +1,16 @@
 import { parseDaemonConfig } from "@portknock/config";
 import { describe, expect, it } from "vitest";
-import { buildBpfFilter, mergePortRanges } from "./bpf-filter.ts";
+import {
+  buildBpfFilter,
+  ipv6ExtensionBranch,
+  mergePortRanges,
+} from "./bpf-filter.ts";
 import type { CompiledEthFilter } from "./ethfilter.ts";
 import { compileEthFilter } from "./ethfilter.ts";
+
+/** The expression with its IPv6 extension-header branch (#16). */
+const ext = (knocks: string): string =>
+  `(${knocks}) or ${ipv6ExtensionBranch(knocks.startsWith("udp") ? "udp" : "tcp")}`;
 
 const SYN_ONLY =
   "(tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn or (ip6 and ip6[53] & 0x12 = 0x02))";
@@ -21,7 +29,7 @@ function ethfilter(body: string): CompiledEthFilter {
 describe("buildBpfFilter", () => {
   it("TCP: the span, SYN without ACK, with the explicit IPv6 branch", () => {
     expect(buildBpfFilter({ ranges: [[1000, 2000]], protocol: "tcp" })).toBe(
-      `tcp and dst portrange 1000-2000 and ${SYN_ONLY}`,
+      ext(`tcp and dst portrange 1000-2000 and ${SYN_ONLY}`),
     );
   });
 
@@ -34,7 +42,7 @@ describe("buildBpfFilter", () => {
         ],
         protocol: "udp",
       }),
-    ).toBe("udp and (dst port 1000 or dst portrange 1500-1600)");
+    ).toBe(ext("udp and (dst port 1000 or dst portrange 1500-1600)"));
   });
 
   it("writes the manual's split span as one test per piece, merged and sorted", () => {
@@ -45,7 +53,9 @@ describe("buildBpfFilter", () => {
       [800, 898],
     ] as const;
     expect(buildBpfFilter({ ranges, protocol: "tcp" })).toBe(
-      `tcp and (dst portrange 600-699 or dst portrange 800-898 or dst port 900 or dst portrange 968-1023) and ${SYN_ONLY}`,
+      ext(
+        `tcp and (dst portrange 600-699 or dst portrange 800-898 or dst port 900 or dst portrange 968-1023) and ${SYN_ONLY}`,
+      ),
     );
   });
 
@@ -55,11 +65,21 @@ describe("buildBpfFilter", () => {
       (_, i) => [1000 + 2 * i, 1000 + 2 * i] as const,
     );
     expect(buildBpfFilter({ ranges, protocol: "udp" })).toBe(
-      "udp and dst portrange 1000-1598",
+      ext("udp and dst portrange 1000-1598"),
     );
     expect(
       buildBpfFilter({ ranges, protocol: "udp", maxRanges: 300 }),
     ).toContain("dst port 1598)");
+  });
+
+  it("passes every IPv6 packet whose first header is an extension: JavaScript follows the chain (#16)", () => {
+    expect(ipv6ExtensionBranch("tcp")).toBe(
+      "(ip6 and not ip6 multicast and (ip6[6] = 0 or ip6[6] = 43 or ip6[6] = 44 or ip6[6] = 60 or ip6[6] = 51) and (ip6[40] = 6 or ip6[40] = 0 or ip6[40] = 43 or ip6[40] = 44 or ip6[40] = 60 or ip6[40] = 51))",
+    );
+    expect(ipv6ExtensionBranch("udp")).toContain("(ip6[40] = 17 or ");
+    expect(buildBpfFilter({ ranges: [[1, 2]], protocol: "tcp" })).toMatch(
+      /^\(tcp and .*\) or \(ip6 and /,
+    );
   });
 
   it("adds what the ethfilter says exactly: addresses and ports", () => {
@@ -73,7 +93,9 @@ describe("buildBpfFilter", () => {
         ethfilter: tcplo,
       }),
     ).toBe(
-      `tcp and dst portrange 1000-2000 and ${SYN_ONLY} and dst host 127.0.0.1`,
+      ext(
+        `tcp and dst portrange 1000-2000 and ${SYN_ONLY} and dst host 127.0.0.1`,
+      ),
     );
     const both = ethfilter(
       "dest_ip = 127.0.0.1|::1\nsrc_ip = 10.0.0.1\nsrc_port = 40000|040001\ndest_port = 1500\n",
@@ -85,7 +107,9 @@ describe("buildBpfFilter", () => {
         ethfilter: both,
       }),
     ).toBe(
-      "udp and dst portrange 1000-2000 and (dst host 127.0.0.1 or dst host ::1) and src host 10.0.0.1 and src port 40000 and dst port 1500",
+      ext(
+        "udp and dst portrange 1000-2000 and (dst host 127.0.0.1 or dst host ::1) and src host 10.0.0.1 and src port 40000 and dst port 1500",
+      ),
     );
   });
 
@@ -93,7 +117,7 @@ describe("buildBpfFilter", () => {
     const f = ethfilter("dest_ip = 10\\.0\\..*\nttl = 64\nsrc_port = 0\\d+\n");
     expect(
       buildBpfFilter({ ranges: [[1, 2]], protocol: "udp", ethfilter: f }),
-    ).toBe("udp and dst portrange 1-2");
+    ).toBe(ext("udp and dst portrange 1-2"));
   });
 
   it("refuses bad ranges", () => {

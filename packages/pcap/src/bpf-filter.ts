@@ -32,6 +32,23 @@ export interface BpfFilterOptions {
 
 const DEFAULT_MAX_RANGES = 256;
 
+/** The IPv6 extension headers `decodeFrame` follows: hop-by-hop, routing, fragment, dest-opts, AH. */
+const EXTENSION_TYPES = [0, 43, 44, 60, 51];
+
+/**
+ * IPv6 unicast packets whose first next-header is an extension header `decodeFrame` follows,
+ * and whose second (the first byte of every such header) is `protocol` or another of them.
+ * So MLD reports and queries (hop-by-hop, then ICMPv6, to a multicast group: on every IPv6 link)
+ * stay in the kernel, and ~19 BPF instructions are added.
+ */
+export function ipv6ExtensionBranch(protocol: "tcp" | "udp"): string {
+  const first = EXTENSION_TYPES.map((t) => `ip6[6] = ${t}`).join(" or ");
+  const second = [protocol === "tcp" ? 6 : 17, ...EXTENSION_TYPES]
+    .map((t) => `ip6[40] = ${t}`)
+    .join(" or ");
+  return `(ip6 and not ip6 multicast and (${first}) and (${second}))`;
+}
+
 /**
  * The ranges sorted, with overlapping and adjacent ones merged. Throws `RangeError` when there is
  * none or one is not `0 ≤ lo ≤ hi ≤ 65535` integers.
@@ -119,6 +136,10 @@ function ethfilterTerms(filter: CompiledEthFilter): string[] {
  * `ethfilter`'s exact addresses (`dest_ip`, `src_ip`) and ports (`dest_port`, `src_port`).
  * Example for `[[1000, 2000], [3000, 3000]]`, TCP:
  * `tcp and (dst portrange 1000-2000 or dst port 3000) and (tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn or (ip6 and ip6[53] & 0x12 = 0x02))`.
+ * libpcap's `tcp`, `udp` and port tests read an IPv6 packet's first next-header only, so an
+ * IPv6 packet whose first header is an extension (hop-by-hop, routing, fragment, destination
+ * options, AH) is passed as a whole (`… or ipv6ExtensionBranch(protocol)`): `decodeFrame` follows the chain
+ * and the span and ethfilter are matched in JavaScript, as a replay does (issue #16).
  * Throws `RangeError` for bad ranges (see `mergePortRanges`) or `maxRanges`.
  */
 export function buildBpfFilter(options: BpfFilterOptions): string {
@@ -143,5 +164,5 @@ export function buildBpfFilter(options: BpfFilterOptions): string {
   }
   if (options.ethfilter !== undefined)
     parts.push(...ethfilterTerms(options.ethfilter));
-  return parts.join(" and ");
+  return `(${parts.join(" and ")}) or ${ipv6ExtensionBranch(options.protocol)}`;
 }

@@ -212,6 +212,16 @@ describe("decodeFrame", () => {
     });
   });
 
+  it("reads a lone 802.1ad (QinQ, 0x88a8) tag like an 802.1Q one (#16)", () => {
+    const tagged = ethernet(v4Syn, [42]);
+    tagged[12] = 0x88;
+    tagged[13] = 0xa8;
+    expect(packet(decodeFrame(tagged, "ethernet", META))).toMatchObject({
+      vlan: 42,
+      dstPort: 1001,
+    });
+  });
+
   it("decodes Linux cooked v1 and v2 frames, and rejects outgoing ones", () => {
     expect(packet(decodeFrame(sll(v4Syn), "linux-sll", META))).toMatchObject({
       linkType: "linux-sll",

@@ -23,8 +23,10 @@ export type FrameRejectCode =
   | "FRAME_BAD_TCP_HEADER"
   /** A cooked (SLL) frame this host sent, not one it received. */
   | "FRAME_OUTGOING"
-  /** A source no knocker can have: unspecified, multicast, reserved, broadcast, IPv4-mapped, loopback from outside. */
-  | "FRAME_MARTIAN_SOURCE";
+  /** A source no knocker can have: unspecified, multicast, reserved, broadcast, IPv4-mapped, loopback from outside, this host's own address. */
+  | "FRAME_MARTIAN_SOURCE"
+  /** A packet addressed to another host (not one of the capture interface's addresses). */
+  | "FRAME_NOT_FOR_US";
 
 /** Every `FrameRejectCode`, for counters. */
 export const FRAME_REJECT_CODES: readonly FrameRejectCode[] = [
@@ -37,6 +39,7 @@ export const FRAME_REJECT_CODES: readonly FrameRejectCode[] = [
   "FRAME_BAD_TCP_HEADER",
   "FRAME_OUTGOING",
   "FRAME_MARTIAN_SOURCE",
+  "FRAME_NOT_FOR_US",
 ];
 
 /** Codes of `<ethfilter>` diagnostics produced by `compileEthFilter`. */
@@ -47,10 +50,11 @@ export type EthFilterCode =
   | "ETHFILTER_UNKNOWN_FLAG"
   /** `proto` names an `IP_PROTO_*` constant that does not exist. */
   | "ETHFILTER_UNKNOWN_CONSTANT"
-  /** The value is empty, or not a regex JavaScript can compile. */
+  /**
+   * The value is empty, not a regex JavaScript can compile, or uses what the linear-time engine
+   * cannot run (a lookaround, a back-reference, a count over 1000).
+   */
   | "ETHFILTER_BAD_REGEX"
-  /** The regex could backtrack catastrophically (nested or ambiguous repetition). */
-  | "ETHFILTER_BACKTRACKING"
   /** Warning: an address that is not in the canonical form packets are matched against. */
   | "ETHFILTER_ADDRESS_NOT_CANONICAL"
   /** Warning: with the capture's protocol, no packet can ever pass this filter. */

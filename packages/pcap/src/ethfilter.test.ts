@@ -174,7 +174,7 @@ describe("compileEthFilter + matchEthFilter", () => {
     expect(compileEthFilter(block("colour = red\n")).filter).toBeUndefined();
   });
 
-  it("reports a regex that does not compile, is empty, or could backtrack", () => {
+  it("reports a regex that does not compile, is empty, or that the linear-time engine cannot run", () => {
     expect(findings("dest_ip = 10.0.(0\n")).toEqual([
       ["ETHFILTER_BAD_REGEX", "error", 6],
     ]);
@@ -182,9 +182,59 @@ describe("compileEthFilter + matchEthFilter", () => {
       ["ETHFILTER_BAD_REGEX", "error", 6],
       ["ETHFILTER_BAD_REGEX", "error", 7],
     ]);
-    expect(findings("src_ip = (\\d+)+x\n")).toEqual([
-      ["ETHFILTER_BACKTRACKING", "error", 6],
+    expect(findings("src_ip = (?!10\\.).*\nttl = (6)\\1\n")).toEqual([
+      ["ETHFILTER_BAD_REGEX", "error", 6],
+      ["ETHFILTER_BAD_REGEX", "error", 7],
     ]);
+    expect(
+      compileEthFilter(block("src_ip = (?!10\\.).*\n")).diagnostics[0]?.message,
+    ).toMatch(/lookahead.*linear-time/);
+  });
+
+  it("runs values on the linear-time engine: a pattern V8 backtracks on for hours matches at once (#16)", () => {
+    // Nested and polynomial repetitions were refused (V8 backtracks); they run now.
+    const f = compile("src_ip = (\\d+)+x|(.*\\d.*\\d.*\\d.*)y\n");
+    const hostile = "1".repeat(39); // the longest address text
+    const p = syn("127.0.0.1");
+    // V8 takes 2^39 steps on this (no timing asserted, STYLE §9: it returns at all).
+    expect(matchEthFilter(f, { ...p, srcIp: hostile })).toBe(false);
+    expect(matchEthFilter(f, { ...p, srcIp: "12x" })).toBe(true);
+    expect(matchEthFilter(f, { ...p, srcIp: "a1b2c3y" })).toBe(true);
+  });
+
+  it("matches like V8 would, on the values and texts packets have", () => {
+    const values = [
+      "10\\.0\\.0\\.\\d+",
+      "1[0-9]{3}",
+      "6[0-4]|12[0-8]",
+      "(?:2001:db8|fe80)::.*",
+      "\\d{1,3}(\\.\\d{1,3}){3}",
+      "[^1].*",
+      "",
+    ].filter((v) => v !== "");
+    const texts = [
+      "10.0.0.7",
+      "10.0.1.7",
+      "1500",
+      "64",
+      "128",
+      "2001:db8::1",
+      "fe80::2",
+      "::1",
+      "255.255.255.255",
+      "9",
+    ];
+    for (const v of values) {
+      const f = compile(`dest_ip = ${v}\n`);
+      const v8 = new RegExp(`^(?:${v})$`);
+      for (const t of texts) {
+        expect([
+          v,
+          t,
+          matchEthFilter(f, { ...syn("127.0.0.1"), dstIp: t }),
+        ]).toEqual([v, t, v8.test(t)]);
+      }
+    }
   });
 
   it("warns about addresses that are not in canonical form", () => {

@@ -22,7 +22,9 @@ import type { LocatedText } from "@portknock/config";
 import type { Diagnostic } from "@portknock/core";
 import type { EthFilterConfig } from "@portknock/config";
 import { quoteValue, sortDiagnostics } from "@portknock/core";
-import { findBacktrackingHazard, normalizeIp } from "@portknock/core";
+import { normalizeIp } from "@portknock/core";
+import type { LinearRegex } from "./linear-regex.ts";
+import { compileLinearRegex } from "./linear-regex.ts";
 import type { EthFilterCode } from "./errors.ts";
 import { literalTexts, parseFlags } from "./parse-ethfilter-value.ts";
 import { IP_PROTOCOLS, TCP_FLAGS } from "./tcp-flags.ts";
@@ -61,8 +63,11 @@ export interface EthFilterTest {
   property: Exclude<EthFilterProperty, "flags">;
   /** The value as written. */
   value: string;
-  /** `^(?:VALUE)$` (after constant substitution for `proto`). */
-  regex: RegExp;
+  /**
+   * `^(?:VALUE)$` (after constant substitution for `proto`), on the linear-time engine (re2js,
+   * issue #16): no value and no packet can make it backtrack.
+   */
+  regex: LinearRegex;
   /**
    * When VALUE is a `|`-list of literals (decimal numbers, IPv4 dotted quads, IPv6 addresses
    * without regex characters), the texts it can match: the fast path and what BPF can express.
@@ -94,8 +99,8 @@ export interface CompileEthFilterResult {
  * Compiles an `<ethfilter NAME>` block (rules in the module comment). Every problem is reported,
  * each as a diagnostic naming the property's file and line: an unknown property
  * (`ETHFILTER_UNKNOWN_PROPERTY`), flag (`ETHFILTER_UNKNOWN_FLAG`) or `IP_PROTO_*` constant
- * (`ETHFILTER_UNKNOWN_CONSTANT`), an empty or invalid regex (`ETHFILTER_BAD_REGEX`), a regex
- * that could backtrack catastrophically (`ETHFILTER_BACKTRACKING`); warnings for an address
+ * (`ETHFILTER_UNKNOWN_CONSTANT`), an empty or invalid regex, or one the linear-time engine cannot
+ * run (a lookaround, a back-reference: `ETHFILTER_BAD_REGEX`); warnings for an address
  * not written in canonical form (`ETHFILTER_ADDRESS_NOT_CANONICAL`) and, given the capture's
  * `protocol`, for a filter no packet can pass (`ETHFILTER_NEVER_MATCHES`). `filter` is set when
  * there is no error. Never throws.
@@ -192,26 +197,16 @@ function compileTest(
       return undefined;
     }
   }
-  let regex: RegExp;
-  try {
-    regex = new RegExp(`^(?:${source})$`);
-  } catch (error) {
+  const compiled = compileLinearRegex(`^(?:${source})$`);
+  if (!compiled.ok) {
     report(
       "ETHFILTER_BAD_REGEX",
       located,
-      `${property} in ${block}: ${quoteValue(value)} is not a valid regex (${error instanceof Error ? error.message : String(error)})`,
+      `${property} in ${block}: ${quoteValue(value)} ${compiled.message}`,
     );
     return undefined;
   }
-  const hazard = findBacktrackingHazard(source);
-  if (hazard !== undefined) {
-    report(
-      "ETHFILTER_BACKTRACKING",
-      located,
-      `${property} in ${block}: regex could backtrack catastrophically at ${quoteValue(hazard.fragment)}`,
-    );
-    return undefined;
-  }
+  const regex = compiled.regex;
   const exact = literalTexts(property, source);
   if (
     exact !== undefined &&

@@ -11,6 +11,7 @@ import { decodeFrame } from "./decode-frame.ts";
 import type { FrameRejectCode } from "./errors.ts";
 import { FRAME_REJECT_CODES } from "./errors.ts";
 import type { LinkType } from "./link-type.ts";
+import type { LocalAddresses } from "./local-addresses.ts";
 
 /** Counters of a capture or replay. `seen = decoded + Σ rejections`. */
 export interface CaptureStats {
@@ -26,10 +27,14 @@ export interface CaptureStats {
   dropped: number;
 }
 
-/** Called for every rejected frame, after counting: its diagnostic and bytes (a view: copy it). */
+/**
+ * Called for every rejected frame, after counting: its diagnostic, bytes (a view: copy it) and
+ * origin (`pcap lo #N`).
+ */
 export type FrameRejectHandler = (
   diagnostic: Diagnostic<FrameRejectCode>,
   frame: Uint8Array,
+  origin: string,
 ) => void;
 
 /** New zeroed counters. */
@@ -52,7 +57,9 @@ const MESSAGES: Record<FrameRejectCode, string> = {
   FRAME_BAD_TCP_HEADER: "TCP data offset below 5 words",
   FRAME_OUTGOING: "frame sent by this host",
   FRAME_MARTIAN_SOURCE:
-    "a source no knocker can have (unspecified, multicast, broadcast, loopback from outside)",
+    "a source no knocker can have (unspecified, multicast, broadcast, loopback from outside, this host's own address)",
+  FRAME_NOT_FOR_US:
+    "addressed to another host: not one of the interface's addresses",
 };
 
 /** Options of `createFrameCounter`. */
@@ -68,6 +75,12 @@ export interface FrameCounterOptions {
   logger: Logger;
   clock: Clock;
   onReject?: FrameRejectHandler;
+  /**
+   * Live: accept only packets addressed to one of `iface`'s addresses (else `FRAME_NOT_FOR_US`),
+   * and, on an interface that is not loopback, none from this host's own addresses
+   * (`FRAME_MARTIAN_SOURCE`). Undefined: every destination (a replay: whose addresses?).
+   */
+  local?: LocalAddresses;
 }
 
 /** Decodes and counts frames of one interface or file; the frame number is per counter. */
@@ -103,6 +116,7 @@ function hex(bytes: Uint8Array): string {
 export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
   const { stats, linkType, originPrefix, iface, logger, clock, onReject } =
     options;
+  const { local } = options;
   const limiter = createRateLimiter({
     clock,
     intervalMs: REJECT_LOG_INTERVAL_MS,
@@ -128,6 +142,7 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
         },
       },
       frame,
+      origin,
     );
     const skipped = limiter.take(code);
     if (skipped < 0) return;
@@ -150,6 +165,11 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       const origin = `${originPrefix} #${++frames}`;
       const r = decodeFrame(frame, linkType, { timeMs, origin, iface });
       if (r.ok) {
+        const code = local && checkAddresses(local, r.packet, iface);
+        if (code) {
+          reject(code, r.packet.srcIp, origin, frame);
+          return undefined;
+        }
         stats.decoded++;
         return r.packet;
       }
@@ -168,4 +188,24 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       return r.ok ? r.packet : undefined;
     },
   };
+}
+
+/** The addressing rules of a live capture (`FrameCounterOptions.local`). */
+function checkAddresses(
+  local: LocalAddresses,
+  packet: DecodedPacket,
+  iface: string | undefined,
+): FrameRejectCode | undefined {
+  const t = packet.timeMs;
+  // On `any`, a frame's interface is unknown: a packet between two of our addresses on lo is
+  // normal, so the own-address rule needs a named interface that is not loopback.
+  if (
+    iface !== undefined &&
+    iface !== "any" &&
+    !local.isLoopback(iface, t) &&
+    local.isOwn(packet.srcIp, t)
+  ) {
+    return "FRAME_MARTIAN_SOURCE";
+  }
+  return local.isLocal(iface, packet.dstIp, t) ? undefined : "FRAME_NOT_FOR_US";
 }

@@ -44,6 +44,7 @@ export type { ReplayPcapOptions } from "./replay-pcap.ts";
 export { replayPcap } from "./replay-pcap.ts";
 export type {
   PacketInput,
+  PacketDecision,
   PacketHitSourceOptions,
   PacketSourceStats,
   PacketHitSource,

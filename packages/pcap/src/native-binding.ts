@@ -1,9 +1,11 @@
 /**
  * The typed edge of this package's own libpcap addon (`native/pcap_binding.c`, Node-API, built by
- * node-gyp at install into `build/Release/portknock_pcap.node`). `any` appears nowhere: the
- * interfaces below are the contract the C code keeps. Loaded lazily, so the pure half of this
- * package (decoding, filters, pcap files) works where the addon is not built.
+ * node-gyp at install into `build/Release/portknock_pcap.node`, or shipped prebuilt in a release
+ * tarball). `any` appears nowhere: the interfaces below are the contract the C code keeps. Loaded
+ * lazily, so the pure half of this package (decoding, filters, pcap files) works where the addon
+ * is not built.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { PcapError } from "./errors.ts";
@@ -91,21 +93,42 @@ export const ADDON_PATH: string = fileURLToPath(
   new URL("../build/Release/portknock_pcap.node", import.meta.url),
 );
 
+/**
+ * The addon built for this platform that a release tarball carries (`tools/release/npm.js`, #18):
+ * `prebuilds/<platform>-<arch>/portknock_pcap.node`, so live capture works where the install could
+ * not compile. Node-API 8: one build serves every Node from 20 on; it needs libpcap.so.0.8 at run
+ * time. A local build (`ADDON_PATH`) wins over it.
+ */
+export const PREBUILT_PATH: string = fileURLToPath(
+  new URL(
+    `../prebuilds/${process.platform}-${process.arch}/portknock_pcap.node`,
+    import.meta.url,
+  ),
+);
+
 let loaded: NativeModule | undefined;
 
 /**
- * The addon, loaded on first use. Throws `PcapError` `PCAP_UNAVAILABLE` when it cannot be loaded
- * (not built, or libpcap missing at run time), saying how to build it.
+ * The addon, loaded on first use: the local build, else the prebuilt one. Throws `PcapError`
+ * `PCAP_UNAVAILABLE` when neither can be loaded (not built, or libpcap missing at run time),
+ * saying how to build it.
  */
 export function loadNative(): NativeModule {
   if (loaded !== undefined) return loaded;
   const require = createRequire(import.meta.url);
+  const path =
+    !existsSync(ADDON_PATH) && existsSync(PREBUILT_PATH)
+      ? PREBUILT_PATH
+      : ADDON_PATH;
   try {
-    loaded = require(ADDON_PATH) as NativeModule;
+    loaded = require(path) as NativeModule;
   } catch (error) {
     throw new PcapError(
       "PCAP_UNAVAILABLE",
-      `the libpcap addon of @portknock/pcap could not be loaded from ${ADDON_PATH}: ${error instanceof Error ? error.message : String(error)}. ` +
+      `the libpcap addon of @portknock/pcap could not be loaded from ${path}: ${error instanceof Error ? error.message : String(error)}. ` +
+        (path === PREBUILT_PATH
+          ? `The prebuilt addon needs libpcap.so.0.8 (Debian: apt-get install libpcap0.8), or build it yourself: `
+          : "") +
         `It is compiled when the package is installed; that needs libpcap-dev (libpcap headers), a C compiler, make and python3 ` +
         `(apt-get install libpcap-dev build-essential python3), and with pnpm the package must be allowed to build ` +
         `(onlyBuiltDependencies / allowBuilds in pnpm-workspace.yaml). Then run "npm rebuild @portknock/pcap" or ` +

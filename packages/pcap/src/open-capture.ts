@@ -15,6 +15,7 @@ import type { DecodedPacket } from "./decode-frame.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats, createFrameCounter } from "./frame-counter.ts";
 import type { Ipv4HitSink } from "./ipv4-hit-batch.ts";
+import { createLocalAddresses } from "./local-addresses.ts";
 import type { LinkType } from "./link-type.ts";
 import type { LiveInterface } from "./live-interface.ts";
 import { openInterface } from "./live-interface.ts";
@@ -63,6 +64,13 @@ export interface OpenCaptureOptions<T = DecodedPacket> {
   logger?: Logger;
   /** Called for every rejected frame (after counting). */
   onReject?: FrameRejectHandler;
+  /**
+   * `local` (default): a packet is delivered only when addressed to one of its interface's
+   * addresses (any interface's on `any`), else it is `FRAME_NOT_FOR_US`; on an interface that is
+   * not loopback, one from this host's own address is `FRAME_MARTIAN_SOURCE` (issue #16).
+   * `any`: every destination (the caller filters, e.g. an `<ethfilter>` with `dest_ip`).
+   */
+  destinations?: "local" | "any";
   /**
    * Runs on each decoded packet inside the addon's batch callback, before queueing: what to queue, or
    * undefined to drop the packet there (no queue slot, no promise). Default: the packet itself.
@@ -203,6 +211,13 @@ export function openCapture<T = DecodedPacket>(
     void capture.close();
   };
 
+  const destinations = options.destinations ?? "local";
+  if (destinations !== "local" && destinations !== "any") {
+    throw new TypeError(
+      `destinations must be "local" or "any", got ${JSON.stringify(destinations)}`,
+    );
+  }
+  const local = destinations === "local" ? createLocalAddresses() : undefined;
   const native = loadNative();
   for (const iface of options.interfaces) {
     let opened: LiveInterface;
@@ -231,6 +246,7 @@ export function openCapture<T = DecodedPacket>(
             logger,
             clock,
             onReject: options.onReject,
+            ...(local !== undefined && { local }),
           }),
         onPacket,
         onError,

@@ -48,6 +48,11 @@ export type PacketHitSourceOptions = PacketInput & {
   bufferTimeoutMs?: number;
   /** Live: decoded packets queued before new ones are dropped. Default 10,000. */
   queueSize?: number;
+  /**
+   * Live: which destinations are knocks (see `OpenCaptureOptions`). Default `local`, or `any`
+   * when the ethfilter tests `dest_ip` (it says which destinations are ours).
+   */
+  destinations?: "local" | "any";
   /** Live: most span ranges written into the BPF expression (see `buildBpfFilter`). */
   maxBpfRanges?: number;
   /** Stops the source; the iteration ends. */
@@ -75,7 +80,16 @@ export type PacketHitSourceOptions = PacketInput & {
    * `onHit`'s.
    */
   onColumns?: (columns: HitColumns) => void;
+  /**
+   * Called for every decoded packet with what became of it (`knockd -debug` prints each, issue
+   * #16): `outside-span` (not a knock candidate: protocol, port or TCP flags), `filtered` (the
+   * ethfilter refused it) or `hit`. Rejected frames go to `onReject` instead.
+   */
+  onDecision?: (decision: PacketDecision, packet: DecodedPacket) => void;
 };
+
+/** What became of a decoded packet (`PacketHitSourceOptions.onDecision`). */
+export type PacketDecision = "outside-span" | "filtered" | "hit";
 
 /** Counters of a packet hit source (daemon.md §8). */
 export interface PacketSourceStats {
@@ -115,7 +129,10 @@ export function packetToHit(packet: DecodedPacket): KnockHit {
   };
   // A hit with a source port can be a kernel retransmit (the detector's rule); a UDP datagram
   // never is: a client may send the same port twice from one socket.
-  if (packet.protocol === 6) hit.srcPort = packet.srcPort;
+  if (packet.protocol === 6) {
+    hit.srcPort = packet.srcPort;
+    if (packet.seq !== undefined) hit.seq = packet.seq;
+  }
   if (packet.iface !== undefined) hit.iface = packet.iface;
   return hit;
 }
@@ -147,13 +164,17 @@ export function createPacketHitSource(
   };
   // Runs synchronously on every decoded packet (in the libpcap callback when live): only hits
   // are queued, so noise costs no queue slot and no promise.
+  const { onDecision } = options;
   const toHit = (packet: DecodedPacket): KnockHit | undefined => {
     if (!isCandidate(packet)) {
       stats.notInSpan++;
+      onDecision?.("outside-span", packet);
     } else if (ethfilter !== undefined && !matchEthFilter(ethfilter, packet)) {
       stats.filteredOut++;
+      onDecision?.("filtered", packet);
     } else {
       stats.hits++;
+      onDecision?.("hit", packet);
       if (onHit === undefined) return packetToHit(packet);
       onHit(packetToHit(packet));
     }
@@ -190,6 +211,11 @@ export function createPacketHitSource(
         clock: options.clock,
         logger,
         onReject: options.onReject,
+        destinations:
+          options.destinations ??
+          (ethfilter?.tests.some((t) => t.property === "dest_ip") === true
+            ? "any"
+            : "local"),
         map: toHit,
         ...(ipv4Hits !== undefined && { ipv4Hits }),
       })

@@ -117,6 +117,7 @@ export function replayPcap<T = DecodedPacket>(
     log: Logger,
   ): AsyncGenerator<T, void, undefined> {
     let recordNo = 0;
+    let fileOffset = PCAP_HEADER_BYTES; // of the record header being read
     for (;;) {
       if (closed || options.signal?.aborted === true) return;
       const rh = await reader.ensure(PCAP_RECORD_HEADER_BYTES);
@@ -128,7 +129,7 @@ export function replayPcap<T = DecodedPacket>(
       if (r.capturedLength > PCAP_MAX_RECORD_BYTES) {
         throw new PcapError(
           "PCAP_FILE_CORRUPT",
-          `${name}: record ${recordNo} claims ${r.capturedLength} bytes (at most ${PCAP_MAX_RECORD_BYTES}): the file is corrupt`,
+          `${name}: record ${recordNo} at byte offset ${fileOffset} claims ${r.capturedLength} bytes (at most ${PCAP_MAX_RECORD_BYTES}): the file is corrupt`,
         );
       }
       const need = PCAP_RECORD_HEADER_BYTES + r.capturedLength;
@@ -141,6 +142,7 @@ export function replayPcap<T = DecodedPacket>(
         r.originalLength > r.capturedLength,
       );
       reader.skip(need);
+      fileOffset += need;
       if (packet === undefined) continue;
       const item = map(packet);
       if (item !== undefined) yield item;

@@ -127,6 +127,7 @@ const source = pcap.createPacketHitSource({
       }
     },
   }),
+  ...(plan.destinations != null && { destinations: plan.destinations }),
 });
 const consumed = (async () => {
   for await (const hit of source) take(hit, "queued");

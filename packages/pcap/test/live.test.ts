@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { KnockHit } from "@portknock/core";
-import { buildBpfFilter } from "../src/bpf-filter.ts";
+import { buildBpfFilter, ipv6ExtensionBranch } from "../src/bpf-filter.ts";
 import { createPacketHitSource } from "../src/packet-hit-source.ts";
 import type { PacketSourceStats } from "../src/packet-hit-source.ts";
 import type { PcapStats } from "../src/pcap-stats.ts";
-import { tcpFrame, toHex } from "./frames.ts";
+import { ethernet, ipv6, tcp, tcpFrame, toHex } from "./frames.ts";
 import {
   createNetns,
   execIn,
@@ -35,6 +35,7 @@ interface Plan {
   ranges: [number, number][];
   protocol: "tcp" | "udp";
   ethfilter?: Record<string, string>;
+  destinations?: "local" | "any";
   markers: number[];
   /** Hits through `onHit` and `onColumns` instead of the iterator. */
   columns?: boolean;
@@ -252,7 +253,9 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
         { udp: { host: "127.0.0.1", port: MARKER } },
       ],
     });
-    expect(r.bpfFilter).toBe("udp and dst portrange 1000-1999");
+    expect(r.bpfFilter).toBe(
+      `(udp and dst portrange 1000-1999) or ${ipv6ExtensionBranch("udp")}`,
+    );
     expect(r.hits.map(summary)).toEqual([
       ["127.0.0.1", 1001, "udp", "pcap lo #1"],
       ["::1", 1003, "udp", "pcap lo #2"],
@@ -275,7 +278,7 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
         { tcp: { host: "127.0.0.1", port: MARKER } },
       ],
     });
-    expect(r.bpfFilter).toMatch(/ and dst host 127\.0\.0\.1$/);
+    expect(r.bpfFilter).toMatch(/ and dst host 127\.0\.0\.1\) or /);
     expect(r.hits.map(summary)).toEqual([
       ["127.0.0.1", 1002, "tcp", "pcap lo #1"],
       ["127.0.0.1", MARKER, "tcp", "pcap lo #2"],
@@ -299,6 +302,7 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
     ]);
     ns.exec(["ip", "link", "set", "pk0", "up"]);
     ns.exec(["ip", "link", "set", "pk1", "up"]);
+    ns.exec(["ip", "addr", "add", "192.0.2.2/24", "dev", "pk0"]);
     const onVeth = (dstPort: number): string =>
       toHex(
         tcpFrame({
@@ -335,6 +339,129 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
       dropped: 0,
       interfaces: { lo: { received: 1 }, pk0: { received: 2 } },
     });
+  });
+
+  it("a veth sees frames for other hosts: only those to its addresses are knocks, its own address is no source; IPv6 SYNs behind extension headers pass live as in a replay (#16)", async () => {
+    const ns = createNetns();
+    const dir = tempDir();
+    const file = join(dir, "veth.pcap");
+    ns.exec([
+      "ip",
+      "link",
+      "add",
+      "pk0",
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "pk1",
+    ]);
+    ns.exec(["ip", "link", "set", "pk0", "up"]);
+    ns.exec(["ip", "link", "set", "pk1", "up"]);
+    ns.exec(["ip", "addr", "add", "192.0.2.2/24", "dev", "pk0"]);
+    ns.exec([
+      "ip",
+      "-6",
+      "addr",
+      "add",
+      "2001:db8::2/64",
+      "dev",
+      "pk0",
+      "nodad",
+    ]);
+    const v4 = (src: string, dst: string, dstPort: number): string =>
+      toHex(tcpFrame({ src, dst, srcPort: 5555, dstPort, seq: dstPort }));
+    const v6 = (dst: string, dstPort: number, types: number[]): string =>
+      toHex(
+        ethernet(
+          ipv6({
+            src: "2001:db8::1",
+            dst,
+            protocol: 6,
+            payload: tcp({ srcPort: 6666, dstPort, seq: dstPort }),
+            extensions: types.map((type) => ({ type })),
+          }),
+        ),
+      );
+    const filter = buildBpfFilter({ ranges: SPAN, protocol: "tcp" });
+    const writer = await startPcapWriter(ns.name, "pk0", filter, file);
+    const steps = [
+      v4("192.0.2.1", "192.0.2.2", 1500), // to us
+      v4("192.0.2.1", "192.0.2.9", 1501), // to another host on the link
+      v4("192.0.2.2", "192.0.2.2", 1502), // from our own address
+      v6("2001:db8::2", 1503, [0, 60]), // hop-by-hop, destination options
+      v6("2001:db8::2", 1504, [44]), // a first (and only) fragment
+      v6("2001:db8::2", 1505, [43, 51]), // routing, AH
+      v6("2001:db8::9", 1506, [0]), // another host
+      v6("2001:db8::2", 3000, [0]), // outside the span: passed, matched in JavaScript
+      // An MLD report (hop-by-hop, then ICMPv6, to a group): on every IPv6 link, kept in the kernel.
+      toHex(
+        ethernet(
+          ipv6({
+            src: "fe80::1",
+            dst: "ff02::16",
+            protocol: 58,
+            payload: new Uint8Array(8),
+            extensions: [{ type: 0 }],
+          }),
+        ),
+      ),
+      v4("192.0.2.1", "192.0.2.2", 1599),
+    ].map((hex) => ({ inject: { iface: "pk1", hex } }));
+    const live = await runChild(ns.name, {
+      interfaces: ["pk0"],
+      ranges: SPAN,
+      protocol: "tcp",
+      markers: [1599],
+      steps,
+    });
+    await writer.stop();
+    const port = (h: KnockHit): [string, number] => [h.srcIp, h.dstPort];
+    expect(live.hits.map(port)).toEqual([
+      ["192.0.2.1", 1500],
+      ["2001:db8::1", 1503],
+      ["2001:db8::1", 1504],
+      ["2001:db8::1", 1505],
+      ["192.0.2.1", 1599],
+    ]);
+    expect(live.stats.capture.rejections).toMatchObject({
+      FRAME_NOT_FOR_US: 2,
+      FRAME_MARTIAN_SOURCE: 1,
+    });
+    expect(live.stats.notInSpan).toBe(1);
+    expect(live.stats.capture.seen).toBe(9);
+
+    // The replay of tcpdump's file (the same kernel filter) decodes the same IPv6 frames; it
+    // cannot know the capturing host's addresses, so it takes every destination.
+    const replay = createPacketHitSource({
+      file,
+      ranges: SPAN,
+      protocol: "tcp",
+    });
+    const replayed: KnockHit[] = [];
+    for await (const hit of replay) replayed.push(hit);
+    expect(replayed.map(port)).toEqual([
+      ["192.0.2.1", 1500],
+      ["192.0.2.1", 1501],
+      ["192.0.2.2", 1502],
+      ["2001:db8::1", 1503],
+      ["2001:db8::1", 1504],
+      ["2001:db8::1", 1505],
+      ["2001:db8::1", 1506],
+      ["192.0.2.1", 1599],
+    ]);
+    expect(replay.stats.notInSpan).toBe(1);
+
+    // destinations "any" (or an ethfilter with dest_ip) takes frames for other hosts.
+    const any = await runChild(ns.name, {
+      interfaces: ["pk0"],
+      ranges: SPAN,
+      protocol: "tcp",
+      destinations: "any",
+      markers: [1599],
+      steps,
+    });
+    expect(any.hits.map(port)).toEqual(replayed.map(port));
   });
 
   it("`any` (Linux cooked frames) sees IPv4 and IPv6 SYNs once each", async () => {

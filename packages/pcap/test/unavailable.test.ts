@@ -1,10 +1,18 @@
 /**
  * Where the addon is not built, the pure half of the package works and live capture throws
  * `PCAP_UNAVAILABLE` saying how to build it (issue #7). A copy of the build without `build/` runs
- * in a child process. In CI the addon must be built (it is compiled at install).
+ * in a child process. In CI the addon must be built (it is compiled at install). A copy with only
+ * the prebuilt addon of a release tarball (#18) loads that one.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +35,14 @@ try {
   error = { name: e.name, code: e.code, message: e.message };
 }
 process.stdout.write(JSON.stringify({ decoded: decoded.ok, error }));
+`;
+
+const LOAD = `
+const { loadNative, ADDON_PATH, PREBUILT_PATH } = await import(process.argv[1]);
+const { existsSync } = await import("node:fs");
+const native = loadNative();
+const from = existsSync(ADDON_PATH) ? ADDON_PATH : PREBUILT_PATH;
+process.stdout.write(JSON.stringify({ from, version: native.libpcapVersion }));
 `;
 
 describe("without the addon", () => {
@@ -74,5 +90,37 @@ describe.skipIf(!built)("the addon", () => {
     const native = loadNative();
     expect(native.libpcapVersion).toMatch(/^libpcap version \d+\.\d+/);
     expect(native.recordHeaderBytes).toBe(16);
+  });
+});
+
+describe.skipIf(!built || !existsSync(DIST))("a prebuilt addon (#18)", () => {
+  it("a copy without build/ loads prebuilds/<platform>-<arch>/ (as a release tarball ships it)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pk-pcap-prebuilt-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    cpSync(DIST, join(dir, "dist"), { recursive: true });
+    cpSync(join(PACKAGE, "package.json"), join(dir, "package.json"));
+    symlinkSync(join(PACKAGE, "node_modules"), join(dir, "node_modules"));
+    const prebuilds = join(
+      dir,
+      "prebuilds",
+      `${process.platform}-${process.arch}`,
+    );
+    mkdirSync(prebuilds, { recursive: true });
+    cpSync(ADDON_PATH, join(prebuilds, "portknock_pcap.node"));
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        LOAD,
+        join(dir, "dist", "native-binding.js"),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      from: join(prebuilds, "portknock_pcap.node"),
+      version: expect.stringMatching(/^libpcap version \d+\.\d+/) as unknown,
+    });
   });
 });

@@ -15,8 +15,14 @@ import { createLogHitSource } from "@portknock/logsource";
 import type { PacketHitSource } from "@portknock/pcap";
 import { codeOf } from "../codes.ts";
 import type { CounterBook } from "../counters.ts";
+import { createPacketDebugLog } from "../packet-debug.ts";
 import type { CountersSnapshot } from "../metrics-endpoint.ts";
-import { captureCounts, createCounterBook, sourceCounts } from "../counters.ts";
+import {
+  captureCounts,
+  createCounterBook,
+  sourceCounts,
+  emptySourceCounts,
+} from "../counters.ts";
 import type { Daemon } from "../daemon.ts";
 import type { Instance } from "../instance.ts";
 import type { MetricsEndpoint } from "../metrics-server.ts";
@@ -87,6 +93,8 @@ function openSource(
       onColumns: (columns) => {
         daemon.instance.core.handleColumns(columns);
       },
+      ...(daemon.args.debug &&
+        createPacketDebugLog({ logger, clock: daemon.deps.clock })),
     });
     logger.info(
       { event: "capture.filter", filter: hits.bpfFilter },
@@ -134,7 +142,11 @@ export async function runFollow(
     return {
       counters: book.snapshot(
         daemon.instance.core,
-        source ? sourceCounts(source.stats) : { seen: 0, rejections: {} },
+        source
+          ? sourceCounts(source.stats)
+          : emptySourceCounts(
+              daemon.instance.loaded.config.runmode === "network",
+            ),
       ),
       capture: book.capture(
         source != null && "pcapStats" in source

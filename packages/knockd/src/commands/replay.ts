@@ -11,10 +11,14 @@ import type { PacketHitSource } from "@portknock/pcap";
 import { codeOf } from "../codes.ts";
 import { createCounterBook, sourceCounts } from "../counters.ts";
 import type { Daemon } from "../daemon.ts";
+import { createPacketDebugLog } from "../packet-debug.ts";
 import { pcapModule } from "../pcap-module.ts";
 import { formatCounters } from "../report.ts";
 
-/** Replays `file` and prints the counters; exit 0, or 1 when the file cannot be read. */
+/**
+ * Replays `file` and prints the counters; exit 0, or 1 when the file cannot be read (a capture
+ * corrupt mid-file: 1 after the counters of what came before).
+ */
 export async function runReplay(
   daemon: Daemon,
   file: string,
@@ -24,6 +28,7 @@ export async function runReplay(
   const startedMs = performance.now();
   const startedCpu = process.cpuUsage();
   const source = openReplay(daemon, file, workers);
+  let failed = false;
   try {
     if ("nextColumns" in source) {
       // One promise per chunk of log text, and hits as numbers until one is accepted.
@@ -42,13 +47,17 @@ export async function runReplay(
       { event: "replay.error", code: codeOf(e, "REPLAY_FAILED") },
       `cannot read ${file}: ${(e as Error).message}`,
     );
-    return EXIT_RUNTIME;
+    // A log that cannot be read ends here. A capture corrupt mid-file (the message names the
+    // record and its byte offset) has had its packets before it counted: print them (#16).
+    if ("nextColumns" in source) return EXIT_RUNTIME;
+    failed = true;
   }
   await instance.core.idle();
   const elapsedMs = performance.now() - startedMs;
   const cpu = process.cpuUsage(startedCpu);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const counts = sourceCounts(source.stats);
+  const unit = counts.packets ? "packets" : "lines";
   const counters = {
     ...createCounterBook().snapshot(instance.core, counts),
     sources: instance.core.sources(),
@@ -61,11 +70,15 @@ export async function runReplay(
     }),
     // How fast the pipeline went, and the most memory the process used: for sizing.
     elapsedMs: Math.round(elapsedMs),
-    linesPerSecond: Math.round((counts.seen * 1000) / Math.max(elapsedMs, 1)),
+    [`${unit}PerSecond`]: Math.round(
+      (counts.seen * 1000) / Math.max(elapsedMs, 1),
+    ),
     // CPU time of the whole process meanwhile (GC and I/O threads included): the rate that
     // other work on the machine does not change.
     cpuMs: Math.round(cpuMs),
-    linesPerCpuSecond: Math.round((counts.seen * 1000) / Math.max(cpuMs, 1)),
+    [`${unit}PerCpuSecond`]: Math.round(
+      (counts.seen * 1000) / Math.max(cpuMs, 1),
+    ),
     maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   daemon.io.stdout.write(
@@ -73,7 +86,7 @@ export async function runReplay(
       ? JSON.stringify(counters)
       : formatCounters(counters)) + "\n",
   );
-  return EXIT_OK;
+  return failed ? EXIT_RUNTIME : EXIT_OK;
 }
 
 /**
@@ -95,6 +108,11 @@ function openReplay(
       protocol: net.protocol,
       ...(net.ethfilter != null ? { ethfilter: net.ethfilter } : {}),
       logger: daemon.logger,
+      ...(daemon.args.debug &&
+        createPacketDebugLog({
+          logger: daemon.logger,
+          clock: daemon.deps.clock,
+        })),
     });
   }
   return createLogHitSource({
