@@ -263,6 +263,46 @@ describe("createDetector (#14: detection without the daemon)", () => {
     expect(single.found).toHaveLength(1);
   });
 
+  it("pushColumns hands each hit's seq to the retransmit rule as push does (#20 with #16)", () => {
+    const port = encodeKnock(compat, values).ports[0]!;
+    // Two copies 1.5 s apart from one (source, source port) to one port: a kernel retransmit
+    // when the sequence numbers agree, two hits when they differ; -1 is "unknown" (the port
+    // alone decides, as without seq).
+    for (const [seq2, dropped] of [
+      [7, 1],
+      [8, 0],
+    ] as const) {
+      const batch: KnockHit[] = [0, 1500].map((timeMs, i) => ({
+        srcIp: "10.0.0.1",
+        dstPort: port,
+        srcPort: 40000,
+        seq: i === 0 ? 7 : seq2,
+        timeMs,
+        origin: `t:${i}`,
+      }));
+      const a = detector({ retransmitMinGapMs: 900 });
+      for (const h of batch) a.d.push(h);
+      const b = detector({ retransmitMinGapMs: 900 });
+      b.d.pushColumns({
+        ...columnsOf(batch, 0),
+        timesMs: Float64Array.from(batch, (h) => h.timeMs),
+        seq: Float64Array.from(batch, (h) => h.seq!),
+      });
+      expect(b.d.counters()).toEqual(a.d.counters());
+      expect(b.d.counters().queue.retransmitsDropped, `seq ${seq2}`).toBe(
+        dropped,
+      );
+    }
+    const unknown = detector({ retransmitMinGapMs: 900 });
+    unknown.d.pushColumns({
+      ...columnsOf(hits([port, port]), 0),
+      srcPort: Int32Array.of(40000, 40000),
+      timesMs: Float64Array.of(0, 1500),
+      seq: Float64Array.of(-1, -1),
+    });
+    expect(unknown.d.counters().queue.retransmitsDropped).toBe(1);
+  });
+
   it("sealed: a valid knock is checked for its window, replay and source", () => {
     const { logger, lines } = recorder();
     let nowMs = NOW_S * 1000;

@@ -223,7 +223,7 @@ export function createDetector(options: DetectorOptions): Detector {
   return {
     push,
     pushColumns(columns: HitColumns): void {
-      const { v4, dstPort, srcPort, timeMs, timesMs } = columns;
+      const { v4, dstPort, srcPort, timeMs, timesMs, seq } = columns;
       for (let i = 0; i < columns.length; i++) {
         const ip = v4[i]!;
         if (ip < 0 || debug) {
@@ -236,6 +236,7 @@ export function createDetector(options: DetectorOptions): Detector {
           dstPort[i]!,
           timesMs === undefined ? timeMs : timesMs[i]!,
           srcPort[i],
+          seq === undefined ? undefined : seq[i],
         );
         // Only these are logged or acted on (without debug).
         if (

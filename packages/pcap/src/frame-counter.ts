@@ -5,7 +5,7 @@
  */
 import type { Diagnostic, Logger } from "@portknock/core";
 import type { Clock } from "@portknock/core";
-import { createRateLimiter } from "@portknock/core";
+import { createRateLimiter, formatIpv4 } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { decodeFrame } from "./decode-frame.ts";
 import type { FrameRejectCode } from "./errors.ts";
@@ -92,10 +92,20 @@ export interface FrameCounter {
     truncated: boolean,
   ): DecodedPacket | undefined;
   /**
-   * Counts frame number N+1 as `take` does, as decoded, without decoding it (its fields were
-   * read elsewhere: `readIpv4Hit`); returns N+1.
+   * Counts frame number N+1, `b[start, start + caplen)`, as `take` does without decoding it: an
+   * IPv4 packet `readIpv4Hit` read (`src`, `dst`: its addresses as numbers, 0 to 2^32 - 1), so
+   * only the address rules (`local`) are left to apply, numerically. Returns N+1, or 0 when
+   * they reject it (counted and reported as `take` would). Allocates nothing unless it reports.
    */
-  count(truncated: boolean): number;
+  countIpv4(
+    b: Uint8Array,
+    start: number,
+    caplen: number,
+    timeMs: number,
+    truncated: boolean,
+    src: number,
+    dst: number,
+  ): number;
   /** Decodes frame number `n` (counted before) again, with its origin; counts nothing. */
   decodeAgain(
     frame: Uint8Array,
@@ -129,6 +139,16 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
     frame: Uint8Array,
   ): void => {
     stats.rejections[code]++;
+    report(code, srcIp, origin, frame, limiter.take(code));
+  };
+  // `skipped`: the limiter's answer (< 0: not logged).
+  const report = (
+    code: FrameRejectCode,
+    srcIp: string | undefined,
+    origin: string,
+    frame: Uint8Array,
+    skipped: number,
+  ): void => {
     const message = MESSAGES[code];
     onReject?.(
       {
@@ -144,7 +164,6 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       frame,
       origin,
     );
-    const skipped = limiter.take(code);
     if (skipped < 0) return;
     logger.warn(
       {
@@ -176,11 +195,29 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       reject(r.code, r.srcIp, origin, frame);
       return undefined;
     },
-    count(truncated): number {
+    countIpv4(b, start, caplen, timeMs, truncated, src, dst): number {
       stats.seen++;
-      stats.decoded++;
       if (truncated) stats.truncated++;
-      return ++frames;
+      const n = ++frames;
+      const code = local && checkAddressesV4(local, src, dst, iface, timeMs);
+      if (code) {
+        stats.rejections[code]++;
+        const skipped = limiter.take(code);
+        // Text only for a rejection someone hears of (onReject, or a log line the limiter lets by).
+        if (onReject !== undefined || skipped >= 0) {
+          const frame = b.subarray(start, start + caplen);
+          report(
+            code,
+            formatIpv4(frame, 26),
+            `${originPrefix} #${n}`,
+            frame,
+            skipped,
+          );
+        }
+        return 0;
+      }
+      stats.decoded++;
+      return n;
     },
     decodeAgain(frame, timeMs, n): DecodedPacket | undefined {
       const origin = `${originPrefix} #${n}`;
@@ -208,4 +245,26 @@ function checkAddresses(
     return "FRAME_MARTIAN_SOURCE";
   }
   return local.isLocal(iface, packet.dstIp, t) ? undefined : "FRAME_NOT_FOR_US";
+}
+
+/**
+ * `checkAddresses` on an Ethernet IPv4 packet's addresses as numbers (issue #20's lane): the same
+ * questions to `local` in the same order, so the same answers and the same table reads.
+ */
+function checkAddressesV4(
+  local: LocalAddresses,
+  src: number,
+  dst: number,
+  iface: string | undefined,
+  t: number,
+): FrameRejectCode | undefined {
+  if (
+    iface !== undefined &&
+    iface !== "any" &&
+    !local.isLoopback(iface, t) &&
+    local.isOwnV4(src, t)
+  ) {
+    return "FRAME_MARTIAN_SOURCE";
+  }
+  return local.isLocalV4(iface, dst, t) ? undefined : "FRAME_NOT_FOR_US";
 }

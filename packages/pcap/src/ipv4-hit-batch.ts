@@ -28,11 +28,15 @@ export interface Ipv4HitSink {
 
 /** The hits of the batch being read. */
 export interface Ipv4HitBatch {
-  /** Adds a hit: source as an int (`>>> 0` gives the address), ports, time, frame number. */
+  /**
+   * Adds a hit: source as an int (`>>> 0` gives the address), ports, TCP sequence number (0 to
+   * 2^32 - 1, -1 for UDP), time, frame number.
+   */
   add(
     src: number,
     dstPort: number,
     srcPort: number,
+    seq: number,
     timeMs: number,
     frame: number,
     start: number,
@@ -55,6 +59,7 @@ export function createIpv4HitBatch(
   const v4 = new Float64Array(capacity);
   const dstPort = new Int32Array(capacity);
   const srcPort = new Int32Array(capacity);
+  const seqs = new Float64Array(capacity);
   const timesMs = new Float64Array(capacity);
   const frames = new Float64Array(capacity);
   const starts = new Int32Array(capacity);
@@ -75,11 +80,12 @@ export function createIpv4HitBatch(
     return sink.toHit(packet);
   };
   return {
-    add(src, dst, sport, timeMs, frame, start, caplen): void {
+    add(src, dst, sport, seq, timeMs, frame, start, caplen): void {
       if (length === capacity) this.flush();
       v4[length] = src >>> 0;
       dstPort[length] = dst;
       srcPort[length] = sport;
+      seqs[length] = seq;
       timesMs[length] = timeMs;
       frames[length] = frame;
       starts[length] = start;
@@ -93,6 +99,7 @@ export function createIpv4HitBatch(
         v4,
         dstPort,
         srcPort,
+        seq: seqs,
         timeMs: timesMs[0]!,
         timesMs,
         hit,

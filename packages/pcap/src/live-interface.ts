@@ -15,10 +15,12 @@ import { linkTypeFromNumber } from "./link-type.ts";
 import type { NativeCapture, NativeModule } from "./native-binding.ts";
 import type { PcapInterfaceStats } from "./pcap-stats.ts";
 import {
+  HIT_DST,
   HIT_DST_PORT,
   HIT_FIELDS,
   HIT_FLAGS,
   HIT_PROTOCOL,
+  HIT_SEQ,
   HIT_SRC,
   HIT_SRC_PORT,
   readIpv4Hit,
@@ -104,13 +106,25 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
         offset = start + ((caplen + 3) & ~3);
         const truncated = caplen < (words[w + 3] ?? 0);
         if (batch !== undefined && readIpv4Hit(bytes, start, caplen, fields)) {
-          const frame = counter.count(truncated);
+          // decodeFrame's rules were readIpv4Hit's; the address rules (not for us, our own
+          // address as the source) are the counter's, as for a decoded packet (issue #16).
+          const frame = counter.countIpv4(
+            bytes,
+            start,
+            caplen,
+            timeMs,
+            truncated,
+            fields[HIT_SRC]! >>> 0,
+            fields[HIT_DST]! >>> 0,
+          );
+          if (frame === 0) continue;
           const protocol = fields[HIT_PROTOCOL]!;
           if (sink!.isHit(protocol, fields[HIT_DST_PORT]!, fields[HIT_FLAGS]!))
             batch.add(
               fields[HIT_SRC]!,
               fields[HIT_DST_PORT]!,
               protocol === 6 ? fields[HIT_SRC_PORT]! : -1,
+              protocol === 6 ? fields[HIT_SEQ]! >>> 0 : -1,
               timeMs,
               frame,
               start,

@@ -73,11 +73,12 @@ export type PacketHitSourceOptions = PacketInput & {
    */
   onHit?: (hit: KnockHit) => void;
   /**
-   * Live, with `onHit` and without `ethfilter`: the hits of Ethernet frames carrying plain IPv4
-   * TCP/UDP packets are read as numbers (no decoded packet, no address text, no `KnockHit`) and
-   * handed here in columns, one call per capture batch, in order with `onHit`'s; `hit(i)` builds
-   * one when asked, during the call. The other hits go to `onHit`. A throw is handled as
-   * `onHit`'s.
+   * Live, with `onHit` and without `ethfilter` or `onDecision`: the hits of Ethernet frames
+   * carrying plain IPv4 TCP/UDP packets are read as numbers (no decoded packet, no address text,
+   * no `KnockHit`) and handed here in columns (sequence numbers included), one call per capture
+   * batch, in order with `onHit`'s; `hit(i)` builds one when asked, during the call. The same
+   * rules decide as for the other frames (the address rules, the span) and the same counters
+   * count. The other hits go to `onHit`. A throw is handled as `onHit`'s.
    */
   onColumns?: (columns: HitColumns) => void;
   /**
@@ -183,7 +184,10 @@ export function createPacketHitSource(
   const isHit = createSpanTest(options.ranges, protocol);
   const onColumns = options.onColumns;
   const ipv4Hits: Ipv4HitSink | undefined =
-    onColumns !== undefined && onHit !== undefined && ethfilter === undefined
+    onColumns !== undefined &&
+    onHit !== undefined &&
+    ethfilter === undefined &&
+    onDecision === undefined
       ? {
           isHit(p: number, dstPort: number, tcpFlags: number): boolean {
             if (!isHit(p, dstPort, tcpFlags)) {

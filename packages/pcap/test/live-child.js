@@ -120,6 +120,7 @@ const source = pcap.createPacketHitSource({
           quad(columns.v4[i]) !== hit.srcIp ||
           columns.dstPort[i] !== hit.dstPort ||
           columns.srcPort[i] !== (hit.srcPort ?? -1) ||
+          columns.seq[i] !== (hit.seq ?? -1) ||
           columns.timesMs[i] !== hit.timeMs
         )
           mismatches.push(hit.origin);

@@ -233,6 +233,10 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
     expect([columns.hits[2]?.srcPort, columns.hits[3]?.srcPort]).toEqual([
       4321, 4321,
     ]);
+    // The sequence number rides in the columns too (the detector's retransmit rule, #16).
+    expect([columns.hits[2]?.seq, columns.hits[3]?.seq]).toEqual([
+      12345, 12345,
+    ]);
     expect(columns.hits.map(fields)).toEqual(queued.hits.map(fields));
     expect(queued.lanes.every((l) => l === "queued")).toBe(true);
     expect(columns.stats).toEqual(queued.stats);
@@ -431,6 +435,30 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
     expect(live.stats.notInSpan).toBe(1);
     expect(live.stats.capture.seen).toBe(9);
 
+    // The allocation-free lane (#20) decides the IPv4 frames by the same address rules: the
+    // same hits (with their sequence numbers), the same rejections and counters.
+    const fast = await runChild(ns.name, {
+      interfaces: ["pk0"],
+      ranges: SPAN,
+      protocol: "tcp",
+      markers: [1599],
+      columns: true,
+      steps,
+    });
+    expect(fast.hits.map(port)).toEqual(live.hits.map(port));
+    expect(fast.hits.map((h) => [h.origin, h.seq])).toEqual(
+      live.hits.map((h) => [h.origin, h.seq]),
+    );
+    expect(fast.lanes).toEqual([
+      "columns",
+      "object",
+      "object",
+      "object",
+      "columns",
+    ]);
+    expect(fast.mismatches).toEqual([]);
+    expect(fast.stats).toEqual(live.stats);
+
     // The replay of tcpdump's file (the same kernel filter) decodes the same IPv6 frames; it
     // cannot know the capturing host's addresses, so it takes every destination.
     const replay = createPacketHitSource({
@@ -462,6 +490,17 @@ describe.skipIf(gate.skip)("live capture in a test namespace (root)", () => {
       steps,
     });
     expect(any.hits.map(port)).toEqual(replayed.map(port));
+    const fastAny = await runChild(ns.name, {
+      interfaces: ["pk0"],
+      ranges: SPAN,
+      protocol: "tcp",
+      destinations: "any",
+      markers: [1599],
+      columns: true,
+      steps,
+    });
+    expect(fastAny.hits.map(port)).toEqual(replayed.map(port));
+    expect(fastAny.stats).toEqual(any.stats);
   });
 
   it("`any` (Linux cooked frames) sees IPv4 and IPv6 SYNs once each", async () => {
