@@ -93,15 +93,16 @@ export interface FrameCounter {
   ): DecodedPacket | undefined;
   /**
    * Counts frame number N+1, `b[start, start + caplen)`, as `take` does without decoding it: an
-   * IPv4 packet `readIpv4Hit` read (`src`, `dst`: its addresses as numbers, 0 to 2^32 - 1), so
-   * only the address rules (`local`) are left to apply, numerically. Returns N+1, or 0 when
-   * they reject it (counted and reported as `take` would). Allocates nothing unless it reports.
+   * IPv4 packet `readIpv4Hit` read (`src`, `dst`: its addresses as it reads them, signed ints), so
+   * only the address rules (`local`) are left to apply, numerically. Its time (ms) is `time[0]`
+   * (see `LocalAddresses.checkV4`). Returns N+1, or 0 when they reject it (counted and reported
+   * as `take` would). Allocates nothing unless it reports.
    */
   countIpv4(
     b: Uint8Array,
     start: number,
     caplen: number,
-    timeMs: number,
+    time: Float64Array,
     truncated: boolean,
     src: number,
     dst: number,
@@ -195,11 +196,11 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       reject(r.code, r.srcIp, origin, frame);
       return undefined;
     },
-    countIpv4(b, start, caplen, timeMs, truncated, src, dst): number {
+    countIpv4(b, start, caplen, time, truncated, src, dst): number {
       stats.seen++;
       if (truncated) stats.truncated++;
       const n = ++frames;
-      const code = local && checkAddressesV4(local, src, dst, iface, timeMs);
+      const code = local?.checkV4(iface, src, dst, time);
       if (code) {
         stats.rejections[code]++;
         const skipped = limiter.take(code);
@@ -245,26 +246,4 @@ function checkAddresses(
     return "FRAME_MARTIAN_SOURCE";
   }
   return local.isLocal(iface, packet.dstIp, t) ? undefined : "FRAME_NOT_FOR_US";
-}
-
-/**
- * `checkAddresses` on an Ethernet IPv4 packet's addresses as numbers (issue #20's lane): the same
- * questions to `local` in the same order, so the same answers and the same table reads.
- */
-function checkAddressesV4(
-  local: LocalAddresses,
-  src: number,
-  dst: number,
-  iface: string | undefined,
-  t: number,
-): FrameRejectCode | undefined {
-  if (
-    iface !== undefined &&
-    iface !== "any" &&
-    !local.isLoopback(iface, t) &&
-    local.isOwnV4(src, t)
-  ) {
-    return "FRAME_MARTIAN_SOURCE";
-  }
-  return local.isLocalV4(iface, dst, t) ? undefined : "FRAME_NOT_FOR_US";
 }

@@ -29,15 +29,16 @@ export interface Ipv4HitSink {
 /** The hits of the batch being read. */
 export interface Ipv4HitBatch {
   /**
-   * Adds a hit: source as an int (`>>> 0` gives the address), ports, TCP sequence number (0 to
-   * 2^32 - 1, -1 for UDP), time, frame number.
+   * Adds a hit: source as an int (`>>> 0` gives the address), ports (source port -1 for UDP),
+   * TCP sequence number as an int (`>>> 0` gives it; ignored for UDP), time (ms, in `time[0]`:
+   * not boxed per call), frame number.
    */
   add(
     src: number,
     dstPort: number,
     srcPort: number,
     seq: number,
-    timeMs: number,
+    time: Float64Array,
     frame: number,
     start: number,
     caplen: number,
@@ -80,13 +81,13 @@ export function createIpv4HitBatch(
     return sink.toHit(packet);
   };
   return {
-    add(src, dst, sport, seq, timeMs, frame, start, caplen): void {
+    add(src, dst, sport, seq, time, frame, start, caplen): void {
       if (length === capacity) this.flush();
       v4[length] = src >>> 0;
       dstPort[length] = dst;
       srcPort[length] = sport;
-      seqs[length] = seq;
-      timesMs[length] = timeMs;
+      seqs[length] = sport < 0 ? -1 : seq >>> 0;
+      timesMs[length] = time[0]!;
       frames[length] = frame;
       starts[length] = start;
       caplens[length] = caplen;

@@ -81,6 +81,8 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
   const sink = options.ipv4Hits;
   let batch: Ipv4HitBatch | undefined;
   const fields = new Int32Array(HIT_FIELDS);
+  // The time of the frame being read, for `countIpv4` (an array: a double argument is boxed).
+  const now = new Float64Array(1);
 
   const onBatch = (count: number, bytesUsed: number, error?: string): void => {
     if (stopped || counter === undefined) return;
@@ -108,14 +110,15 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
         if (batch !== undefined && readIpv4Hit(bytes, start, caplen, fields)) {
           // decodeFrame's rules were readIpv4Hit's; the address rules (not for us, our own
           // address as the source) are the counter's, as for a decoded packet (issue #16).
+          now[0] = timeMs;
           const frame = counter.countIpv4(
             bytes,
             start,
             caplen,
-            timeMs,
+            now,
             truncated,
-            fields[HIT_SRC]! >>> 0,
-            fields[HIT_DST]! >>> 0,
+            fields[HIT_SRC]!,
+            fields[HIT_DST]!,
           );
           if (frame === 0) continue;
           const protocol = fields[HIT_PROTOCOL]!;
@@ -124,8 +127,8 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
               fields[HIT_SRC]!,
               fields[HIT_DST_PORT]!,
               protocol === 6 ? fields[HIT_SRC_PORT]! : -1,
-              protocol === 6 ? fields[HIT_SEQ]! >>> 0 : -1,
-              timeMs,
+              fields[HIT_SEQ]!, // signed: a uint32 past 2^31 would be boxed
+              now,
               frame,
               start,
               caplen,

@@ -53,18 +53,20 @@ describe("createLocalAddresses (#16)", () => {
     const text = createLocalAddresses({ read });
     const numbers = createLocalAddresses({ read });
     for (const ip of ["192.0.2.2", "198.51.100.2", "127.3.4.5", "10.0.0.1"]) {
-      const n = ipv4ToNumber(ip);
+      const n = ipv4ToNumber(ip) | 0;
       expect(numbers.isOwnV4(n, 0), ip).toBe(text.isOwn(ip, 0));
       for (const iface of ["eth0", "eth1", "lo", "any", "nosuch0", undefined])
         expect(numbers.isLocalV4(iface, n, 0), `${ip} ${iface}`).toBe(
           text.isLocal(iface, ip, 0),
         );
     }
-    expect(numbers.isLocalV4("eth0", ipv4ToNumber("192.0.2.2"), 0)).toBe(true);
-    expect(numbers.isLocalV4("eth0", ipv4ToNumber("198.51.100.2"), 0)).toBe(
+    expect(numbers.isLocalV4("eth0", ipv4ToNumber("192.0.2.2") | 0, 0)).toBe(
+      true,
+    );
+    expect(numbers.isLocalV4("eth0", ipv4ToNumber("198.51.100.2") | 0, 0)).toBe(
       false,
     );
-    expect(numbers.isOwnV4(ipv4ToNumber("203.0.113.9"), 0)).toBe(false);
+    expect(numbers.isOwnV4(ipv4ToNumber("203.0.113.9") | 0, 0)).toBe(false);
   });
 
   it("reads again on a miss at most once a second, and every minute", () => {

@@ -289,10 +289,10 @@ describe("the IPv4 lane through the frame counter (#20 with #16's address rules)
                 buffer,
                 3,
                 bytes.length,
-                t,
+                Float64Array.of(t),
                 false,
-                out[HIT_SRC]! >>> 0,
-                out[HIT_DST]! >>> 0,
+                out[HIT_SRC]!,
+                out[HIT_DST]!,
               );
               fast.results.push(n === 0 ? "rejected" : [...out]);
             } else {
@@ -328,10 +328,10 @@ describe("the IPv4 lane through the frame counter (#20 with #16's address rules)
         buffer,
         0,
         bytes.length,
-        0,
+        Float64Array.of(0),
         false,
-        out[HIT_SRC]! >>> 0,
-        out[HIT_DST]! >>> 0,
+        out[HIT_SRC]!,
+        out[HIT_DST]!,
       );
     };
     expect(count("203.0.113.9", "192.0.2.2")).toBe(1);
