@@ -69,6 +69,38 @@ describe("createLocalAddresses (#16)", () => {
     expect(numbers.isOwnV4(ipv4ToNumber("203.0.113.9") | 0, 0)).toBe(false);
   });
 
+  it("checkV4 applies the capture's rules as the text questions answer them, interfaces alternating (#20)", () => {
+    const read = () => ({
+      lo: [info("127.0.0.1", true)],
+      eth0: [info("192.0.2.2")],
+      eth1: [info("198.51.100.2")],
+    });
+    const text = createLocalAddresses({ read });
+    const numbers = createLocalAddresses({ read });
+    const ips = ["192.0.2.2", "198.51.100.2", "127.0.0.1", "203.0.113.9"];
+    const time = Float64Array.of(0);
+    for (const src of ips)
+      for (const dst of ips)
+        for (const iface of ["eth0", "lo", "eth1", "any", "eth0", undefined]) {
+          const named = iface !== undefined && iface !== "any";
+          const expected =
+            named && !text.isLoopback(iface, 0) && text.isOwn(src, 0)
+              ? "FRAME_MARTIAN_SOURCE"
+              : text.isLocal(iface, dst, 0)
+                ? undefined
+                : "FRAME_NOT_FOR_US";
+          expect(
+            numbers.checkV4(
+              iface,
+              ipv4ToNumber(src) | 0,
+              ipv4ToNumber(dst) | 0,
+              time,
+            ),
+            `${src} → ${dst} on ${iface}`,
+          ).toBe(expected);
+        }
+  });
+
   it("reads again on a miss at most once a second, and every minute", () => {
     let reads = 0;
     const table: Record<string, NetworkInterfaceInfo[]> = {
