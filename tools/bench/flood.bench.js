@@ -19,6 +19,8 @@
 //   mkdir /tmp/pk-base && git archive 71e432d | tar -x -C /tmp/pk-base   (in this repository)
 //   cd /tmp/pk-base && pnpm install --offline && (cd packages/pcap && pnpm run install) && pnpm build
 //   FLOOD_BASE=/tmp/pk-base node tools/bench/run.js flood
+// FLOOD_BASE_LABEL names the base build in the table (default "one LRU"; "objects per packet"
+// for 938e5a0, the build before the allocation-free capture lane of #20).
 // Other settings: FLOOD_RUNS (runs per row, default 3), FLOOD_ONLY (run only the rows, in-process
 // and live, whose label and policy contain this text, e.g. "200k/s" or "FLOOD_BASE"),
 // FLOOD_NODE_FLAGS (node options put before knockd's bin, e.g. "--max-semi-space-size=2", to
@@ -28,6 +30,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
+  createWriteStream,
   existsSync,
   mkdtempSync,
   realpathSync,
@@ -57,7 +60,14 @@ const GW_IP = "10.202.0.2";
 const build = (root, path) => join(root, "packages", path);
 const builds = () => [
   { policy: "segmented (this build)", root: ROOT },
-  ...(BASE ? [{ policy: "one LRU (FLOOD_BASE)", root: BASE }] : []),
+  ...(BASE
+    ? [
+        {
+          policy: `${process.env.FLOOD_BASE_LABEL ?? "one LRU"} (FLOOD_BASE)`,
+          root: BASE,
+        },
+      ]
+    : []),
 ];
 
 // ---------------------------------------------------------------- in process
@@ -335,7 +345,10 @@ function startKnockd(ns, root, conf, cpu) {
     ),
   );
   let log = "";
-  child.stdout.resume();
+  // FLOOD_KNOCKD_STDOUT=FILE keeps what knockd writes on stdout (V8's --trace-gc, say).
+  if (process.env.FLOOD_KNOCKD_STDOUT)
+    child.stdout.pipe(createWriteStream(process.env.FLOOD_KNOCKD_STDOUT));
+  else child.stdout.resume();
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (d) => (log += d));
   const waitFor = async (re, from, ms = 15_000) => {
@@ -555,8 +568,8 @@ async function live() {
     [200_000, 1, gaps(1000), both],
     [50_000, 1, gaps(2000), both],
     [50_000, 1, gaps(4000), both],
-    [50_000, 1, gaps(12_000), [segmented]],
-    [50_000, 2, gaps(1000), [segmented]],
+    [50_000, 1, gaps(12_000), both],
+    [50_000, 2, gaps(1000), both],
     [50_000, 2, gaps(3000, 3000), [segmented]],
   ].flatMap(([rate, perSource, gapsMs, bs]) =>
     bs.map((b) => ({ rate, perSource, gapsMs, ...b })),

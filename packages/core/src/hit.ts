@@ -53,8 +53,15 @@ export interface HitColumns {
   readonly v4: Float64Array;
   readonly dstPort: Int32Array;
   readonly srcPort: Int32Array;
-  /** When the batch was read: the time of each of its hits. */
+  /**
+   * The TCP sequence number of hit i (0 to 2^32 - 1), -1 when unknown (as `KnockHit.seq`: the
+   * detector's retransmit rule uses it); when absent, no hit of the batch has one.
+   */
+  readonly seq?: Float64Array;
+  /** When the batch was read: the time of each of its hits, unless `timesMs` is given. */
   readonly timeMs: number;
+  /** The time of hit i (epoch ms), when hits have times of their own (a live capture's). */
+  readonly timesMs?: Float64Array;
   /** Hit i, built on first use. */
   hit(i: number): KnockHit;
 }

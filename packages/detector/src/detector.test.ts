@@ -245,6 +245,64 @@ describe("createDetector (#14: detection without the daemon)", () => {
     );
   });
 
+  it("pushColumns times each hit by timesMs when the columns have it (#20: a live capture's)", () => {
+    const { ports } = encodeKnock(compat, values);
+    const batch = hits(ports);
+    // One batch whose hits are 40 s apart by their own times: each one finds the source's
+    // queue past knocktimeout (30 s), so no knock, whatever the batch's single time says.
+    const spread = { ...columnsOf(batch, 0) };
+    const own = detector();
+    own.d.pushColumns({
+      ...spread,
+      timesMs: Float64Array.from(batch, (_, i) => i * 40_000),
+    });
+    expect(own.found).toHaveLength(0);
+    expect(own.d.counters().queue.sourcesExpired).toBeGreaterThan(0);
+    const single = detector();
+    single.d.pushColumns(spread);
+    expect(single.found).toHaveLength(1);
+  });
+
+  it("pushColumns hands each hit's seq to the retransmit rule as push does (#20 with #16)", () => {
+    const port = encodeKnock(compat, values).ports[0]!;
+    // Two copies 1.5 s apart from one (source, source port) to one port: a kernel retransmit
+    // when the sequence numbers agree, two hits when they differ; -1 is "unknown" (the port
+    // alone decides, as without seq).
+    for (const [seq2, dropped] of [
+      [7, 1],
+      [8, 0],
+    ] as const) {
+      const batch: KnockHit[] = [0, 1500].map((timeMs, i) => ({
+        srcIp: "10.0.0.1",
+        dstPort: port,
+        srcPort: 40000,
+        seq: i === 0 ? 7 : seq2,
+        timeMs,
+        origin: `t:${i}`,
+      }));
+      const a = detector({ retransmitMinGapMs: 900 });
+      for (const h of batch) a.d.push(h);
+      const b = detector({ retransmitMinGapMs: 900 });
+      b.d.pushColumns({
+        ...columnsOf(batch, 0),
+        timesMs: Float64Array.from(batch, (h) => h.timeMs),
+        seq: Float64Array.from(batch, (h) => h.seq!),
+      });
+      expect(b.d.counters()).toEqual(a.d.counters());
+      expect(b.d.counters().queue.retransmitsDropped, `seq ${seq2}`).toBe(
+        dropped,
+      );
+    }
+    const unknown = detector({ retransmitMinGapMs: 900 });
+    unknown.d.pushColumns({
+      ...columnsOf(hits([port, port]), 0),
+      srcPort: Int32Array.of(40000, 40000),
+      timesMs: Float64Array.of(0, 1500),
+      seq: Float64Array.of(-1, -1),
+    });
+    expect(unknown.d.counters().queue.retransmitsDropped).toBe(1);
+  });
+
   it("sealed: a valid knock is checked for its window, replay and source", () => {
     const { logger, lines } = recorder();
     let nowMs = NOW_S * 1000;

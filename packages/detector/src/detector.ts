@@ -223,7 +223,7 @@ export function createDetector(options: DetectorOptions): Detector {
   return {
     push,
     pushColumns(columns: HitColumns): void {
-      const { v4, dstPort, srcPort, timeMs } = columns;
+      const { v4, dstPort, srcPort, timeMs, timesMs, seq } = columns;
       for (let i = 0; i < columns.length; i++) {
         const ip = v4[i]!;
         if (ip < 0 || debug) {
@@ -231,7 +231,13 @@ export function createDetector(options: DetectorOptions): Detector {
           continue;
         }
         hits++;
-        const outcome = queues.pushV4(ip, dstPort[i]!, timeMs, srcPort[i]);
+        const outcome = queues.pushV4(
+          ip,
+          dstPort[i]!,
+          timesMs === undefined ? timeMs : timesMs[i]!,
+          srcPort[i],
+          seq === undefined ? undefined : seq[i],
+        );
         // Only these are logged or acted on (without debug).
         if (
           outcome.kind === "accepted" ||

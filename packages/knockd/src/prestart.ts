@@ -8,6 +8,7 @@ import type { PrestartedReplay } from "@portknock/logsource";
 import { prestartReplay } from "@portknock/logsource";
 import { normalizeArgv } from "@portknock/config";
 import { DAEMON_ARGV_SPEC } from "./argv-spec.ts";
+import { capYoungGeneration } from "./young-generation.ts";
 
 /**
  * The file `argv` asks to replay, read by the rules `main` uses (`-rep FILE`, `--REPLAY=FILE`, …),
@@ -23,10 +24,12 @@ export function replayFile(argv: readonly string[]): string | undefined {
 /**
  * The replay's workers, started ahead when `argv` asks for a replay (none for a file of one
  * block or on one core); undefined otherwise. Never throws: a bad file is the replay's to report.
+ * Any other run starts with V8's young generation capped (`young-generation.ts`, #20).
  */
 export function prestartFromArgv(
   argv: readonly string[],
 ): PrestartedReplay | undefined {
   const file = replayFile(argv);
+  if (file === undefined) capYoungGeneration();
   return file === undefined ? undefined : prestartReplay(file);
 }

@@ -5,7 +5,7 @@
  */
 import type { Diagnostic, Logger } from "@portknock/core";
 import type { Clock } from "@portknock/core";
-import { createRateLimiter } from "@portknock/core";
+import { createRateLimiter, formatIpv4 } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { decodeFrame } from "./decode-frame.ts";
 import type { FrameRejectCode } from "./errors.ts";
@@ -91,6 +91,28 @@ export interface FrameCounter {
     timeMs: number,
     truncated: boolean,
   ): DecodedPacket | undefined;
+  /**
+   * Counts frame number N+1, `b[start, start + caplen)`, as `take` does without decoding it: an
+   * IPv4 packet `readIpv4Hit` read (`src`, `dst`: its addresses as it reads them, signed ints), so
+   * only the address rules (`local`) are left to apply, numerically. Its time (ms) is `time[0]`
+   * (see `LocalAddresses.checkV4`). Returns N+1, or 0 when they reject it (counted and reported
+   * as `take` would). Allocates nothing unless it reports.
+   */
+  countIpv4(
+    b: Uint8Array,
+    start: number,
+    caplen: number,
+    time: Float64Array,
+    truncated: boolean,
+    src: number,
+    dst: number,
+  ): number;
+  /** Decodes frame number `n` (counted before) again, with its origin; counts nothing. */
+  decodeAgain(
+    frame: Uint8Array,
+    timeMs: number,
+    n: number,
+  ): DecodedPacket | undefined;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -118,6 +140,16 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
     frame: Uint8Array,
   ): void => {
     stats.rejections[code]++;
+    report(code, srcIp, origin, frame, limiter.take(code));
+  };
+  // `skipped`: the limiter's answer (< 0: not logged).
+  const report = (
+    code: FrameRejectCode,
+    srcIp: string | undefined,
+    origin: string,
+    frame: Uint8Array,
+    skipped: number,
+  ): void => {
     const message = MESSAGES[code];
     onReject?.(
       {
@@ -133,7 +165,6 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       frame,
       origin,
     );
-    const skipped = limiter.take(code);
     if (skipped < 0) return;
     logger.warn(
       {
@@ -164,6 +195,35 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
       }
       reject(r.code, r.srcIp, origin, frame);
       return undefined;
+    },
+    countIpv4(b, start, caplen, time, truncated, src, dst): number {
+      stats.seen++;
+      if (truncated) stats.truncated++;
+      const n = ++frames;
+      const code = local?.checkV4(iface, src, dst, time);
+      if (code) {
+        stats.rejections[code]++;
+        const skipped = limiter.take(code);
+        // Text only for a rejection someone hears of (onReject, or a log line the limiter lets by).
+        if (onReject !== undefined || skipped >= 0) {
+          const frame = b.subarray(start, start + caplen);
+          report(
+            code,
+            formatIpv4(frame, 26),
+            `${originPrefix} #${n}`,
+            frame,
+            skipped,
+          );
+        }
+        return 0;
+      }
+      stats.decoded++;
+      return n;
+    },
+    decodeAgain(frame, timeMs, n): DecodedPacket | undefined {
+      const origin = `${originPrefix} #${n}`;
+      const r = decodeFrame(frame, linkType, { timeMs, origin, iface });
+      return r.ok ? r.packet : undefined;
     },
   };
 }

@@ -31,6 +31,7 @@ export type { SpanMatcher } from "./span-match.ts";
 export { createSpanMatcher } from "./span-match.ts";
 export type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 export type { OpenCaptureOptions, Capture } from "./open-capture.ts";
+export type { Ipv4HitSink } from "./ipv4-hit-batch.ts";
 export type { PcapStats, PcapInterfaceStats } from "./pcap-stats.ts";
 export { openCapture } from "./open-capture.ts";
 export type {

@@ -8,10 +8,23 @@ import type { Clock } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { PcapError } from "./errors.ts";
 import type { FrameCounter } from "./frame-counter.ts";
+import type { Ipv4HitBatch, Ipv4HitSink } from "./ipv4-hit-batch.ts";
+import { createIpv4HitBatch } from "./ipv4-hit-batch.ts";
 import type { LinkType } from "./link-type.ts";
 import { linkTypeFromNumber } from "./link-type.ts";
 import type { NativeCapture, NativeModule } from "./native-binding.ts";
 import type { PcapInterfaceStats } from "./pcap-stats.ts";
+import {
+  HIT_DST,
+  HIT_DST_PORT,
+  HIT_FIELDS,
+  HIT_FLAGS,
+  HIT_PROTOCOL,
+  HIT_SEQ,
+  HIT_SRC,
+  HIT_SRC_PORT,
+  readIpv4Hit,
+} from "./read-ipv4-hit.ts";
 
 /** What `openInterface` needs. */
 export interface OpenInterfaceOptions {
@@ -31,6 +44,11 @@ export interface OpenInterfaceOptions {
   makeCounter: (linkType: LinkType) => FrameCounter;
   /** Each decoded packet, in order. Returns false to stop reading the batch (capture closed). */
   onPacket: (packet: DecodedPacket) => boolean;
+  /**
+   * Ethernet frames of plain IPv4 TCP/UDP packets are read without objects (`readIpv4Hit`) and
+   * their hits handed here in columns, in order with `onPacket`'s (issue #20).
+   */
+  ipv4Hits?: Ipv4HitSink;
   /** Reading failed, or `onPacket`/a rejection handler threw: delivery has stopped. */
   onError: (error: Error) => void;
 }
@@ -60,6 +78,11 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
   let bytes = new Uint8Array(0);
   const header = options.native.recordHeaderBytes;
   let stopped = false;
+  const sink = options.ipv4Hits;
+  let batch: Ipv4HitBatch | undefined;
+  const fields = new Int32Array(HIT_FIELDS);
+  // The time of the frame being read, for `countIpv4` (an array: a double argument is boxed).
+  const now = new Float64Array(1);
 
   const onBatch = (count: number, bytesUsed: number, error?: string): void => {
     if (stopped || counter === undefined) return;
@@ -83,13 +106,45 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
           batchTimeMs ?? (words[w] ?? 0) * 1000 + (words[w + 1] ?? 0) / 1000;
         const start = offset + header;
         offset = start + ((caplen + 3) & ~3);
+        const truncated = caplen < (words[w + 3] ?? 0);
+        if (batch !== undefined && readIpv4Hit(bytes, start, caplen, fields)) {
+          // decodeFrame's rules were readIpv4Hit's; the address rules (not for us, our own
+          // address as the source) are the counter's, as for a decoded packet (issue #16).
+          now[0] = timeMs;
+          const frame = counter.countIpv4(
+            bytes,
+            start,
+            caplen,
+            now,
+            truncated,
+            fields[HIT_SRC]!,
+            fields[HIT_DST]!,
+          );
+          if (frame === 0) continue;
+          const protocol = fields[HIT_PROTOCOL]!;
+          if (sink!.isHit(protocol, fields[HIT_DST_PORT]!, fields[HIT_FLAGS]!))
+            batch.add(
+              fields[HIT_SRC]!,
+              fields[HIT_DST_PORT]!,
+              protocol === 6 ? fields[HIT_SRC_PORT]! : -1,
+              fields[HIT_SEQ]!, // signed: a uint32 past 2^31 would be boxed
+              now,
+              frame,
+              start,
+              caplen,
+            );
+          continue;
+        }
         const packet = counter.take(
           bytes.subarray(start, start + caplen),
           timeMs,
-          caplen < (words[w + 3] ?? 0),
+          truncated,
         );
-        if (packet !== undefined && !onPacket(packet)) return;
+        if (packet === undefined) continue;
+        batch?.flush(); // the hits before it first
+        if (stopped || !onPacket(packet)) return;
       }
+      batch?.flush();
     } catch (e) {
       // Never let an exception escape into the addon's callback (it would be uncaught).
       stopped = true;
@@ -132,6 +187,8 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
   counter = options.makeCounter(linkType);
   words = new Uint32Array(handle.batch);
   bytes = new Uint8Array(handle.batch);
+  if (sink !== undefined && linkType === "ethernet")
+    batch = createIpv4HitBatch(options.batchPackets, bytes, counter, sink);
   return {
     linkType,
     warning: handle.warning,

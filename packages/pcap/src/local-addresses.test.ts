@@ -1,6 +1,7 @@
 import type { NetworkInterfaceInfo } from "node:os";
 import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
+import { ipv4ToNumber } from "@portknock/core";
 import { createLocalAddresses } from "./local-addresses.ts";
 
 const info = (address: string, internal = false): NetworkInterfaceInfo =>
@@ -41,6 +42,63 @@ describe("createLocalAddresses (#16)", () => {
     expect(local.isLoopback("lo", 0)).toBe(true);
     expect(local.isLoopback("eth0", 0)).toBe(false);
     expect(local.isLoopback("any", 0)).toBe(false);
+  });
+
+  it("answers for IPv4 numbers as for their text (#20: the allocation-free lane)", () => {
+    const read = () => ({
+      lo: [info("127.0.0.1", true)],
+      eth0: [info("192.0.2.2"), info("2001:db8::2")],
+      eth1: [info("198.51.100.2")],
+    });
+    const text = createLocalAddresses({ read });
+    const numbers = createLocalAddresses({ read });
+    for (const ip of ["192.0.2.2", "198.51.100.2", "127.3.4.5", "10.0.0.1"]) {
+      const n = ipv4ToNumber(ip) | 0;
+      expect(numbers.isOwnV4(n, 0), ip).toBe(text.isOwn(ip, 0));
+      for (const iface of ["eth0", "eth1", "lo", "any", "nosuch0", undefined])
+        expect(numbers.isLocalV4(iface, n, 0), `${ip} ${iface}`).toBe(
+          text.isLocal(iface, ip, 0),
+        );
+    }
+    expect(numbers.isLocalV4("eth0", ipv4ToNumber("192.0.2.2") | 0, 0)).toBe(
+      true,
+    );
+    expect(numbers.isLocalV4("eth0", ipv4ToNumber("198.51.100.2") | 0, 0)).toBe(
+      false,
+    );
+    expect(numbers.isOwnV4(ipv4ToNumber("203.0.113.9") | 0, 0)).toBe(false);
+  });
+
+  it("checkV4 applies the capture's rules as the text questions answer them, interfaces alternating (#20)", () => {
+    const read = () => ({
+      lo: [info("127.0.0.1", true)],
+      eth0: [info("192.0.2.2")],
+      eth1: [info("198.51.100.2")],
+    });
+    const text = createLocalAddresses({ read });
+    const numbers = createLocalAddresses({ read });
+    const ips = ["192.0.2.2", "198.51.100.2", "127.0.0.1", "203.0.113.9"];
+    const time = Float64Array.of(0);
+    for (const src of ips)
+      for (const dst of ips)
+        for (const iface of ["eth0", "lo", "eth1", "any", "eth0", undefined]) {
+          const named = iface !== undefined && iface !== "any";
+          const expected =
+            named && !text.isLoopback(iface, 0) && text.isOwn(src, 0)
+              ? "FRAME_MARTIAN_SOURCE"
+              : text.isLocal(iface, dst, 0)
+                ? undefined
+                : "FRAME_NOT_FOR_US";
+          expect(
+            numbers.checkV4(
+              iface,
+              ipv4ToNumber(src) | 0,
+              ipv4ToNumber(dst) | 0,
+              time,
+            ),
+            `${src} → ${dst} on ${iface}`,
+          ).toBe(expected);
+        }
   });
 
   it("reads again on a miss at most once a second, and every minute", () => {

@@ -14,6 +14,7 @@ import { createBoundedQueue } from "./bounded-queue.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats, createFrameCounter } from "./frame-counter.ts";
+import type { Ipv4HitSink } from "./ipv4-hit-batch.ts";
 import { createLocalAddresses } from "./local-addresses.ts";
 import type { LinkType } from "./link-type.ts";
 import type { LiveInterface } from "./live-interface.ts";
@@ -76,6 +77,13 @@ export interface OpenCaptureOptions<T = DecodedPacket> {
    * If it throws, the capture closes and the iteration rejects with that error.
    */
   map?: (packet: DecodedPacket) => T | undefined;
+  /**
+   * The allocation-free lane (issue #20): Ethernet frames of plain IPv4 TCP/UDP packets are
+   * read as numbers, without a `DecodedPacket`, and their hits (as `isHit` says) handed to the
+   * sink in columns, synchronously, in order with the packets `map` sees. Other frames (IPv6,
+   * VLAN tags, other link types, rejected ones) take the usual way.
+   */
+  ipv4Hits?: Ipv4HitSink;
 }
 
 /** Decoded packets (or what `map` made of them) from interfaces or a file; iterate once. */
@@ -242,6 +250,7 @@ export function openCapture<T = DecodedPacket>(
           }),
         onPacket,
         onError,
+        ...(options.ipv4Hits !== undefined && { ipv4Hits: options.ipv4Hits }),
       });
     } catch (error) {
       closeHandles();

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "@portknock/core";
 import { noopLogger } from "@portknock/core";
-import type { Clock, KnockHit } from "@portknock/core";
+import type { Clock, HitColumns, KnockHit } from "@portknock/core";
 import type { PortRange } from "./bpf-filter.ts";
 import { buildBpfFilter } from "./bpf-filter.ts";
 import type { DecodedPacket } from "./decode-frame.ts";
@@ -14,11 +14,12 @@ import type { CompiledEthFilter } from "./ethfilter.ts";
 import { matchEthFilter } from "./match-ethfilter.ts";
 import type { CaptureStats, FrameRejectHandler } from "./frame-counter.ts";
 import { createCaptureStats } from "./frame-counter.ts";
+import type { Ipv4HitSink } from "./ipv4-hit-batch.ts";
 import type { Capture } from "./open-capture.ts";
 import { openCapture } from "./open-capture.ts";
 import type { PcapStats } from "./pcap-stats.ts";
 import { replayPcap } from "./replay-pcap.ts";
-import { createSpanMatcher } from "./span-match.ts";
+import { createSpanMatcher, createSpanTest } from "./span-match.ts";
 
 /** Where the packets come from: exactly one of these. */
 export type PacketInput =
@@ -63,6 +64,23 @@ export type PacketHitSourceOptions = PacketInput & {
   clock?: Clock;
   logger?: Logger;
   onReject?: FrameRejectHandler;
+  /**
+   * Each hit, synchronously, where it is decoded (in the capture's batch callback when live)
+   * instead of being queued for the iterator, which then yields nothing and only ends (or
+   * rejects with a read error). Saves a queue slot, a promise and a turn of the event loop per
+   * hit, and lets each hit die young (issue #20: V8 promotes what a batch keeps queued). If it
+   * throws, the source closes and the iteration rejects with that error.
+   */
+  onHit?: (hit: KnockHit) => void;
+  /**
+   * Live, with `onHit` and without `ethfilter` or `onDecision`: the hits of Ethernet frames
+   * carrying plain IPv4 TCP/UDP packets are read as numbers (no decoded packet, no address text,
+   * no `KnockHit`) and handed here in columns (sequence numbers included), one call per capture
+   * batch, in order with `onHit`'s; `hit(i)` builds one when asked, during the call. The same
+   * rules decide as for the other frames (the address rules, the span) and the same counters
+   * count. The other hits go to `onHit`. A throw is handled as `onHit`'s.
+   */
+  onColumns?: (columns: HitColumns) => void;
   /**
    * Called for every decoded packet with what became of it (`knockd -debug` prints each, issue
    * #16): `outside-span` (not a knock candidate: protocol, port or TCP flags), `filtered` (the
@@ -130,7 +148,7 @@ export function createPacketHitSource(
   options: PacketHitSourceOptions,
 ): PacketHitSource {
   const logger = options.logger ?? noopLogger;
-  const { ethfilter, protocol } = options;
+  const { ethfilter, protocol, onHit } = options;
   const bpfFilter = buildBpfFilter({
     ranges: options.ranges,
     protocol,
@@ -158,10 +176,31 @@ export function createPacketHitSource(
     } else {
       stats.hits++;
       onDecision?.("hit", packet);
-      return packetToHit(packet);
+      if (onHit === undefined) return packetToHit(packet);
+      onHit(packetToHit(packet));
     }
     return undefined;
   };
+  const isHit = createSpanTest(options.ranges, protocol);
+  const onColumns = options.onColumns;
+  const ipv4Hits: Ipv4HitSink | undefined =
+    onColumns !== undefined &&
+    onHit !== undefined &&
+    ethfilter === undefined &&
+    onDecision === undefined
+      ? {
+          isHit(p: number, dstPort: number, tcpFlags: number): boolean {
+            if (!isHit(p, dstPort, tcpFlags)) {
+              stats.notInSpan++;
+              return false;
+            }
+            stats.hits++;
+            return true;
+          },
+          toHit: packetToHit,
+          onColumns,
+        }
+      : undefined;
   const capture: Capture<KnockHit> = live
     ? openCapture({
         interfaces: options.interfaces,
@@ -182,6 +221,7 @@ export function createPacketHitSource(
             ? "any"
             : "local"),
         map: toHit,
+        ...(ipv4Hits !== undefined && { ipv4Hits }),
       })
     : replayPcap(options.file, {
         signal: options.signal,

@@ -23,11 +23,28 @@ export function createSpanMatcher(
   ranges: readonly PortRange[],
   protocol: "tcp" | "udp",
 ): SpanMatcher {
+  const test = createSpanTest(ranges, protocol);
+  return (p: DecodedPacket): boolean =>
+    test(p.protocol, p.dstPort, p.tcpFlags ?? 0);
+}
+
+/** The span test on a packet's fields (protocol number, port, TCP flags): `createSpanMatcher`'s. */
+export type SpanTest = (
+  protocol: number,
+  dstPort: number,
+  tcpFlags: number,
+) => boolean;
+
+/** Compiles the span test on fields, as `createSpanMatcher` (which uses it). */
+export function createSpanTest(
+  ranges: readonly PortRange[],
+  protocol: "tcp" | "udp",
+): SpanTest {
   const inSpan = new Uint8Array(65536);
   for (const [lo, hi] of mergePortRanges(ranges)) inSpan.fill(1, lo, hi + 1);
   const number = protocol === "tcp" ? 6 : 17;
-  return (p: DecodedPacket): boolean =>
-    p.protocol === number &&
-    inSpan[p.dstPort] === 1 &&
-    (number === 17 || ((p.tcpFlags ?? 0) & (SYN | ACK)) === SYN);
+  return (p: number, dstPort: number, tcpFlags: number): boolean =>
+    p === number &&
+    inSpan[dstPort] === 1 &&
+    (number === 17 || (tcpFlags & (SYN | ACK)) === SYN);
 }

@@ -90,23 +90,48 @@ function inject({ iface, hex, times }) {
   sender.close();
 }
 
+const hits = [];
+// With plan.columns: the lane each hit took ("columns" or "object"), and the hits whose numbers
+// in the columns (what the detector reads) differ from their KnockHit's fields.
+const lanes = [];
+const mismatches = [];
+const pending = new Set(plan.markers);
+let markersSeen;
+const allMarkers = new Promise((resolve) => (markersSeen = resolve));
+const take = (hit, lane) => {
+  hits.push(hit);
+  lanes.push(lane);
+  pending.delete(hit.dstPort);
+  if (pending.size === 0) markersSeen();
+};
+const quad = (n) =>
+  [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 const source = pcap.createPacketHitSource({
   interfaces: plan.interfaces,
   ranges: plan.ranges,
   protocol: plan.protocol,
   ethfilter: ethfilterOf(plan.ethfilter),
+  ...(plan.columns && {
+    onHit: (hit) => take(hit, "object"),
+    onColumns: (columns) => {
+      for (let i = 0; i < columns.length; i++) {
+        const hit = columns.hit(i);
+        if (
+          quad(columns.v4[i]) !== hit.srcIp ||
+          columns.dstPort[i] !== hit.dstPort ||
+          columns.srcPort[i] !== (hit.srcPort ?? -1) ||
+          columns.seq[i] !== (hit.seq ?? -1) ||
+          columns.timesMs[i] !== hit.timeMs
+        )
+          mismatches.push(hit.origin);
+        take(hit, "columns");
+      }
+    },
+  }),
   ...(plan.destinations != null && { destinations: plan.destinations }),
 });
-const hits = [];
-const pending = new Set(plan.markers);
-let markersSeen;
-const allMarkers = new Promise((resolve) => (markersSeen = resolve));
 const consumed = (async () => {
-  for await (const hit of source) {
-    hits.push(hit);
-    pending.delete(hit.dstPort);
-    if (pending.size === 0) markersSeen();
-  }
+  for await (const hit of source) take(hit, "queued");
 })();
 
 for (const step of plan.steps) {
@@ -132,5 +157,7 @@ process.stdout.write(
     stats: source.stats,
     pcap: source.pcapStats(),
     timedOut,
+    lanes,
+    mismatches,
   }),
 );
