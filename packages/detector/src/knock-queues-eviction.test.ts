@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { compileKnockConfigOrThrow, encodeKnock } from "@portknock/codec";
 import type { HitOutcome } from "./knock-queues.ts";
-import { createKnockQueues } from "./knock-queues.ts";
+import { createKnockQueues, PROBATION_PER_SOURCE } from "./knock-queues.ts";
 
 const config = compileKnockConfigOrThrow({
   knock: "CLIENT,PORT,FLAG0,CHECKSUM",
@@ -247,7 +247,10 @@ describe("the queues' segmented eviction (issue #20)", () => {
             return fc.record({
               maxSources: fc.constant(maxSources),
               knocks: fc.constant(k),
-              probationSources: fc.integer({ min: 2 * k, max: 96 }),
+              // undefined: the default, PROBATION_PER_SOURCE × maxSources
+              probationSources: fc.option(fc.integer({ min: 2 * k, max: 96 }), {
+                nil: undefined,
+              }),
               steps: fc.array(
                 fc.record({
                   gapMs: fc.integer({
@@ -269,7 +272,9 @@ describe("the queues' segmented eviction (issue #20)", () => {
             probationSources,
           });
           const ports = Array.from({ length: knocks }, (_, j) => knock(j + 1));
-          const early = Math.floor((probationSources - knocks) / knocks);
+          const probation =
+            probationSources ?? PROBATION_PER_SOURCE * maxSources;
+          const early = Math.floor((probation - knocks) / knocks);
           let now = 0;
           let spoofed = 0;
           steps.forEach(({ gapMs, flood, v6 }, step) => {
@@ -310,6 +315,47 @@ describe("the queues' segmented eviction (issue #20)", () => {
       q.push("192.0.2.1", 1000, 0);
       for (let i = 0; i < flood; i++) q.pushV4(0x0b000000 + i, 1001, 1);
       expect(q.push("192.0.2.1", 1001, 2)).toEqual({ kind: "queued", queued });
+    }
+  });
+
+  it("by default a first hit survives 4 × maxSources - 1 later first hits, not 4 × maxSources", () => {
+    expect(PROBATION_PER_SOURCE).toBe(4);
+    for (const [flood, queued] of [
+      [4 * 16 - 1, 2],
+      [4 * 16, 1],
+    ] as const) {
+      const q = createKnockQueues({
+        config,
+        knockTimeoutMs: TIMEOUT_MS,
+        maxSources: 16,
+      });
+      q.push("192.0.2.1", 1000, 0);
+      for (let i = 0; i < flood; i++) q.pushV4(0x0b000000 + i, 1001, 1);
+      expect(q.push("192.0.2.1", 1001, 2)).toEqual({ kind: "queued", queued });
+    }
+  });
+
+  it("with the default maxsources, a knock a port per second gets through a 200,000/s one-packet flood (#20)", () => {
+    // The margin the default buys: 262,144 one-hit sources between two ports, 1.3 s of the
+    // bench's 200,000 new sources per second; at 262,144 the first hit is overwritten.
+    for (const [perSecond, queued] of [
+      [200_000, 2],
+      [262_144, 1],
+    ] as const) {
+      const q = createKnockQueues({
+        config,
+        knockTimeoutMs: TIMEOUT_MS,
+        maxSources: 65_536,
+      });
+      const ports = knock(7);
+      q.push("192.0.2.1", ports[0]!, 0, 40000);
+      for (let i = 0; i < perSecond; i++) {
+        q.pushV4(0x0b000000 + i, 1000 + (i & 255), (i * 1000) / perSecond, 1);
+      }
+      expect(q.push("192.0.2.1", ports[1]!, 1000, 40001)).toEqual({
+        kind: "queued",
+        queued,
+      });
     }
   });
 

@@ -197,11 +197,11 @@ describe("per-source queues (daemon.md §2)", () => {
   });
 
   it("stays bounded under a flood of distinct sources, one or two hits each", () => {
-    const q = queues(1000); // probation: 8000
+    const q = queues(1000); // probation: 4 × 1000
     for (let i = 0; i < 50_000; i++)
       q.push(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1000 + (i % 256), i);
-    expect(q.size).toBe(8000);
-    expect(q.counters.evictedProbation).toBe(42_000);
+    expect(q.size).toBe(4000);
+    expect(q.counters.evictedProbation).toBe(46_000);
     expect(q.counters.evictedProtected).toBe(0);
     const two = queues(1000);
     for (let i = 0; i < 50_000; i++) {

@@ -33,6 +33,12 @@ import {
 } from "./source-table.ts";
 import { ipv4ToNumber } from "@portknock/core";
 
+/**
+ * The probation segment's default size, in one-hit records per `maxSources` (issue #20): 4, so
+ * 262,144 records (6 MiB) for the default 65,536.
+ */
+export const PROBATION_PER_SOURCE: number = 4;
+
 /** What became of one hit. */
 export type HitOutcome =
   | { kind: "outside-span" }
@@ -73,7 +79,7 @@ export interface KnockQueuesOptions {
   maxSources: number;
   /**
    * Most one-hit sources (the probation segment, compact records) at once. Default
-   * `min(8 * maxSources, 2^23)`. A knock of one port has no probation segment.
+   * `min(4 * maxSources, 2^23)`. A knock of one port has no probation segment.
    */
   probationSources?: number;
   /**
@@ -149,8 +155,12 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       `maxSources must be a positive integer, got ${maxSources}`,
     );
   }
+  // 4 × maxSources (issue #20): 262,144 one-hit sources for the default 65,536, 1.3 s of a
+  // 200,000/s one-packet flood between two ports of a knock; 8 × kept knockd above 100 MiB under
+  // two-SYN floods (README, "Floods"; docs/floods.md).
   const probationSources =
-    options.probationSources ?? Math.min(8 * maxSources, MAX_PROBATION);
+    options.probationSources ??
+    Math.min(PROBATION_PER_SOURCE * maxSources, MAX_PROBATION);
   if (
     !Number.isInteger(probationSources) ||
     probationSources < 1 ||
