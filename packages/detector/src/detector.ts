@@ -34,7 +34,7 @@ export interface DetectorOptions {
   knockTimeoutMs: number;
   /**
    * Most sources of two hits or more at once (`maxsources`), least recently used evicted first;
-   * sources of one hit wait in a probation segment of `8 × maxSources` compact records, which
+   * sources of one hit wait in a probation segment of `4 × maxSources` compact records, which
    * only they evict (README, "Floods").
    */
   maxSources: number;

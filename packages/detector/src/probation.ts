@@ -8,8 +8,8 @@
  * survives `capacity` of them whatever their rate: the ring's length is the guarantee.
  *
  * 24 bytes per source where a protected queue takes 48 + 8n (`source-table.ts`): the default
- * 8 × 65,536 one-hit sources take 12 MiB, less than the 65,536 full queues of n = 21 ports they
- * replaced in front of a flood (14 MiB). Everything is allocated once (the OS maps the pages as
+ * 4 × 65,536 one-hit sources take 6 MiB, less than half the 65,536 full queues of n = 21 ports
+ * they replaced in front of a flood (14 MiB). Everything is allocated once (the OS maps the pages as
  * they are written) and nothing per hit. IPv4 sources are keyed by their number; other sources
  * (IPv6) by a seeded 63-bit hash of their text, so a flood of IPv6 sources costs no strings
  * either (two sources share a record only on a hash collision, about 2^-63 per pair).

@@ -170,7 +170,7 @@ export function formatMetrics(s: MetricsSnapshot): string {
   );
   counter(
     "portknock_sources_evicted_total",
-    "Sources evicted, by segment: probation (one-hit sources, 8 x maxsources records) and protected (queues of sources with two hits or more, maxsources).",
+    "Sources evicted, by segment: probation (one-hit sources, 4 x maxsources records) and protected (queues of sources with two hits or more, maxsources).",
     [
       [{ segment: "probation" }, c.queue.evictedProbation],
       [{ segment: "protected" }, c.queue.evictedProtected],
