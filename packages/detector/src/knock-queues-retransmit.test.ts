@@ -88,6 +88,22 @@ describe("kernel retransmits in network mode (#16)", () => {
     expect(r.push(SRC, 1000, T0 + 500, 20, 0).kind).toBe("queued");
   });
 
+  it("without a sequence number (log lines, UDP) one source port on two ports still dedupes its copies", () => {
+    // A system may reuse an ephemeral source port for connections to other ports; log lines
+    // carry no sequence number, so the "two ports: no kernel" rule would lose the knock (a
+    // knockd -replay of nc -z -w2 lines failed once in ~200 runs when two lines drew one port).
+    const f = createKnockQueues({
+      config,
+      knockTimeoutMs: 30_000,
+      maxSources: 4,
+    });
+    f.push(SRC, 1000, T0, 40000);
+    f.push(SRC, 1001, T0 + 10, 40000);
+    expect(f.push(SRC, 1000, T0 + 1000, 40000).kind).toBe("retransmit");
+    expect(f.push(SRC, 1001, T0 + 1010, 40000).kind).toBe("retransmit");
+    expect(f.counters.retransmitsDropped).toBe(2);
+  });
+
   it("refuses a minimum gap not under the window", () => {
     for (const [w, g] of [
       [3000, 3000],

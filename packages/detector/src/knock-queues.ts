@@ -244,12 +244,20 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   /**
    * Whether `entry` (`port | tag << 16`, source port known) at `t` retransmits a SYN queued in
    * `slot` (README, "Retransmits"): the newest queued entry equal to it was seen between
-   * `minGapMs` and `retransmitMs` before, and no queued entry has the same tag to another port
-   * (a kernel never sends one (source port, sequence number) to two ports; a raw sender that
-   * does is no kernel, and its repeats are hits). A match moves its stamp to `t`, so the next
-   * copy (a kernel doubles its timeout: +1, +2, +4 s) is measured from this one.
+   * `minGapMs` and `retransmitMs` before, and — when the hit carries a sequence number
+   * (`withSeq`) — no queued entry has the same tag to another port (a kernel never sends one
+   * (source port, sequence number) to two ports; a raw sender that does is no kernel, and its
+   * repeats are hits). Without a sequence number (log lines, UDP) the tag is the source port
+   * alone, which a system may well reuse for connections to other ports, so that part of the
+   * rule does not apply. A match moves its stamp to `t`, so the next copy (a kernel doubles its
+   * timeout: +1, +2, +4 s) is measured from this one.
    */
-  function isRetransmit(slot: number, entry: number, t: number): boolean {
+  function isRetransmit(
+    slot: number,
+    entry: number,
+    t: number,
+    withSeq: boolean,
+  ): boolean {
     const base = slot * 2 * n;
     const count = meta[slot * META_INTS + COUNT]!;
     const tag = entry >>> 16;
@@ -261,7 +269,10 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
       const e = base + 2 * i;
       const queued = windows[e]!;
       if ((windows[e + 1]! & 1) === 0 || queued >>> 16 !== tag) continue;
-      if (queued !== entry) return false; // the same sender's tag to another port
+      if (queued !== entry) {
+        if (withSeq) return false; // the same (source port, seq) to another port: no kernel
+        continue;
+      }
       if (match < 0) match = e;
     }
     if (match < 0) return false;
@@ -395,7 +406,11 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
         return RETRANSMIT;
       }
     } else {
-      if (srcPort >= 0 && retransmitMs > 0 && isRetransmit(slot, entry, t)) {
+      if (
+        srcPort >= 0 &&
+        retransmitMs > 0 &&
+        isRetransmit(slot, entry, t, seq !== undefined)
+      ) {
         counters.retransmitsDropped++;
         return RETRANSMIT;
       }
