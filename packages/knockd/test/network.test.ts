@@ -44,6 +44,38 @@ async function waitUntilUp(ns: Netns, iface: string): Promise<void> {
   );
 }
 
+/**
+ * A client and a gateway namespace joined by a veth pair: the client's end `a` is NET.1/24, the
+ * gateway's `b` NET.2/24, both up (and `b` reported up) when this returns.
+ */
+async function vethPair(
+  net: string,
+): Promise<{ client: Netns; gw: Netns; a: string; b: string }> {
+  const client = createNetns();
+  const gw = createNetns();
+  const a = `pka${client.name.slice(3, 9)}`;
+  const b = `pkb${client.name.slice(3, 9)}`;
+  client.exec([
+    "ip",
+    "link",
+    "add",
+    a,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    b,
+    "netns",
+    gw.name,
+  ]);
+  client.exec(["ip", "addr", "add", `${net}.1/24`, "dev", a]);
+  client.exec(["ip", "link", "set", a, "up"]);
+  gw.exec(["ip", "addr", "add", `${net}.2/24`, "dev", b]);
+  gw.exec(["ip", "link", "set", b, "up"]);
+  await waitUntilUp(gw, b);
+  return { client, gw, a, b };
+}
+
 function daemonConf(dir: string, rec: string, extra: string): string {
   const conf = join(dir, "knockdaemon.conf");
   writeFileSync(
@@ -249,28 +281,7 @@ describe.skipIf(gate.skip)(
     });
 
     it("across a veth pair, through a firewall that DROPs the span", async () => {
-      const client = createNetns();
-      const gw = createNetns();
-      const a = `pka${client.name.slice(3, 9)}`;
-      const b = `pkb${client.name.slice(3, 9)}`;
-      client.exec([
-        "ip",
-        "link",
-        "add",
-        a,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        b,
-        "netns",
-        gw.name,
-      ]);
-      client.exec(["ip", "addr", "add", "10.201.0.1/24", "dev", a]);
-      client.exec(["ip", "link", "set", a, "up"]);
-      gw.exec(["ip", "addr", "add", "10.201.0.2/24", "dev", b]);
-      gw.exec(["ip", "link", "set", b, "up"]);
-      await waitUntilUp(gw, b);
+      const { client, gw, b } = await vethPair("10.201.0");
       gw.exec([
         "iptables",
         "-A",
@@ -317,28 +328,7 @@ describe.skipIf(gate.skip)(
       "a knock addressed to another host on the link is not ours: FRAME_NOT_FOR_US, no action; one to us runs (#16), %s",
       async (variant) => {
         const debug = variant === "-debug";
-        const client = createNetns();
-        const gw = createNetns();
-        const a = `pka${client.name.slice(3, 9)}`;
-        const b = `pkb${client.name.slice(3, 9)}`;
-        client.exec([
-          "ip",
-          "link",
-          "add",
-          a,
-          "type",
-          "veth",
-          "peer",
-          "name",
-          b,
-          "netns",
-          gw.name,
-        ]);
-        client.exec(["ip", "addr", "add", "10.202.0.1/24", "dev", a]);
-        client.exec(["ip", "link", "set", a, "up"]);
-        gw.exec(["ip", "addr", "add", "10.202.0.2/24", "dev", b]);
-        gw.exec(["ip", "link", "set", b, "up"]);
-        await waitUntilUp(gw, b);
+        const { client, gw, a, b } = await vethPair("10.202.0");
         // 10.202.0.9 is "another host" whose frames reach the gateway's interface (as on a bridge
         // port): the client sends them to the gateway's MAC.
         const mac = gw.exec(["cat", `/sys/class/net/${b}/address`]).trim();
