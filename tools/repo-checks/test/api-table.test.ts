@@ -19,6 +19,7 @@ const API_TABLE_PACKAGES: readonly string[] = [
   "logsource",
   "detector",
   "firewall",
+  "cluster",
   "knock",
   "knockd",
 ];

@@ -1,8 +1,8 @@
 /**
  * The package layering of STYLE.md §1 and ARCHITECTURE.md, held by a test: `core` depends on
  * nothing; `codec` and `config` only on `core`; the libraries (`logsource`, `pcap`, `engine`,
- * `detector`, `firewall`) on those; the CLIs (`knockd`, `knock`) on the libraries, and nothing on
- * the CLIs. Both the declared dependencies and the imports in the sources are checked.
+ * `detector`, `firewall`) on those; `cluster` (issue #19) on `engine`; the CLIs (`knockd`, `knock`)
+ * on the libraries, and nothing on the CLIs. Both the declared dependencies and the imports in the sources are checked.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -22,8 +22,9 @@ const LAYER: Readonly<Record<string, number>> = {
   engine: 2,
   detector: 2,
   firewall: 2,
-  knockd: 3,
-  knock: 3,
+  cluster: 3,
+  knockd: 4,
+  knock: 4,
 };
 
 interface Manifest {

@@ -1,0 +1,14 @@
+/**
+ * @portknock/cluster: a fleet of gateways on Redis (issue #19).
+ */
+export { CLUSTER_CODES } from "./codes.ts";
+export type { ClusterCode } from "./codes.ts";
+export { ClusterError } from "./errors.ts";
+export { createClusterLink, redisOptions } from "./link.ts";
+export type {
+  ClusterLink,
+  ClusterLinkOptions,
+  LinkCounters,
+  RedisTarget,
+  RunResult,
+} from "./link.ts";
