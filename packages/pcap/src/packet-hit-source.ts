@@ -38,7 +38,7 @@ export type PacketHitSourceOptions = PacketInput & {
   ethfilter?: CompiledEthFilter;
   /** Live: bytes kept per frame (`snapshotsize`, libpcap's snap length). Default 1500. */
   snapshotSize?: number;
-  /** Live: libpcap's kernel ring per interface, in bytes (see `OpenCaptureOptions`). Default 16 MiB. */
+  /** Live: libpcap's kernel ring per interface, in bytes (see `OpenCaptureOptions`). Default 12 MiB. */
   bufferBytes?: number;
   /** Live: promiscuous mode. Default false. */
   promiscuous?: boolean;
