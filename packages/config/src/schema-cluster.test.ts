@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseDaemonConfig } from "./schema.ts";
 import type { DaemonConfigResult } from "./schema.ts";
@@ -106,6 +107,32 @@ describe("<cluster> (#19)", () => {
       expect(reason).toBeDefined();
       expect(reason).not.toContain("hunter2");
     }
+  });
+
+  it("checkRedisUrl never throws, and never repeats a password given in the URL", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 100 }), (text) => {
+        const reason = checkRedisUrl(text);
+        expect(reason === undefined || typeof reason === "string").toBe(true);
+      }),
+    );
+    const password = fc.stringMatching(/^[A-Za-z0-9/:@%]{8,20}$/);
+    fc.assert(
+      fc.property(
+        fc.constantFrom("redis", "rediss", "http", "redis:", "redis:/"),
+        fc.constantFrom("", "u"),
+        password,
+        fc.constantFrom("h", "", "[::1]", "h h"),
+        fc.constantFrom("", ":6379", ":99999", ":x"),
+        fc.constantFrom("", "/0", "/16", "/a b"),
+        (scheme, user, pass, host, port, path) => {
+          const url = `${scheme}://${user}:${pass}@${host}${port}${path}`;
+          const reason = checkRedisUrl(url);
+          expect(reason).toBeDefined();
+          expect(reason).not.toContain(pass);
+        },
+      ),
+    );
   });
 
   it.each([

@@ -41,11 +41,10 @@ export function checkRedisUrl(text: string): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    // A password may sit between "//" and "@" of what did not parse: keep it out of the message.
-    const shown = text.replace(/\/\/[^/@]*@/, "//…@");
-    return `not a URL (redis://host:port/db or rediss://host:port/db), got ${quoteValue(shown)}`;
+    return `not a URL (redis://host:port/db or rediss://host:port/db), got ${quoteValue(redactUserinfo(text))}`;
   }
-  const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  // Of what did parse, only the scheme, host and path (which may still hold a misplaced password).
+  const shown = redactUserinfo(`${url.protocol}//${url.host}${url.pathname}`);
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     return `${shown}: the scheme must be redis:// or rediss:// (TLS)`;
   }
@@ -65,6 +64,14 @@ export function checkRedisUrl(text: string): string | undefined {
     return `${shown}: the path must be a database number 0-15`;
   }
   return undefined;
+}
+
+/**
+ * `text` with everything from the first `//` to the last `@` replaced by `…` (where a URL's user
+ * and password are), so that no message repeats a password, however malformed the URL.
+ */
+function redactUserinfo(text: string): string {
+  return text.replace(/\/\/.*@/s, "//…@");
 }
 
 /** Reads `<cluster>`'s files through `readFile`; problems are diagnostics at the value. */
