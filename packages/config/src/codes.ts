@@ -86,6 +86,30 @@ export type SchemaCode =
   | "CONFIG_FIREWALL_IGNORED"
   /** Warning: `runmode = file` with a managed `<firewall>` but no `nflog`: the span is dropped before any LOG rule sees it. */
   | "CONFIG_FIREWALL_HIDES_KNOCKS"
+  /** `<cluster>`'s `redis` is not a redis:// or rediss:// URL of a host, port 1–65535 and database 0–15, or holds a password, query or fragment. */
+  | "CONFIG_CLUSTER_BAD_URL"
+  /** `<cluster>`'s `name` is not 1–64 of A-Z a-z 0-9 _ . - */
+  | "CONFIG_CLUSTER_BAD_NAME"
+  /** `<cluster>`'s `prefix` is not 1–64 of A-Z a-z 0-9 _ . : - */
+  | "CONFIG_CLUSTER_BAD_PREFIX"
+  /** `<cluster>`'s `passwordfile` cannot be read (missing, not a regular file, no permission, no file access). */
+  | "CONFIG_CLUSTER_PASSWORD_UNREADABLE"
+  /** `<cluster>`'s `passwordfile` is readable by every user (mode o+r). */
+  | "CONFIG_CLUSTER_PASSWORD_EXPOSED"
+  /** `<cluster>`'s `passwordfile` is empty or has more than one line. */
+  | "CONFIG_CLUSTER_BAD_PASSWORD"
+  /** `<cluster>`'s `tlsca` with a `redis://` (not `rediss://`) URL. */
+  | "CONFIG_CLUSTER_TLSCA_NO_TLS"
+  /** `<cluster>`'s `tlsca` cannot be read or holds no PEM certificate. */
+  | "CONFIG_CLUSTER_BAD_TLSCA"
+  /** A template's `scope` that is not `local` or `cluster`. */
+  | "CONFIG_BAD_SCOPE"
+  /** A template's `scope = cluster` without a `<cluster>` block. */
+  | "CONFIG_SCOPE_NO_CLUSTER"
+  /** A template's `scope = cluster` without a `grant` (only grants are published; commands never are). */
+  | "CONFIG_SCOPE_NO_GRANT"
+  /** A delayed `<action>` using a template with `scope = cluster`. */
+  | "CONFIG_SCOPE_DELAYED"
   /** Warning (compat): `key = on|yes|true|off|no|false` was turned into `1`/`0`, as the prototype did. */
   | "CONFIG_KEY_AUTOTRUE"
   /** Warning: `ivvalue` together with `iv = yes` replaces the random IV (tests and vectors only). */

@@ -20,7 +20,11 @@ export type {
   FirewallConfig,
   ProtectedPortConfig,
   GrantTemplateConfig,
+  ClusterConfig,
 } from "./types.ts";
+export { checkRedisUrl } from "./schema-cluster.ts";
+export type { ReadFileFn, ReferencedFile } from "./schema-cluster.ts";
+export { TEMPLATE_SCOPES } from "./schema-actions.ts";
 export { MAX_GRANT_LIFETIME_MS, FIREWALL_BACKENDS } from "./schema-firewall.ts";
 export type { ConfigCode } from "./codes.ts";
 export { normalizeArgv } from "./parse-argv.ts";
@@ -45,6 +49,7 @@ export {
   loadDaemonConfigOrThrow,
   loadClientConfigOrThrow,
   readIncludedFile,
+  readReferencedFile,
   findConfigFile,
 } from "./load-config.ts";
 export {

@@ -19,6 +19,10 @@ import type {
 } from "./schema.ts";
 import { parseClientConfig, parseDaemonConfig } from "./schema.ts";
 import { readConfigFile } from "./read-config-file.ts";
+import type { ReferencedFile } from "./schema-cluster.ts";
+
+/** Largest file a value names (`passwordfile`, `tlsca`), in bytes: 1 MiB. */
+const MAX_REFERENCED_FILE_BYTES = 1024 * 1024;
 
 /** Options of the `load…Config` functions: everything of `ParseConfigOptions` but the I/O. */
 export type LoadConfigOptions = Omit<ParseConfigOptions, "file" | "include">;
@@ -35,6 +39,24 @@ export function readIncludedFile(
   const file = isAbsolute(path) ? path : join(dirname(fromFile), path);
   try {
     return { file, ...readConfigFile(file) };
+  } catch (cause) {
+    return cause instanceof Error ? cause : new Error(String(cause));
+  }
+}
+
+/**
+ * Read a file a value written in `fromFile` names (`<cluster>`'s `passwordfile` and `tlsca`):
+ * relative to the directory of `fromFile`, a regular file of at most 1 MiB (`readConfigFile`), with
+ * its permission bits. Returns the error instead of throwing.
+ */
+export function readReferencedFile(
+  path: string,
+  fromFile: string,
+): ReferencedFile | Error {
+  const file = isAbsolute(path) ? path : join(dirname(fromFile), path);
+  try {
+    const { text, mode } = readConfigFile(file, MAX_REFERENCED_FILE_BYTES);
+    return { file, text, mode };
   } catch (cause) {
     return cause instanceof Error ? cause : new Error(String(cause));
   }
@@ -94,6 +116,7 @@ export function loadDaemonConfig(
     ...options,
     file: path,
     include: readIncludedFile,
+    readFile: readReferencedFile,
   });
 }
 

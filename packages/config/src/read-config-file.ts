@@ -11,10 +11,12 @@ import type { Stats } from "node:fs";
 /** Largest config file read, in bytes (4 MiB; a real one is a few KiB). */
 export const MAX_CONFIG_FILE_BYTES: number = 4 * 1024 * 1024;
 
-/** A file that was read: its text and its identity (`dev:ino`). */
+/** A file that was read: its text, its identity (`dev:ino`) and its permission bits. */
 export interface ConfigFileText {
   text: string;
   id: string;
+  /** `st_mode & 0o7777` of the open file. */
+  mode: number;
 }
 
 /** Why a file was not read: the OS's code (`ENOENT`, …) or our own reason, and one sentence. */
@@ -95,6 +97,7 @@ export function readConfigFile(
     return {
       text: buf.toString("utf8", 0, length),
       id: `${st.dev}:${st.ino}`,
+      mode: st.mode & 0o7777,
     };
   } finally {
     closeSync(fd);

@@ -3,31 +3,42 @@
  * config.md "Daemon keys", daemon.md §4–7). Conditions, commands and state statements are carried
  * as written; the engine parses them.
  */
+import type { Where } from "@portknock/core";
 import { quoteValue } from "@portknock/core";
-import type { GeneralBlock } from "./general-tree.ts";
+import type { GeneralBlock, GeneralValue } from "./general-tree.ts";
 import type {
   ActionConfig,
   ActionsConfig,
+  ConfigWhere,
   FirewallConfig,
   GrantTemplateConfig,
   LocatedText,
   TemplateConfig,
 } from "./types.ts";
-import type { Sink } from "./schema-reader.ts";
+import type { SectionReader, Sink } from "./schema-reader.ts";
+import { matchChoice } from "./schema-values.ts";
 import { blockReader, located } from "./schema-blocks.ts";
 import { parseGrantTemplate } from "./schema-firewall.ts";
 
 /** The longest `delay`: one year. */
 export const MAX_DELAY_MS: number = 365 * 86_400_000;
 
+/** The values of a template's `scope` (issue #19). */
+export const TEMPLATE_SCOPES: readonly ["local", "cluster"] = [
+  "local",
+  "cluster",
+];
+
 /**
  * Read the `<actions>` block(s) of the file (at most one is allowed). Every `template = NAME` must
- * name a `<template NAME>` of the block (names are case-sensitive).
+ * name a `<template NAME>` of the block (names are case-sensitive). `cluster` is the `<cluster>`
+ * line when the file has that block (`scope = cluster` needs it).
  */
 export function readActions(
   blocks: readonly GeneralBlock[],
   sink: Sink,
   firewall?: FirewallConfig,
+  cluster?: ConfigWhere,
 ): ActionsConfig {
   const [block, again] = blocks;
   if (again && block) {
@@ -42,7 +53,7 @@ export function readActions(
   const r = blockReader(block, sink);
   const templates = new Map<string, TemplateConfig>();
   for (const [name, t] of r.named("template")) {
-    templates.set(name, readTemplate(name, t, sink, firewall));
+    templates.set(name, readTemplate(name, t, sink, firewall, cluster));
   }
   const actions = r
     .anonymous("action")
@@ -56,6 +67,7 @@ function readTemplate(
   block: GeneralBlock,
   sink: Sink,
   firewall: FirewallConfig | undefined,
+  cluster: ConfigWhere | undefined,
 ): TemplateConfig {
   const r = blockReader(block, sink);
   const nonEmpty = (key: string): LocatedText[] =>
@@ -80,8 +92,47 @@ function readTemplate(
       `<template ${name}> needs system = COMMAND, state = STATEMENTS or grant = PROTO/PORT`,
     );
   }
+  const scope = readScope(r, name, cluster);
   r.finish();
-  return { name, where: block.where, system, state, grant };
+  return { name, where: block.where, system, state, grant, ...scope };
+}
+
+/**
+ * `scope = local | cluster` (issue #19). `cluster` publishes the template's grants to every
+ * gateway, so it needs a `<cluster>` block and a `grant`: commands and state never travel (Redis
+ * must not become a remote shell), so a `cluster` template without a grant would share nothing.
+ */
+function readScope(
+  r: SectionReader<GeneralValue>,
+  name: string,
+  cluster: ConfigWhere | undefined,
+): Pick<TemplateConfig, "scope" | "scopeWhere"> {
+  const v = r.one("scope");
+  if (v === undefined) return { scope: "local" };
+  const scope = matchChoice(v.text, TEMPLATE_SCOPES);
+  if (scope === undefined) {
+    r.error(
+      "CONFIG_BAD_SCOPE",
+      v.where,
+      `scope must be local or cluster, got ${quoteValue(v.text)}`,
+    );
+    return { scope: "local" };
+  }
+  if (scope === "cluster" && cluster === undefined) {
+    r.error(
+      "CONFIG_SCOPE_NO_CLUSTER",
+      v.where,
+      `scope = cluster in <template ${name}> needs a <cluster> block (redis, name): there is no cluster to publish its grants to`,
+    );
+  }
+  if (scope === "cluster" && r.whereOf("grant") === undefined) {
+    r.error(
+      "CONFIG_SCOPE_NO_GRANT",
+      v.where,
+      `scope = cluster in <template ${name}> shares only grants, and it has no grant = PROTO/PORT: system commands and state are never sent to other gateways`,
+    );
+  }
+  return { scope, scopeWhere: v.where };
 }
 
 /** One `grant` value: its syntax, then whether the `<firewall>` block can carry it out. */
@@ -129,6 +180,10 @@ function readAction(
 ): ActionConfig {
   const r = blockReader(block, sink);
   const condition = r.text("condition");
+  const delayMs = r.duration("delay", "m", 0, {
+    minMs: 0,
+    maxMs: MAX_DELAY_MS,
+  });
   const names: LocatedText[] = [];
   for (const v of r.many("template")) {
     if (v.text === "") {
@@ -141,6 +196,14 @@ function readAction(
       );
     } else {
       names.push(located(v));
+      const t = templates.get(v.text);
+      if (t?.scope === "cluster" && delayMs > 0) {
+        r.error(
+          "CONFIG_SCOPE_DELAYED",
+          v.where,
+          `<template ${v.text}> has scope = cluster (line ${t.scopeWhere?.line ?? t.where.line}), which cannot be delayed (delay at line ${lineOf(r.whereOf("delay"))}): cluster grants are published when the knock is accepted; use an action without delay`,
+        );
+      }
     }
   }
   if (r.whereOf("template") === undefined) {
@@ -150,10 +213,6 @@ function readAction(
       "<action> needs at least one template = NAME",
     );
   }
-  const delayMs = r.duration("delay", "m", 0, {
-    minMs: 0,
-    maxMs: MAX_DELAY_MS,
-  });
   const use = r.bool("use", true);
   r.finish();
   return {
@@ -163,6 +222,10 @@ function readAction(
     delayMs,
     use,
   };
+}
+
+function lineOf(where: Where | undefined): number | string {
+  return where?.kind === "config" ? where.line : "?";
 }
 
 function unknownTemplate(

@@ -22,6 +22,8 @@ import {
 } from "./schema-blocks.ts";
 import { readActions } from "./schema-actions.ts";
 import { readFirewall } from "./schema-firewall.ts";
+import type { ReadFileFn } from "./schema-cluster.ts";
+import { readCluster } from "./schema-cluster.ts";
 import { parseListenAddress } from "./schema-values.ts";
 
 const HOUR_MS = 3_600_000;
@@ -104,12 +106,16 @@ function readMetrics(r: SectionReader<Val>): DaemonConfig["metrics"] {
   return parsed.address;
 }
 
-/** Read a `DaemonConfig` from a parse tree; problems go to `sink`. */
+/**
+ * Read a `DaemonConfig` from a parse tree; problems go to `sink`. `readFile` reads the files that
+ * `<cluster>` names (`passwordfile`, `tlsca`); without it they are errors.
+ */
 export function readDaemonConfig(
   tree: GeneralBlock,
   file: string,
   overrides: ConfigOverrides | undefined,
   sink: Sink,
+  readFile?: ReadFileFn,
 ): DaemonConfig {
   const entries = withOverrides(tree.entries, overrides);
   const fileWhere: ConfigWhere = { kind: "config", file, line: 0 };
@@ -156,8 +162,15 @@ export function readDaemonConfig(
         "and follow ulogd2's file (knockd -man, RECIPES.md)",
     );
   }
+  const clusterBlocks = r.anonymous("cluster");
+  const cluster = readCluster(clusterBlocks, sink, readFile);
   const actionBlocks = r.anonymous("actions");
-  const actions = readActions(actionBlocks, sink, firewall);
+  const actions = readActions(
+    actionBlocks,
+    sink,
+    firewall,
+    clusterBlocks[0]?.where,
+  );
   if (actionBlocks.length === 0) {
     r.warn(
       "CONFIG_NO_ACTIONS",
@@ -182,6 +195,7 @@ export function readDaemonConfig(
     requireSource,
     ...(metrics ? { metrics } : {}),
     ...(firewall ? { firewall } : {}),
+    ...(cluster ? { cluster } : {}),
     ...flags,
     where: whereMap(entries),
   };

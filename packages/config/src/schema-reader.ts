@@ -57,7 +57,7 @@ export interface SectionReader<V extends Val> {
   optionalInt(key: string, min: number, max: number): number | undefined;
   duration(
     key: string,
-    unit: "s" | "m",
+    unit: "ms" | "s" | "m",
     fallbackMs: number,
     opts: { minMs: number; maxMs: number },
   ): number;
@@ -242,8 +242,8 @@ export function createSectionReader<V extends Val>(
       const v = one(key);
       if (!v) return fallbackMs;
       const ms = parseDuration(v.text, unit);
-      const unitName = unit === "m" ? "minutes" : "seconds";
-      const example = unit === "m" ? "5m" : "30s";
+      const unitName = { ms: "milliseconds", s: "seconds", m: "minutes" }[unit];
+      const example = { ms: "50ms", s: "30s", m: "5m" }[unit];
       if (ms === undefined) {
         bad(
           "CONFIG_BAD_DURATION",

@@ -29,13 +29,18 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
 /**
  * Read a duration in milliseconds: a bare non-negative number (fractions allowed) in `defaultUnit`,
- * or a number followed by `s`, `m` or `h` (`30s`, `5m`, `1.5h`). Anything else is `undefined`.
+ * or a number followed by `s`, `m` or `h` (`30s`, `5m`, `1.5h`); a key measured in milliseconds
+ * (`defaultUnit` `ms`, e.g. `<cluster>`'s `budget`) also takes `ms` (`50ms`). Anything else is
+ * `undefined`.
  */
 export function parseDuration(
   text: string,
-  defaultUnit: "s" | "m",
+  defaultUnit: "ms" | "s" | "m",
 ): number | undefined {
-  const m = /^(\d{1,12}(?:\.\d*)?|\.\d+)\s*(s|m|h)?$/i.exec(text);
+  const m =
+    defaultUnit === "ms"
+      ? /^(\d{1,12}(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?$/i.exec(text)
+      : /^(\d{1,12}(?:\.\d*)?|\.\d+)\s*(s|m|h)?$/i.exec(text);
   if (!m) return undefined;
   const unit = (m[2]?.toLowerCase() ?? defaultUnit) as keyof typeof UNIT_MS;
   return Math.round(Number(m[1]) * UNIT_MS[unit]);

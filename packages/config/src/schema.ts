@@ -13,6 +13,7 @@ import type { Sink } from "./schema-reader.ts";
 import type { ConfigOverrides } from "./schema-overrides.ts";
 import { readDaemonConfig } from "./schema-daemon.ts";
 import { readClientConfig } from "./schema-client.ts";
+import type { ReadFileFn } from "./schema-cluster.ts";
 
 /** Options of `parseDaemonConfig` / `parseClientConfig`. */
 export interface ParseConfigOptions extends ParseGeneralOptions {
@@ -21,6 +22,12 @@ export interface ParseConfigOptions extends ParseGeneralOptions {
    * them (`{ port: "22", iv: "yes" }`); their diagnostics point at the flag (`-port`).
    */
   overrides?: ConfigOverrides;
+  /**
+   * Reads a file a value names (`<cluster>`'s `passwordfile` and `tlsca`), relative to the file
+   * that names it. Without it such a value is an error (`loadDaemonConfig` passes
+   * `readReferencedFile`).
+   */
+  readFile?: ReadFileFn;
 }
 
 /** The result of `parseDaemonConfig`: `config` is present exactly when there is no error. */
@@ -60,7 +67,13 @@ export function parseDaemonConfig(
   options: ParseConfigOptions,
 ): DaemonConfigResult {
   return parseWith(text, options, (sink, tree) =>
-    readDaemonConfig(tree, options.file, options.overrides, sink),
+    readDaemonConfig(
+      tree,
+      options.file,
+      options.overrides,
+      sink,
+      options.readFile,
+    ),
   );
 }
 

@@ -40,6 +40,14 @@ export interface TemplateConfig {
   state: LocatedText[];
   /** `grant = …` firewall grants (repeatable, issue #17): carried out by knockd's firewall. */
   grant: GrantTemplateConfig[];
+  /**
+   * `scope` (issue #19): `local` (default) applies the grants on this gateway only; `cluster` also
+   * publishes them to every gateway of the `<cluster>`. Only grants travel: `system` commands and
+   * `state` always stay on the gateway that accepted the knock.
+   */
+  scope: "local" | "cluster";
+  /** Where `scope` was written, when it was. */
+  scopeWhere?: ConfigWhere;
 }
 
 /**
@@ -83,6 +91,32 @@ export interface FirewallConfig {
   ipset?: boolean;
   /** `reconcile`: how often knockd re-checks the ruleset and expires tagged grants (default 60 s). */
   reconcileMs: number;
+}
+
+/**
+ * The `<cluster>` block (issue #19): the Redis (or Valkey) that several gateways share for the
+ * replay cache, the state, pending delayed actions and `scope = cluster` grants. The files it
+ * names were read at load: `password` and `tlsCa` hold their text (never log them).
+ */
+export interface ClusterConfig {
+  /** The `<cluster>` line. */
+  where: ConfigWhere;
+  /** `redis`: `redis://[user@]host[:port][/db]` or `rediss://…` (TLS), database 0–15, no password. */
+  url: string;
+  /** `name`: this gateway, 1–64 of `A-Z a-z 0-9 _ . -`, unique in the cluster. */
+  name: string;
+  /** `prefix` of every Redis key, 1–64 of `A-Z a-z 0-9 _ . : -` (default `portknock`). */
+  prefix: string;
+  /** `budget`: the longest a decision waits for Redis, in ms (default 50; 1 ms – 5 s). */
+  budgetMs: number;
+  /** The content of `passwordfile`, one trailing newline removed. */
+  password?: string;
+  /** `passwordfile` as resolved (relative to the file that names it): for messages. */
+  passwordFile?: string;
+  /** The PEM text of `tlsca` (only with `rediss://`). */
+  tlsCa?: string;
+  /** `tlsca` as resolved: for messages. */
+  tlsCaFile?: string;
 }
 
 /** The `<actions>` block. */
@@ -180,6 +214,8 @@ export interface DaemonConfig extends KnockSettings {
   metrics?: ListenAddress;
   /** The `<firewall>` block (issue #17); absent: knockd manages no firewall. */
   firewall?: FirewallConfig;
+  /** The `<cluster>` block (issue #19); absent: this gateway shares nothing. */
+  cluster?: ClusterConfig;
   /** `debug`, `quiet`, `test`: the command-line options of the same name, set in the file. */
   debug?: boolean;
   quiet?: boolean;

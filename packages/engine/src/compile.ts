@@ -218,6 +218,8 @@ function compileTemplate(
       port: g.port === "PORT" ? { variable: "PORT" } : g.port,
       to: g.to,
       lifetimeMs: g.lifetimeMs,
+      // A TemplateConfig built by hand (not by the config parser) may predate scope.
+      scope: template.scope ?? "local",
     });
   }
   return {

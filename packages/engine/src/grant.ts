@@ -22,6 +22,12 @@ export interface GrantRequest {
   port: number;
   /** Whole ms, ≥ 1. */
   lifetimeMs: number;
+  /**
+   * The template's `scope` (issue #19): `local` applies the grant on this gateway only; `cluster`
+   * also asks the embedder to publish it to every gateway (knockd: `@portknock/cluster`'s grant
+   * bus). The engine treats both alike: the injected `grant` decides what `cluster` means.
+   */
+  scope: "local" | "cluster";
 }
 
 /** What an injected `grant` reports: done, or the granter's own code and message. */
@@ -44,6 +50,8 @@ export interface CompiledGrant {
   /** The knock variable that holds the address (`CLIENT`, `SOURCE`). */
   to: string;
   lifetimeMs: number;
+  /** The template's `scope` (issue #19), carried into each `GrantRequest`. */
+  scope: "local" | "cluster";
 }
 
 /** A grant that was tried: the request, and the granter's code when it failed. */
@@ -91,6 +99,7 @@ export function substituteGrant(g: CompiledGrant, b: Bindings): GrantRequest {
     protocol: g.protocol,
     port,
     lifetimeMs: g.lifetimeMs,
+    scope: g.scope,
   };
 }
 
@@ -139,6 +148,7 @@ export async function runGrants(
       protocol: request.protocol,
       port: request.port,
       lifetimeMs: request.lifetimeMs,
+      scope: request.scope,
       ms: Math.round(performance.now() - startMs),
     };
     if (result.ok) {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { systemClock } from "@portknock/core";
+import { parseDaemonConfig } from "@portknock/config";
 import { compileActions } from "../src/compile.ts";
 import { createEngine } from "../src/engine.ts";
 import type { GrantFn, GrantRequest, GrantResult } from "../src/grant.ts";
@@ -68,6 +69,7 @@ describe("grant templates (#17)", () => {
         protocol: "tcp",
         port: 22,
         lifetimeMs: 30_000,
+        scope: "local",
       },
       {
         address: "2001:db8::7",
@@ -75,6 +77,7 @@ describe("grant templates (#17)", () => {
         protocol: "udp",
         port: 5353,
         lifetimeMs: 5000,
+        scope: "local",
       },
     ]);
     expect(result.actions[0]?.grants.map((g) => g.ok)).toEqual([true, true]);
@@ -235,6 +238,81 @@ describe("grant templates (#17)", () => {
     await engine.accept({ CLIENT: "10.9.8.7", PORT: 1 });
     await engine.accept({ CLIENT: "10.9.8.7", PORT: 1 });
     expect(grant.calls).toHaveLength(2);
+    await engine.close();
+  });
+});
+
+describe("scope = cluster grants (#19)", () => {
+  it("a scope = cluster template's grants reach deps.grant with scope cluster, the others with local; logged", async () => {
+    const grant = recordingGranter();
+    const { engine, logger } = setup(
+      [{ templates: ["everywhere", "here"] }],
+      {
+        everywhere: { grant: [SSH], scope: "cluster" },
+        here: { grant: [TO_PORT] },
+      },
+      { grant },
+    );
+    await engine.accept({ CLIENT: "10.9.8.7", PORT: 5353, SOURCE: "10.1.1.1" });
+    expect(grant.calls.map((c) => [c.port, c.scope])).toEqual([
+      [22, "cluster"],
+      [5353, "local"],
+    ]);
+    const granted = logger.entries.filter(
+      (e) => e.fields.event === "action.granted",
+    );
+    expect(granted.map((e) => e.fields.scope)).toEqual(["cluster", "local"]);
+    await engine.close();
+  });
+
+  it("from a knockdaemon.conf through compileActions: scope = cluster is carried to the request", async () => {
+    const text = [
+      "knock = CLIENT,PORT,CHECKSUM",
+      "portspan = 1024-2047",
+      "key = s3cr3t",
+      "runmode = network",
+      "<firewall>",
+      "protect = tcp/22",
+      "</firewall>",
+      "<cluster>",
+      "redis = redis://127.0.0.1:6379",
+      "name = gw1",
+      "</cluster>",
+      "<actions>",
+      "<action>",
+      "template = open",
+      "</action>",
+      "<template open>",
+      "grant = tcp/22 2m",
+      "scope = cluster",
+      "</template>",
+      "</actions>",
+    ].join("\n");
+    const parsed = parseDaemonConfig(text, { file: "knockdaemon.conf" });
+    expect(parsed.diagnostics).toEqual([]);
+    const { rules, diagnostics } = compileActions(parsed.config!.actions, {
+      fields: ["CLIENT", "PORT", "CHECKSUM"],
+    });
+    expect(diagnostics).toEqual([]);
+    expect(rules?.actions[0]?.templates[0]?.grants[0]?.scope).toBe("cluster");
+    const grant = recordingGranter();
+    const engine = createEngine(rules!, {
+      clock: systemClock,
+      store: createMemoryStore(),
+      run: spawnRunner(),
+      grant,
+    });
+    await engine.accept({ CLIENT: "192.0.2.7", PORT: 1 });
+    expect(grant.calls).toEqual([
+      {
+        address: "192.0.2.7",
+        family: 4,
+        protocol: "tcp",
+        port: 22,
+        lifetimeMs: 120_000,
+        scope: "cluster",
+      },
+    ]);
     await engine.close();
   });
 });

@@ -91,6 +91,7 @@ export interface TemplateSpec {
   system?: string[];
   state?: string[];
   grant?: Omit<GrantTemplateConfig, "where">[];
+  scope?: "local" | "cluster";
 }
 
 /** Where config line `line` is, in the imaginary `knockdaemon.conf`. */
@@ -118,6 +119,7 @@ export function actionsConfig(
       system: (t.system ?? []).map(located),
       grant: (t.grant ?? []).map((g) => ({ ...g, where: at(line++, 12) })),
       state: (t.state ?? []).map(located),
+      scope: t.scope ?? "local",
     });
   }
   const list: ActionConfig[] = actions.map((a, i) => ({
