@@ -111,3 +111,21 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
     });
   },
 );
+
+describe("redisOptions never repeats a password", () => {
+  it.each([
+    ["redis:://:hunter2@h"],
+    ["redis://u:hun/ter2@h"],
+    ["redis://:hunter2@h/0"],
+  ])("%s", (url) => {
+    let message = "";
+    try {
+      redisOptions({ url });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^redis = /);
+    expect(message).not.toContain("hunter2");
+    expect(message).not.toContain("ter2");
+  });
+});

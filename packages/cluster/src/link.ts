@@ -8,6 +8,7 @@
  */
 import type { Logger } from "@portknock/core";
 import { noopLogger } from "@portknock/core";
+import { checkRedisUrl } from "@portknock/config";
 import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { ClusterError } from "./errors.ts";
@@ -90,39 +91,15 @@ const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** ioredis options for `target` (checked: scheme, host, port, db, no password in the URL). */
 export function redisOptions(target: RedisTarget): RedisOptions {
-  let url: URL;
-  try {
-    url = new URL(target.url);
-  } catch {
-    throw new ClusterError(
-      "CLUSTER_BAD_URL",
-      `redis = ${target.url}: not a URL (redis://host:port/db or rediss://host:port/db)`,
-    );
+  // The rules are config's (a lower layer): one place, and no password in any message.
+  const why = checkRedisUrl(target.url);
+  if (why !== undefined) {
+    throw new ClusterError("CLUSTER_BAD_URL", `redis = ${why}`);
   }
-  const bad = (why: string): never => {
-    throw new ClusterError(
-      "CLUSTER_BAD_URL",
-      `redis = ${url.protocol}//${url.host}${url.pathname}: ${why}`,
-    );
-  };
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    bad("the scheme must be redis:// or rediss:// (TLS)");
-  }
-  if (url.password !== "") {
-    bad(
-      "a password in the URL ends up in logs and process lists: use passwordfile",
-    );
-  }
-  if (url.hostname === "") bad("no host");
-  if (url.search !== "" || url.hash !== "")
-    bad("query and fragment are not supported");
+  const url = new URL(target.url);
   const port = url.port === "" ? 6379 : Number(url.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) bad("bad port");
   const path = url.pathname.replace(/^\//, "");
   const db = path === "" ? 0 : Number(path);
-  if (!/^\d{0,2}$/.test(path) || !Number.isInteger(db) || db > 15) {
-    bad("the path must be a database number 0-15");
-  }
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   return {
     host,
