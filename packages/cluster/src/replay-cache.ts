@@ -200,8 +200,12 @@ export function createClusterReplayCache(
       results.forEach((res, i) => {
         const key = batch[i]![0];
         if (res.ok) settle(key, res.value);
-        else if (res.reason === "error") {
-          // Redis refused this command (say a key of another type): retrying will not help.
+        else if (
+          res.reason === "error" &&
+          /^(WRONGTYPE|ERR) /.test(res.message)
+        ) {
+          // Redis refused this command (a key of another type, a Redis without SET NX GET):
+          // retrying will not help. Other errors (a connection dropping mid-merge) retry.
           remembered.delete(key);
           counters.dropped++;
         } else stalled = true;
