@@ -1,10 +1,10 @@
 // The shared replay cache against a real redis-server (issue #19): two gateways' caches, each on
 // its own link, on one Redis; the server is killed and restarted to make the outage (a killed
-// test Redis loses its data: the merge case) and put to sleep to go over the budget.
+// test Redis loses its data: the merge case) and its writes paused (CLIENT PAUSE) to go over the
+// budget.
 import type { Logger } from "@portknock/core";
 import { redisUnavailable, startRedis } from "@portknock/test-utils";
 import type { TestRedis } from "@portknock/test-utils";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClusterLink, createClusterReplayCache } from "../src/index.ts";
 import type { ClusterLink, ClusterReplayCache } from "../src/index.ts";
@@ -39,14 +39,17 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
     let server: TestRedis;
     let prefixes = 0;
     beforeAll(async () => {
-      server = await startRedis(["--enable-debug-command", "local"]);
+      server = await startRedis();
     });
     afterAll(async () => {
       await server.stop();
     });
 
     // Two gateways on one Redis, with a prefix of their own for this test.
-    async function twoGateways(budgetMs = 200): Promise<{
+    async function twoGateways(
+      budgetMs = 200,
+      retryMs = 100,
+    ): Promise<{
       prefix: string;
       links: ClusterLink[];
       caches: ClusterReplayCache[];
@@ -68,7 +71,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       );
       for (const l of links) expect(await l.ready(10_000)).toBe(true);
       const caches = links.map((link) =>
-        createClusterReplayCache({ link, logger, retryMs: 100 }),
+        createClusterReplayCache({ link, logger, retryMs }),
       );
       return {
         prefix,
@@ -156,6 +159,13 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       expect((await gw2.claim(KEY_B, 60_000)).result).toBe("local");
       expect(gw1.counters()).toMatchObject({ local: 1, remembered: 1 });
       expect(gw2.counters()).toMatchObject({ local: 2, remembered: 2 });
+      // More than one merge batch (64) at gw1, and one claim whose ttl ends before Redis is back.
+      const many = Array.from({ length: 150 }, (_, i) => `many:${i}`);
+      for (const k of many) {
+        expect((await gw1.claim(k, 60_000)).result).toBe("local");
+      }
+      expect((await gw1.claim("short", 100)).result).toBe("local");
+      await new Promise((r) => setTimeout(r, 200)); // "short" has expired
 
       await server.start(); // empty: the killed server kept nothing
       for (const l of links) expect(await l.ready(10_000)).toBe(true);
@@ -188,7 +198,9 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       expect(conflicts[0]!.msg).toContain("gw2");
       const sum = (k: "merged" | "conflicts"): number =>
         gw1.counters()[k] + gw2.counters()[k];
-      expect(sum("merged")).toBe(2);
+      expect(sum("merged")).toBe(2 + many.length);
+      expect(server.cli("GET", `${prefix}:replay:many:149`)).toBe("gw1");
+      expect(server.cli("EXISTS", `${prefix}:replay:short`)).toBe("0");
       expect(sum("conflicts")).toBe(1);
 
       // Back to normal: the merged knock is refused everywhere.
@@ -199,19 +211,16 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       await close();
     });
 
-    it("over the budget (Redis asleep): local, and pushed once Redis answers", async () => {
+    it("over the budget (writes paused): local, and pushed once Redis answers", async () => {
       const { prefix, caches, links, close } = await twoGateways(50);
       const gw1 = caches[0]!;
-      const sleeper = new Redis(server.port, "127.0.0.1");
-      const sleeping = sleeper.call("DEBUG", "SLEEP", "0.5");
-      await new Promise((r) => setTimeout(r, 50)); // the sleep has begun
+      // Writes wait 500 ms from now (the reply to PAUSE comes at once).
+      server.cli("CLIENT", "PAUSE", "500", "WRITE");
       const t0 = Date.now();
       const res = await gw1.claim(KEY_A, 60_000);
       expect(res).toEqual({ result: "local", reason: "timeout" });
-      expect(Date.now() - t0).toBeLessThan(2000); // did not wait for the sleep
+      expect(Date.now() - t0).toBeLessThan(2000); // did not wait for the pause
       expect(links[0]!.counters().timeouts).toBeGreaterThanOrEqual(1);
-      await sleeping;
-      sleeper.disconnect();
       await until("pushed", () => gw1.counters().remembered === 0);
       expect(server.cli("GET", `${prefix}:replay:${KEY_A}`)).toBe("gw1");
       expect(gw1.counters()).toMatchObject({
@@ -222,6 +231,31 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       expect(await caches[1]!.claim(KEY_A, 60_000)).toEqual({
         result: "replay",
         by: "gw1",
+      });
+      await close();
+    });
+
+    it("a copy of a knock claimed locally, claimed again before the merge, is a replay by this gateway", async () => {
+      // No retry within the test: only the claim itself meets the late SET.
+      const { prefix, caches, close } = await twoGateways(50, 60_000);
+      const gw1 = caches[0]!;
+      server.cli("CLIENT", "PAUSE", "300", "WRITE");
+      expect((await gw1.claim(KEY_B, 60_000)).result).toBe("local");
+      // The SET that timed out runs when the pause ends.
+      await until(
+        "the late SET",
+        () => server.cli("GET", `${prefix}:replay:${KEY_B}`) === "gw1",
+      );
+      expect(gw1.counters().remembered).toBe(1);
+      expect(await gw1.claim(KEY_B, 60_000)).toEqual({
+        result: "replay",
+        by: "gw1",
+      });
+      expect(gw1.counters()).toMatchObject({
+        remembered: 0,
+        merged: 1,
+        replays: 1,
+        conflicts: 0,
       });
       await close();
     });
