@@ -15,6 +15,10 @@ export const CLUSTER_CODES = {
   CLUSTER_DOWN: "degraded",
   /** A Redis command failed with a Redis error (not a timeout or an outage). */
   CLUSTER_COMMAND_FAILED: "degraded",
+  /** A knock accepted locally during an outage was, when pushed, already accepted by another gateway (WARN naming both). */
+  CLUSTER_REPLAY_CONFLICT: "degraded",
+  /** Over `maxRemembered` knocks accepted locally during one outage: the oldest are not pushed when Redis is back. */
+  CLUSTER_REPLAY_BACKLOG_FULL: "degraded",
   /** A listener of the link's up/down events threw (a bug). */
   CLUSTER_LISTENER_FAILED: "degraded",
 } as const;

@@ -12,3 +12,10 @@ export type {
   RedisTarget,
   RunResult,
 } from "./link.ts";
+export { createClusterReplayCache } from "./replay-cache.ts";
+export type {
+  ClusterReplayCache,
+  ClusterReplayCacheOptions,
+  ReplayCacheCounters,
+  ReplayClaim,
+} from "./replay-cache.ts";
