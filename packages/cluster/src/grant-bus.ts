@@ -379,7 +379,6 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
             `reading cluster grants from ${stream} failed: ${message}; retrying`,
           );
         }
-        needGroup = /WRONGTYPE|no such key/i.test(message) || needGroup;
         await sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5000));
       }
     }
