@@ -102,6 +102,8 @@ export interface GrantBus {
 const MAX_STREAM_LENGTH = 100_000;
 /** Entries per read. */
 const READ_COUNT = 100;
+/** Delay before publishing the queue again while the link is up, in ms. */
+const RETRY_MS = 1000;
 const CLOSED = Symbol("closed");
 
 /** A grant bus for `options.link` (nothing runs until `start` or `publish`). */
@@ -137,6 +139,7 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
   };
   const queue: ClusterGrant[] = [];
   let flushing = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let conn: Redis | undefined;
   let loopDone: Promise<void> | undefined;
@@ -203,7 +206,18 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
       }
     } finally {
       flushing = false;
+      if (queue.length > 0 && link.up) scheduleRetry();
     }
+  };
+
+  // While the link is up but a publish failed (over the budget, a Redis error), try again
+  // shortly; while it is down, the next `up` flushes.
+  const scheduleRetry = (): void => {
+    if (closed || retryTimer !== undefined) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (!closed && link.up && queue.length > 0) void flush();
+    }, RETRY_MS);
   };
 
   link.onUp(() => {
@@ -420,6 +434,7 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
         }
       }
       enqueue(checked.grant);
+      if (link.up) scheduleRetry();
       return "queued";
     },
     start(): Promise<void> {
@@ -442,6 +457,7 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
       if (closed) return;
       closed = true;
       resolveClosed(CLOSED);
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
       conn?.disconnect(false);
       await loopDone;
     },

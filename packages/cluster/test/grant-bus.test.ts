@@ -68,6 +68,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       name: string,
       prefix: string,
       more: Partial<GrantBusOptions> = {},
+      budgetMs = 2000,
     ): Gateway {
       const calls: GrantRequest[] = [];
       const warnings: Array<Record<string, unknown>> = [];
@@ -75,7 +76,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         url: server.url,
         name,
         prefix,
-        budgetMs: 2000,
+        budgetMs,
         retryDelayMs: () => 50,
       });
       const bus = createGrantBus({
@@ -293,6 +294,48 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       // And it keeps reading.
       await gw1.bus.publish({ ...REQUEST, port: 4 }, Date.now() + 60_000);
       await vi.waitFor(() => expect(gw2.calls).toHaveLength(2), WAIT);
+    });
+
+    it("a publish over the budget is queued and published again shortly (at least once)", async () => {
+      const p = nextPrefix();
+      const gw1 = gateway("gw1", p, {}, 100);
+      const gw2 = gateway("gw2", p);
+      await started(gw1, gw2);
+      const admin = gw2.link.duplicate("admin");
+      // Redis holds every write for 600 ms: the XADD outlasts gw1's 100 ms budget.
+      await admin.call("CLIENT", "PAUSE", "600", "WRITE");
+      expect(await gw1.bus.publish(REQUEST, Date.now() + 60_000)).toBe(
+        "queued",
+      );
+      await vi.waitFor(
+        () => expect(gw1.bus.counters().published).toBe(1),
+        WAIT,
+      );
+      // The timed-out XADD ran after the pause too: the grant may be there twice (idempotent).
+      await vi.waitFor(
+        () => expect(gw2.calls.length).toBeGreaterThanOrEqual(1),
+        WAIT,
+      );
+      expect(gw2.calls.every((c) => c.port === 22)).toBe(true);
+    });
+
+    it("start does not wait for Redis: a gateway started during an outage catches up when it returns", async () => {
+      const p = nextPrefix();
+      const gw1 = gateway("gw1", p);
+      await started(gw1);
+      await server.kill();
+      const gw2 = gateway("gw2", p);
+      await gw2.bus.start(); // resolves although Redis is down
+      expect(gw2.link.up).toBe(false);
+      await server.start();
+      expect(await gw1.link.ready(10_000)).toBe(true);
+      await vi.waitFor(async () => {
+        expect(await gw1.bus.publish(REQUEST, Date.now() + 60_000)).toBe(
+          "published",
+        );
+      }, WAIT);
+      await vi.waitFor(() => expect(gw2.calls.length).toBeGreaterThan(0), WAIT);
+      expect(gw2.bus.counters().groupsCreated).toBe(1);
     });
 
     it("refuses to publish a malformed grant or after close", async () => {
