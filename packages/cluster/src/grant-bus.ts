@@ -239,7 +239,7 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
         `consumer group ${name} of ${stream} created`,
       );
     } catch (e) {
-      if (!/^BUSYGROUP/.test((e as Error).message)) throw e;
+      if (!(e instanceof Error && e.message.startsWith("BUSYGROUP"))) throw e;
     }
   };
 
@@ -294,10 +294,10 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
       result = {
         ok: false,
         code: "CLUSTER_GRANT_FAILED",
-        message: (e as Error).message,
+        message: e instanceof Error ? e.message : String(e),
       };
     }
-    const fields2 = {
+    const logged = {
       source: `${stream} ${id}`,
       from: g.from,
       ip: g.address,
@@ -308,14 +308,14 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
     if (result.ok) {
       counters.applied++;
       logger.info(
-        { event: "cluster.grant.applied", ...fields2 },
+        { event: "cluster.grant.applied", ...logged },
         `cluster grant of ${g.from} applied`,
       );
     } else {
       counters.failed[result.code] = (counters.failed[result.code] ?? 0) + 1;
       if (limiter.take(result.code) >= 0) {
         logger.warn(
-          { event: "cluster.grant.failed", code: result.code, ...fields2 },
+          { event: "cluster.grant.failed", code: result.code, ...logged },
           `cluster grant of ${g.from} not applied here: ${result.message}`,
         );
       }
@@ -323,8 +323,11 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
     await ack(r, id);
   };
 
-  const sleep = (ms: number): Promise<unknown> =>
-    race(new Promise((r) => setTimeout(r, ms)));
+  const sleep = async (ms: number): Promise<void> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await race(new Promise((r) => (timer = setTimeout(r, ms))));
+    clearTimeout(timer);
+  };
 
   const loop = async (r: Redis): Promise<void> => {
     let needGroup = true;
@@ -370,7 +373,7 @@ export function createGrantBus(options: GrantBusOptions): GrantBus {
         }
       } catch (e) {
         if (closed) break;
-        const message = (e as Error).message;
+        const message = e instanceof Error ? e.message : String(e);
         // Re-read own pending entries after any failure: an ack may have been lost.
         cursor = "0";
         if (/^NOGROUP/.test(message)) {
