@@ -55,7 +55,7 @@ export interface GrantBus {
   /**
    * Adds a grant (`request.lifetimeMs` is ignored: `expiresAtMs` says when it ends, epoch ms) to
    * the stream: `published`; when Redis is down or over the budget, `queued` (published when
-   * the link comes back, unless expired). A bad request is misuse: `TypeError`/`RangeError`.
+   * the link comes back, or retried every second while it is up; unless expired by then). A bad request is misuse: `TypeError`/`RangeError`.
    */
   publish(
     request: GrantRequest,
