@@ -3,7 +3,10 @@
  * never the wording of messages.
  */
 
-/** Every code, with its class: `config` (a bad option: thrown), `degraded` (logged, counted). */
+/**
+ * Every code, with its class: `config` (a bad option: thrown), `degraded` (logged, counted),
+ * `rejected` (bad input from Redis: counted, logged, skipped), `misuse` (a call out of order: thrown).
+ */
 export const CLUSTER_CODES = {
   /** `redis =` is not a redis:// or rediss:// URL of a host, port and database 0-15, or holds a password. */
   CLUSTER_BAD_URL: "config",
@@ -21,6 +24,16 @@ export const CLUSTER_CODES = {
   CLUSTER_REPLAY_BACKLOG_FULL: "degraded",
   /** A listener of the link's up/down events threw (a bug). */
   CLUSTER_LISTENER_FAILED: "degraded",
+  /** A `P:grants` stream entry that is not a valid cluster grant: counted, logged with its id, acked, never applied. */
+  CLUSTER_GRANT_MALFORMED: "rejected",
+  /** The injected `apply` of the grant bus rejected (it should return a result): counted as a failed grant. */
+  CLUSTER_GRANT_FAILED: "degraded",
+  /** More cluster grants queued while Redis is down than `maxQueued`: the oldest is dropped. */
+  CLUSTER_GRANT_QUEUE_FULL: "degraded",
+  /** Reading the `P:grants` stream failed with something else than a lost group: retried with back-off. */
+  CLUSTER_GRANT_READ_FAILED: "degraded",
+  /** `publish` on a grant bus after `close()`. */
+  CLUSTER_GRANT_BUS_CLOSED: "misuse",
 } as const;
 
 /** A code `@portknock/cluster` makes. */

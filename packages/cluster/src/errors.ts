@@ -4,7 +4,7 @@
 import { PortknockError } from "@portknock/core";
 import type { ClusterCode } from "./codes.ts";
 
-/** Thrown for a bad option (`CLUSTER_BAD_*`); Redis failures are results, never exceptions. */
+/** Thrown for a bad option (`CLUSTER_BAD_*`) or a call out of order (`CLUSTER_GRANT_BUS_CLOSED`); Redis failures are results, never exceptions. */
 export class ClusterError extends PortknockError<ClusterCode> {
   override name = "ClusterError";
 }

@@ -19,3 +19,18 @@ export type {
   ReplayCacheCounters,
   ReplayClaim,
 } from "./replay-cache.ts";
+export { createGrantBus } from "./grant-bus.ts";
+export type {
+  GrantBus,
+  GrantBusCounters,
+  GrantBusOptions,
+} from "./grant-bus.ts";
+export {
+  grantEntryFields,
+  grantRequestAt,
+  parseGrantEntry,
+} from "./parse-grant-entry.ts";
+export type {
+  ClusterGrant,
+  ParseGrantEntryResult,
+} from "./parse-grant-entry.ts";

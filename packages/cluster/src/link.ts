@@ -276,6 +276,8 @@ export function createClusterLink(options: ClusterLinkOptions): ClusterLink {
           !up ||
           /writeable|Connection is closed|ECONN|EPIPE/i.test(message)
         ) {
+          // The socket can be unwritable before ioredis emits "close": down from now on.
+          goDown(message);
           return { ok: false, reason: "down", message };
         }
         logger.warn(
