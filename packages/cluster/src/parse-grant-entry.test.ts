@@ -118,6 +118,7 @@ describe("grantRequestAt", () => {
       protocol: "udp",
       port: 53,
       lifetimeMs: 1500,
+      scope: "local", // applied here, never published again
     });
     expect(grantRequestAt(GOOD, GOOD.expiresAtMs + 10).lifetimeMs).toBe(1);
   });

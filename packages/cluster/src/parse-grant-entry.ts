@@ -124,7 +124,10 @@ export function parseGrantEntry(fields: unknown): ParseGrantEntryResult {
   };
 }
 
-/** The engine's request for `grant` at `nowMs` (lifetime = what is left, at least 1 ms). */
+/**
+ * The engine's request for `grant` at `nowMs` (lifetime = what is left, at least 1 ms). Its scope
+ * is `local`: a grant received from the stream is applied here and never published again.
+ */
 export function grantRequestAt(
   grant: ClusterGrant,
   nowMs: number,
@@ -135,6 +138,7 @@ export function grantRequestAt(
     protocol: grant.protocol,
     port: grant.port,
     lifetimeMs: Math.max(1, Math.floor(grant.expiresAtMs - nowMs)),
+    scope: "local",
   };
 }
 

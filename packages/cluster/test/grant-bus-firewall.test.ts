@@ -98,7 +98,12 @@ describe.skipIf(gate.skip || noRedis)(
       await gw2.start();
 
       const expires = Date.now() + 120_000;
-      const tcp22 = { protocol: "tcp", port: 22, lifetimeMs: 0 } as const;
+      const tcp22 = {
+        protocol: "tcp",
+        port: 22,
+        lifetimeMs: 0,
+        scope: "cluster",
+      } as const;
       await gw1.publish({ ...tcp22, address: "192.0.2.7", family: 4 }, expires);
       await gw1.publish(
         { ...tcp22, address: "2001:db8::7", family: 6 },

@@ -26,6 +26,7 @@ const REQUEST: GrantRequest = {
   protocol: "tcp",
   port: 22,
   lifetimeMs: 30_000,
+  scope: "cluster",
 };
 const WAIT = { timeout: 15_000, interval: 20 };
 
@@ -132,6 +133,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
           family: 4,
           protocol: "tcp",
           port: 22,
+          scope: "local", // applied here, never published again
         });
         expect(lifetimeMs).toBeLessThanOrEqual(60_000);
         expect(lifetimeMs).toBeGreaterThan(0);
