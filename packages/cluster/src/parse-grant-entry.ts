@@ -5,7 +5,8 @@
  * applied.
  */
 import type { GrantRequest } from "@portknock/engine";
-import { normalizeIp, parseIpv6 } from "@portknock/core";
+import { normalizeIp } from "@portknock/core";
+import { isGrantableAddress } from "@portknock/engine";
 
 /** A cluster grant: the request (its `lifetimeMs` is recomputed by each reader) and its end. */
 export interface ClusterGrant {
@@ -94,7 +95,7 @@ export function parseGrantEntry(fields: unknown): ParseGrantEntryResult {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
   if (mapped?.[1] !== undefined) address = mapped[1];
   const family = address.includes(":") ? 6 : 4;
-  if (!isSourceAddress(address, family)) {
+  if (!isGrantableAddress(address, family)) {
     return {
       ok: false,
       reason:
@@ -140,18 +141,4 @@ export function grantRequestAt(
     lifetimeMs: Math.max(1, Math.floor(grant.expiresAtMs - nowMs)),
     scope: "local",
   };
-}
-
-// The engine refuses these when it substitutes a grant (ENGINE_GRANT_BAD_ADDRESS); an entry
-// written straight into Redis is refused here the same way.
-function isSourceAddress(address: string, family: 4 | 6): boolean {
-  if (family === 4) {
-    const first = Number(address.split(".")[0]);
-    return (
-      address !== "0.0.0.0" && address !== "255.255.255.255" && first < 224
-    );
-  }
-  const bytes = parseIpv6(address);
-  if (bytes === undefined) return false;
-  return bytes[0] !== 0xff && bytes.some((x) => x !== 0);
 }

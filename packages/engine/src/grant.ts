@@ -82,7 +82,7 @@ export function substituteGrant(g: CompiledGrant, b: Bindings): GrantRequest {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
   if (mapped?.[1] !== undefined) address = mapped[1];
   const family = address.includes(":") ? 6 : 4;
-  if (!isSourceAddress(address, family)) {
+  if (!isGrantableAddress(address, family)) {
     throw new RefusalSignal({
       code: "ENGINE_GRANT_BAD_ADDRESS",
       message: `grant ${g.text}: ${g.to} is an address no packet comes from (unspecified, multicast or broadcast)`,
@@ -103,7 +103,12 @@ export function substituteGrant(g: CompiledGrant, b: Bindings): GrantRequest {
   };
 }
 
-function isSourceAddress(address: string, family: 4 | 6): boolean {
+/**
+ * Whether a packet can come from `address` (normal form, of `family`): not unspecified, multicast
+ * or broadcast. A grant to any other address is refused (`ENGINE_GRANT_BAD_ADDRESS`); the cluster's
+ * grant stream refuses such entries the same way.
+ */
+export function isGrantableAddress(address: string, family: 4 | 6): boolean {
   if (family === 4) {
     const first = Number(address.split(".")[0]);
     return (

@@ -46,6 +46,7 @@ export type {
   FileStoreOptions,
   FileStoreStats,
 } from "./file-store.ts";
+export { isGrantableAddress } from "./grant.ts";
 export type {
   GrantFn,
   GrantRequest,
