@@ -12,3 +12,9 @@ export type {
   RedisTarget,
   RunResult,
 } from "./link.ts";
+export { createClusterStore } from "./state-store.ts";
+export type {
+  ClusterStore,
+  ClusterStoreCounters,
+  ClusterStoreOptions,
+} from "./state-store.ts";
