@@ -194,7 +194,7 @@ export function openOutbox(
         changed();
         return undefined;
       }
-      const full: OutboxOp = { ...op, seq: next++ } as OutboxOp;
+      const full: OutboxOp = { ...op, seq: next++ };
       let dropped: OutboxOp | undefined;
       if (ops.length >= max) {
         // The oldest not being sent right now.

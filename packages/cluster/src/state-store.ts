@@ -64,6 +64,11 @@ export interface ClusterStoreCounters {
 /** The engine's `StateStore`, shared through Redis. */
 export interface ClusterStore extends StateStore {
   /**
+   * Applies the increment to `local` at once and queues `delta` for Redis, which adds it
+   * atomically (a value that is not a number there becomes `value`: Perl's magic increment).
+   */
+  add(path: readonly string[], delta: number, value: StateValue): void;
+  /**
    * Subscribes to other gateways' changes and, when Redis is up, merges back the outbox, then
    * loads Redis's state and this gateway's pending actions into `local` (and this gateway's
    * local-only pending actions into Redis). When Redis is down it resolves at once; that happens
