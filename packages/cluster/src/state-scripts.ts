@@ -165,7 +165,7 @@ export function decodeEntry(
   if (!(typeof v === "string" || (typeof v === "number" && isFinite(v)))) {
     return { ok: false, problem: "the value is not a number or a string" };
   }
-  return { ok: true, path: [root, ...(rest)], value: v };
+  return { ok: true, path: [root, ...rest], value: v };
 }
 
 /** `[f1, v1, f2, v2, …]` (HGETALL as a script returns it) as pairs; [] for anything else. */

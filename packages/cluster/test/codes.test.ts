@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { describeCodesTable } from "@portknock/test-utils";
-import { CLUSTER_CODES } from "@portknock/cluster";
+import { CLUSTER_CODES } from "../src/index.ts";
 
 describeCodesTable(
-  "cluster",
+  "@portknock/cluster",
   fileURLToPath(new URL("../src/", import.meta.url)),
   CLUSTER_CODES,
 );
