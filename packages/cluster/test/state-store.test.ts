@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Logger } from "@portknock/core";
 import { createFileStore, createMemoryStore } from "@portknock/engine";
 import type { PendingAction, StateStore } from "@portknock/engine";
 import { redisUnavailable, startRedis } from "@portknock/test-utils";
@@ -35,6 +36,25 @@ interface Gateway {
   local: StateStore;
 }
 
+function recordingLogger(): Logger & {
+  warnings: Array<Record<string, unknown>>;
+} {
+  const warnings: Array<Record<string, unknown>> = [];
+  const logger = {
+    warnings,
+    debug(): void {},
+    info(): void {},
+    warn(fields: object): void {
+      warnings.push(fields as Record<string, unknown>);
+    },
+    error(): void {},
+    child(): Logger {
+      return logger;
+    },
+  };
+  return logger;
+}
+
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "pk-cluster-"));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,7 +77,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       name: string,
       prefix: string,
       local: StateStore = createMemoryStore(),
-      options: { budgetMs?: number; waitUp?: boolean } = {},
+      options: { budgetMs?: number; waitUp?: boolean; logger?: Logger } = {},
     ): Promise<Gateway> {
       const link = createClusterLink({
         url: server.url,
@@ -66,7 +86,11 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         budgetMs: options.budgetMs ?? 200,
         retryDelayMs: () => 50,
       });
-      const store = createClusterStore({ link, local });
+      const store = createClusterStore({
+        link,
+        local,
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
       onTestFinished(async () => {
         await store.close();
         await link.close();
@@ -258,5 +282,96 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       },
       TEST_MS,
     );
+
+    it(
+      "counts and logs what is not valid in Redis (a message, a field, a value, a root) and keeps the good entries",
+      async () => {
+        const p = `t${++n}`;
+        const logger = recordingLogger();
+        const a = await gateway("gw1", p, createMemoryStore(), { logger });
+        const channel = `${p}:state-changes`;
+        server.cli("PUBLISH", channel, "not json");
+        server.cli(
+          "HSET",
+          `${p}:state:10.0.0.6`,
+          '["ok"]',
+          "1",
+          "notjson",
+          "2",
+          '["x"]',
+          "{}",
+        );
+        server.cli("PUBLISH", channel, '{"from":"gw9","root":"10.0.0.6"}');
+        await vi.waitFor(() => {
+          expect(a.store.get(["10.0.0.6", "ok"])).toBe(1);
+          expect(a.store.counters().rejected).toBe(3);
+        }, WAIT);
+        expect(a.store.entries()).toEqual([[["10.0.0.6", "ok"], 1]]);
+        expect(logger.warnings).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({
+              code: "CLUSTER_BAD_MESSAGE",
+              source: channel,
+            }),
+            expect.objectContaining({
+              code: "CLUSTER_BAD_ENTRY",
+              source: `${p}:state:10.0.0.6`,
+            }),
+          ]),
+        );
+        server.cli("HSET", `${p}:state:a/b`, '["k"]', "1");
+        server.cli("PUBLISH", channel, '{"from":"gw9","root":"a/b"}');
+        await vi.waitFor(
+          () => expect(a.store.counters().rejected).toBe(4),
+          WAIT,
+        );
+        expect(a.store.entries()).toEqual([[["10.0.0.6", "ok"], 1]]);
+      },
+      TEST_MS,
+    );
   },
 );
+
+describe("cluster store without Redis", () => {
+  it("applies every change locally; a full outbox drops the oldest, counted, with one CLUSTER_OUTBOX_FULL warning", async () => {
+    // Nothing listens on port 1: the link never comes up.
+    const link = createClusterLink({
+      url: "redis://127.0.0.1:1/0",
+      name: "gw1",
+      retryDelayMs: () => 60_000,
+    });
+    onTestFinished(() => link.close());
+    const logger = recordingLogger();
+    const local = createMemoryStore();
+    const store = createClusterStore({ link, local, logger, maxOutbox: 3 });
+    await store.start();
+    for (let i = 1; i <= 5; i++) store.set([`10.0.0.${i}`, "n"], i);
+    store.add(["10.0.0.5", "n"], 1, 6);
+    store.add(["10.0.0.5", "n"], 1, 7);
+    expect(store.entries().map(([, v]) => v)).toEqual([1, 2, 3, 4, 7]);
+    expect(store.counters()).toMatchObject({
+      queued: 7,
+      outbox: 3,
+      dropped: 3,
+      sent: 0,
+    });
+    await store.flush();
+    expect(local.getExtra("cluster.outbox")).toMatchObject({
+      ops: [
+        { op: "set", path: ["10.0.0.4", "n"], value: 4 },
+        { op: "set", path: ["10.0.0.5", "n"], value: 5 },
+        { op: "add", path: ["10.0.0.5", "n"], delta: 2, value: 7 },
+      ],
+    });
+    expect(
+      logger.warnings.filter((w) => w.code === "CLUSTER_OUTBOX_FULL"),
+    ).toHaveLength(1);
+    expect(() => createClusterStore({ link, local, maxOutbox: 0 })).toThrow(
+      RangeError,
+    );
+    await store.close();
+    expect(() => store.get(["10.0.0.1", "n"])).toThrow(
+      expect.objectContaining({ code: "STORE_CLOSED" }),
+    );
+  });
+});
