@@ -36,6 +36,8 @@ export interface StateKeys {
   pending: string;
   /** `P:state:` (a root's hash is this plus the root). */
   statePrefix: string;
+  /** `P:state-seeded`: the name of the gateway that seeded an empty Redis with its state. */
+  seeded: string;
 }
 
 /** The shared parts. */
@@ -68,5 +70,6 @@ export function stateKeys(link: ClusterLink): StateKeys {
     applied: link.key("applied", link.name),
     pending: link.key("pending", link.name),
     statePrefix: `${link.key("state")}:`,
+    seeded: link.key("state-seeded"),
   };
 }

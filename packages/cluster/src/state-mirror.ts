@@ -20,7 +20,10 @@ export interface Mirror {
   touched(root: string): void;
   /** A message on `P:state-changes`. */
   onMessage(channel: string, text: string): void;
-  /** Loads every root in Redis; deletes local roots Redis does not have. False: Redis failed. */
+  /**
+   * Loads every root in Redis; deletes local roots Redis does not have, or, on a Redis that was
+   * never seeded (`P:state-seeded`), queues them for it. False: Redis failed.
+   */
   loadAll(): Promise<boolean>;
   /** Merges the pending actions both ways. False: Redis failed. */
   loadPending(): Promise<boolean>;
@@ -188,9 +191,19 @@ export function createMirror(
         !outbox.touches(root) && !watch.has(root);
       for (const [root, pairs] of found)
         if (keep(root)) replaceRoot(root, pairs);
-      const localRoots = new Set(local.entries().map(([p]) => p[0] ?? ""));
-      for (const root of localRoots) {
-        if (!found.has(root) && keep(root)) local.delete([root]);
+      // The first gateway on a Redis that never held this cluster's state (a new cluster, or a
+      // Redis that lost its data) seeds it with its own; after that Redis is the reference.
+      const seed = await link.run("state seed", (redis) =>
+        redis.set(keys.seeded, link.name, "NX"),
+      );
+      if (!seed.ok || ctx.stopped()) return false;
+      const seeding = seed.value === "OK";
+      const absent = local
+        .entries()
+        .filter(([path]) => !found.has(path[0] ?? "") && keep(path[0] ?? ""));
+      for (const [path, value] of absent) {
+        if (seeding) queue({ op: "set", path, value });
+        else local.delete(path.slice(0, 1));
       }
       counters.fullReloads++;
       return true;

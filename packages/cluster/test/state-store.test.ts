@@ -284,6 +284,31 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
     );
 
     it(
+      "seeds an empty Redis with the first gateway's state; a later gateway takes Redis's (its local-only roots go)",
+      async () => {
+        const p = `t${++n}`;
+        const first = createMemoryStore();
+        first.set(["10.0.0.7", "visits"], 3);
+        first.set(["10.0.0.7", "name"], "x");
+        await gateway("gw1", p, first);
+        await vi.waitFor(
+          () => expect(hget(`${p}:state:10.0.0.7`, '["visits"]')).toBe("3"),
+          WAIT,
+        );
+        expect(server.cli("GET", `${p}:state-seeded`)).toBe("gw1");
+        const later = createMemoryStore();
+        later.set(["10.9.9.9", "stale"], 1);
+        const b = await gateway("gw2", p, later);
+        expect(b.store.entries()).toEqual([
+          [["10.0.0.7", "name"], "x"],
+          [["10.0.0.7", "visits"], 3],
+        ]);
+        expect(server.cli("EXISTS", `${p}:state:10.9.9.9`)).toBe("0");
+      },
+      TEST_MS,
+    );
+
+    it(
       "counts and logs what is not valid in Redis (a message, a field, a value, a root) and keeps the good entries",
       async () => {
         const p = `t${++n}`;
