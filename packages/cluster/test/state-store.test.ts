@@ -21,6 +21,7 @@ import {
   onTestFinished,
   vi,
 } from "vitest";
+import { setup } from "../../engine/test/engine-harness.ts";
 import type { ClusterLink } from "../src/link.ts";
 import { createClusterLink } from "../src/link.ts";
 import type { ClusterStore } from "../src/state-store.ts";
@@ -123,6 +124,32 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
           expect(g.store.counters()).toMatchObject({ outbox: 0, dropped: 0 });
         }
         expect(b.store.counters().reloads).toBeGreaterThan(0);
+      },
+      TEST_MS,
+    );
+
+    it(
+      "counts state(CLIENT,visits)++ of knocks accepted on two engines at once, each on its gateway",
+      async () => {
+        const p = `t${++n}`;
+        const templates = { count: { state: ["state(CLIENT,visits)++"] } };
+        const gateways = [await gateway("gw1", p), await gateway("gw2", p)];
+        const engines = gateways.map(
+          ({ store }) =>
+            setup([{ templates: ["count"] }], templates, { store }).engine,
+        );
+        const knock = { CLIENT: "10.0.0.8", PORT: 22, FLAG0: 0, FLAG1: 0 };
+        const results = await Promise.all(
+          Array.from({ length: 60 }, (_, i) => engines[i % 2]!.accept(knock)),
+        );
+        expect(results.every((r) => r.actions[0]?.status === "ran")).toBe(true);
+        await vi.waitFor(() => {
+          for (const { store } of gateways) {
+            expect(store.get(["10.0.0.8", "visits"])).toBe(60);
+          }
+        }, WAIT);
+        expect(hget(`${p}:state:10.0.0.8`, '["visits"]')).toBe("60");
+        for (const e of engines) await e.close();
       },
       TEST_MS,
     );
