@@ -19,6 +19,9 @@ export type OutboxOp =
   | { op: "pend"; seq: number; action: PendingAction }
   | { op: "unpend"; seq: number; id: string };
 
+/** Outboxes up to this long are persisted with each change; longer ones every 100 ms. */
+const PERSIST_AT_ONCE = 1000;
+
 /** The extras namespace of the persisted outbox. */
 export const OUTBOX_EXTRA = "cluster.outbox";
 
@@ -156,23 +159,35 @@ export function openOutbox(
   let next = Math.max(clockMs() * 1000, ...ops.map((o) => o.seq + 1));
   let dirty = false;
   let scheduled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let detached = false;
 
   const persist = (): void => {
     scheduled = false;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (!dirty || detached) return;
-    dirty = false;
     local.setExtra(
       OUTBOX_EXTRA,
       ops.length === 0 ? undefined : { version: 1, ops: ops as JsonValue[] },
     );
+    dirty = false;
+  };
+  const persistLater = (): void => {
+    try {
+      persist();
+    } catch {
+      // The local store was closed under us; close() or the next change tries again.
+    }
   };
   const changed = (): void => {
     dirty = true;
     if (scheduled) return;
     scheduled = true;
-    // Once per turn: the file store writes in a later timer, after this.
-    queueMicrotask(persist);
+    // A small outbox goes into the same statefile write as the change (the file store writes
+    // in a later timer); a long one (Redis away) is copied at most every 100 ms, not per change.
+    if (ops.length <= PERSIST_AT_ONCE) queueMicrotask(persistLater);
+    else timer = setTimeout(persistLater, 100);
   };
 
   return {
@@ -226,6 +241,8 @@ export function openOutbox(
     persist,
     detach(): void {
       detached = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
     },
   };
 }
