@@ -186,6 +186,10 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         const p = `t${++n}`;
         const a = await gateway("gw1", p);
         const b = await gateway("gw2", p);
+        a.store.set(["f"], 0.1);
+        a.store.add(["f"], 0.2, 0.1 + 0.2);
+        a.store.add(["big"], 2 ** 53, 2 ** 53);
+        a.store.add(["big"], -0.5, 2 ** 53 - 0.5);
         a.store.set(["m"], "aa");
         a.store.add(["m"], 1, "ab");
         a.store.set(["s"], "41");
@@ -193,6 +197,8 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         b.store.add(["s"], 1, 1); // gw2 may not have seen "41" yet: Redis adds to what it has
         await vi.waitFor(() => {
           expect(b.store.get(["m"])).toBe("ab");
+          expect(b.store.get(["f"])).toBe(0.1 + 0.2);
+          expect(b.store.get(["big"])).toBe(2 ** 53 - 0.5);
           expect(a.store.get(["s"])).toBe(42);
           expect(b.store.get(["s"])).toBe(42);
         }, WAIT);
