@@ -2,9 +2,9 @@
  * The cluster store's mirror (issue #19): Redis's state loaded into the local store. A change
  * message of another gateway reloads its root; `loadAll` reloads everything (at start, after an
  * outage); `loadPending` merges this gateway's pending actions both ways. What Redis holds is
- * checked entry by entry (bad ones are counted and skipped), and a root this gateway changed
- * while a reload was in flight, or still has ops queued for, is left alone: the sender's answer
- * for its own op brings that root.
+ * checked entry by entry (bad ones are counted and skipped). A reload leaves alone a root this
+ * gateway still has ops queued for (the sender's answer for its own op brings that root), and a
+ * root changed or refreshed while it was in flight (its answer would be older).
  */
 import type { StateValue } from "@portknock/engine";
 import type { NewOp } from "./outbox.ts";
@@ -48,6 +48,8 @@ export function createMirror(
       if (d.ok) entries.push([d.path, d.value]);
       else bad++;
     }
+    // A reload in flight (started before this answer) must not put an older copy back.
+    for (const w of watchers) w.add(root);
     // Redis's field order is its own: keep the mirror's order stable, by path.
     entries.sort(([a], [b]) => comparePaths(a, b));
     try {
