@@ -252,7 +252,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         onTestFinished(() => blocker.close());
         await blocker.ready(10_000);
         const sleeping = blocker.run("sleep", (r) =>
-          r.call("DEBUG", "SLEEP", "0.6"),
+          r.call("DEBUG", "SLEEP", "1.5"),
         );
         // Redis is busy once a PING over the budget times out.
         await vi.waitFor(async () => {
