@@ -34,6 +34,14 @@ export const CLUSTER_CODES = {
   CLUSTER_GRANT_READ_FAILED: "degraded",
   /** `publish` on a grant bus after `close()`. */
   CLUSTER_GRANT_BUS_CLOSED: "misuse",
+  /** The state outbox is full while Redis is away: the oldest change is dropped (counted, one WARN). */
+  CLUSTER_OUTBOX_FULL: "degraded",
+  /** Redis refused one state change three times: it is dropped (counted, logged). */
+  CLUSTER_OP_DROPPED: "degraded",
+  /** A state or pending entry in Redis, or a persisted outbox entry, is not valid: skipped, counted. */
+  CLUSTER_BAD_ENTRY: "degraded",
+  /** A message on `P:state-changes` is not `{from, root}`: skipped, counted. */
+  CLUSTER_BAD_MESSAGE: "degraded",
 } as const;
 
 /** A code `@portknock/cluster` makes. */

@@ -34,3 +34,9 @@ export type {
   ClusterGrant,
   ParseGrantEntryResult,
 } from "./parse-grant-entry.ts";
+export { createClusterStore } from "./state-store.ts";
+export type {
+  ClusterStore,
+  ClusterStoreCounters,
+  ClusterStoreOptions,
+} from "./state-store.ts";

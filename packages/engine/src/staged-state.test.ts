@@ -71,3 +71,66 @@ describe("state statements", () => {
     expect(Object.prototype).not.toHaveProperty("polluted");
   });
 });
+
+describe("increments as add ops (#19)", () => {
+  function stage(
+    store: StateStore,
+    text: string,
+  ): ReturnType<typeof createStagedState> {
+    const { statements } = parseStateStatements(text, { variables: kinds });
+    const staged = createStagedState((p) => store.get(p));
+    applyStatements(
+      statements!,
+      { vars: computeVariables({ IP: "10.1.1.1", PORT: 22 }, 0), kinds },
+      staged,
+    );
+    return staged;
+  }
+
+  it("stages ++ -- += -= as add with the delta and the local result; = and delete as before", () => {
+    const store = createMemoryStore();
+    store.set(["s"], "aa");
+    const staged = stage(
+      store,
+      'state(a)++; state(a)++; state(b)--; state(c) += PORT; state(d) -= "3abc"; state(s)++; state(e) = 5; delete state(f); state(g) += "inf"',
+    );
+    expect(staged.ops).toEqual([
+      { kind: "add", path: ["a"], delta: 1, value: 1 },
+      { kind: "add", path: ["a"], delta: 1, value: 2 },
+      { kind: "add", path: ["b"], delta: -1, value: -1 },
+      { kind: "add", path: ["c"], delta: 22, value: 22 },
+      { kind: "add", path: ["d"], delta: -3, value: -3 },
+      // compat: Perl's magic string increment; the result travels with the delta.
+      { kind: "add", path: ["s"], delta: 1, value: "ab" },
+      { kind: "set", path: ["e"], value: 5 },
+      { kind: "delete", path: ["f"] },
+      // A delta that is not finite cannot be added anywhere else: a plain set.
+      { kind: "set", path: ["g"], value: Infinity },
+    ]);
+  });
+
+  it("commits add through sink.add when the sink has it, else as set (the memory store)", () => {
+    const calls: unknown[] = [];
+    const sink = {
+      set: (path: readonly string[], value: unknown) =>
+        calls.push(["set", path, value]),
+      add: (path: readonly string[], delta: number, value: unknown) =>
+        calls.push(["add", path, delta, value]),
+      delete: (path: readonly string[]) => calls.push(["delete", path]),
+    };
+    const base = createMemoryStore();
+    const staged = stage(base, "state(IP,n)++; state(IP,m) = 2");
+    commitState(staged.ops, sink);
+    expect(calls).toEqual([
+      ["add", ["10.1.1.1", "n"], 1, 1],
+      ["set", ["10.1.1.1", "m"], 2],
+    ]);
+    const store = createMemoryStore();
+    commitState(staged.ops, store);
+    commitState(stage(store, "state(IP,n) += 4").ops, store);
+    expect(store.entries()).toEqual([
+      [["10.1.1.1", "n"], 5],
+      [["10.1.1.1", "m"], 2],
+    ]);
+  });
+});

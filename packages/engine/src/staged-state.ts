@@ -12,9 +12,13 @@ import { resolveStateKeys } from "./substitute.ts";
 import type { Scalar } from "./values.ts";
 import { increment, toNumber } from "./values.ts";
 
-/** One staged change. */
+/**
+ * One staged change. `add` is an increment (`++ -- += -=`): `delta` is what it adds and `value`
+ * the result the engine computed from the value it read (what a store without `add` sets).
+ */
 export type StateOp =
   | { kind: "set"; path: string[]; value: StateValue }
+  | { kind: "add"; path: string[]; delta: number; value: StateValue }
   | { kind: "delete"; path: string[] };
 
 /** An overlay of changes over a base reader. */
@@ -39,7 +43,7 @@ export function createStagedState(
         const op = ops[i];
         if (op == null) continue;
         if (
-          op.kind === "set" &&
+          op.kind !== "delete" &&
           op.path.length === path.length &&
           isPrefix(op.path, path)
         ) {
@@ -52,17 +56,25 @@ export function createStagedState(
   };
 }
 
-/** A place staged changes are committed to (a store, or another overlay's op list). */
+/**
+ * A place staged changes are committed to (a store, or another overlay's op list). `add` is
+ * optional: a sink that shares its state with others (the cluster store) applies the `delta`
+ * atomically there; `value` is the result computed locally.
+ */
 export interface StateSink {
   set(path: readonly string[], value: StateValue): void;
+  add?(path: readonly string[], delta: number, value: StateValue): void;
   delete(path: readonly string[]): void;
 }
 
-/** Applies `ops` to `sink` in order. */
+/** Applies `ops` to `sink` in order; an `add` is `sink.add` when it has one, else `sink.set`. */
 export function commitState(ops: readonly StateOp[], sink: StateSink): void {
   for (const op of ops) {
     if (op.kind === "set") sink.set(op.path, op.value);
-    else sink.delete(op.path);
+    else if (op.kind === "add") {
+      if (sink.add) sink.add(op.path, op.delta, op.value);
+      else sink.set(op.path, op.value);
+    } else sink.delete(op.path);
   }
 }
 
@@ -72,7 +84,9 @@ function toStateValue(v: Scalar): StateValue | undefined {
 
 /**
  * Runs `statements` against `staged` (Perl semantics: `++` on undef is 1, `--`/`+=`/`-=` are
- * numeric, `=` keeps strings as strings; assigning undef deletes). Throws only `RefusalSignal`.
+ * numeric, `=` keeps strings as strings; assigning undef deletes). An increment with a finite
+ * delta stages an `add` op (its locally computed result in `value`), so a shared store can apply
+ * it atomically. Throws only `RefusalSignal`.
  */
 export function applyStatements(
   statements: readonly StateStatement[],
@@ -84,30 +98,35 @@ export function applyStatements(
     const path = resolveStateKeys(s.keys, bindings);
     const current = s.op === "delete" ? undefined : staged.read(path);
     let next: StateValue | undefined;
+    // The number an increment adds (undefined for `=` and `delete`).
+    let delta: number | undefined;
     switch (s.op) {
       case "delete":
         next = undefined;
         break;
       case "++":
         next = toStateValue(increment(current));
+        delta = 1;
         break;
       case "--":
         next = toNumber(current) - 1;
+        delta = -1;
         break;
       case "=":
         next = toStateValue(evaluate(s.value, ctx));
         break;
       case "+=":
-        next = toNumber(current) + toNumber(evaluate(s.value, ctx));
+        delta = toNumber(evaluate(s.value, ctx));
+        next = toNumber(current) + delta;
         break;
       case "-=":
-        next = toNumber(current) - toNumber(evaluate(s.value, ctx));
+        delta = -toNumber(evaluate(s.value, ctx));
+        next = toNumber(current) + delta;
         break;
     }
-    staged.ops.push(
-      next === undefined
-        ? { kind: "delete", path }
-        : { kind: "set", path, value: next },
-    );
+    if (next === undefined) staged.ops.push({ kind: "delete", path });
+    else if (delta !== undefined && Number.isFinite(delta)) {
+      staged.ops.push({ kind: "add", path, delta, value: next });
+    } else staged.ops.push({ kind: "set", path, value: next });
   }
 }

@@ -32,6 +32,13 @@ export interface StateStore {
   get(path: readonly string[]): StateValue | undefined;
   /** Sets the value at `path`; a path may hold a value and deeper keys at once. */
   set(path: readonly string[], value: StateValue): void;
+  /**
+   * Optional. An increment (`++ -- += -=`): adds `delta` to the value at `path`, where `value`
+   * is the result the engine computed from the value it read. A store shared by several
+   * gateways (`@portknock/cluster`) applies `delta` atomically, so concurrent increments all
+   * count; without `add` the engine calls `set(path, value)` (the memory and file stores).
+   */
+  add?(path: readonly string[], delta: number, value: StateValue): void;
   /** Deletes the value at `path` and everything below it. */
   delete(path: readonly string[]): void;
   /** Every value with its path. */

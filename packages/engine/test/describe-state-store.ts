@@ -3,6 +3,7 @@
  * `describeStateStore(name, makeStore)`.
  */
 import { describe, expect, it } from "vitest";
+import { commitState } from "../src/staged-state.ts";
 import type { PendingAction, StateStore } from "../src/state-store.ts";
 
 /** Makes a fresh, empty store for one test. */
@@ -78,6 +79,29 @@ export function describeStateStore(name: string, makeStore: MakeStore): void {
         expect.objectContaining({ code: "STATE_KEY_INVALID" }),
       );
       expect(store.entries()).toEqual([]);
+      await store.close();
+    });
+
+    it("commits increments (add ops, #19) to the value the engine computed, at once", async () => {
+      const store = await makeStore();
+      store.set(["s"], "aa");
+      commitState(
+        [
+          { kind: "add", path: ["10.1.1.1", "visits"], delta: 1, value: 1 },
+          { kind: "add", path: ["10.1.1.1", "visits"], delta: 1, value: 2 },
+          { kind: "add", path: ["n"], delta: -2.5, value: -2.5 },
+          { kind: "add", path: ["s"], delta: 1, value: "ab" },
+        ],
+        store,
+      );
+      expect(store.get(["10.1.1.1", "visits"])).toBe(2);
+      expect(store.get(["n"])).toBe(-2.5);
+      expect(store.get(["s"])).toBe("ab");
+      if (store.add) {
+        expect(() => store.add?.([".."], 1, 1)).toThrow(
+          expect.objectContaining({ code: "STATE_KEY_INVALID" }),
+        );
+      }
       await store.close();
     });
 

@@ -189,3 +189,61 @@ describe("logging", () => {
     await engine.close();
   });
 });
+
+describe("increments reach a store's add (#19)", () => {
+  const templates = {
+    count: { state: ["state(CLIENT,visits)++; state(CLIENT,last) = PORT"] },
+  };
+  const knock = { CLIENT: "10.0.0.7", PORT: 22, FLAG0: 0, FLAG1: 0 };
+
+  it("calls add(path, 1, local result) on a store that has it; a store without add gets set, same state", async () => {
+    const adds: unknown[] = [];
+    const memory = createMemoryStore();
+    const shared = {
+      ...memory,
+      add(path: readonly string[], delta: number, value: string | number) {
+        adds.push([path, delta, value]);
+        memory.set(path, value);
+      },
+    };
+    const withAdd = setup([{ templates: ["count"] }], templates, {
+      store: shared,
+    });
+    const plain = setup([{ templates: ["count"] }], templates);
+    for (const { engine } of [withAdd, plain]) {
+      await engine.accept(knock);
+      await engine.accept(knock);
+      await engine.close();
+    }
+    expect(adds).toEqual([
+      [["10.0.0.7", "visits"], 1, 1],
+      [["10.0.0.7", "visits"], 1, 2],
+    ]);
+    expect(memory.entries()).toEqual(plain.store.entries());
+    expect(plain.store.get(["10.0.0.7", "visits"])).toBe(2);
+  });
+
+  it("undoes an add like a set when the knock's delayed action is not durable", async () => {
+    const memory = createMemoryStore();
+    let failFlush = false;
+    const store = {
+      ...memory,
+      add(path: readonly string[], _delta: number, value: string | number) {
+        memory.set(path, value);
+      },
+      flush: () =>
+        failFlush ? Promise.reject(new Error("disk full")) : memory.flush(),
+    };
+    const { engine } = setup(
+      [{ templates: ["count"] }, { templates: ["close"], delayMs: MINUTE }],
+      { ...templates, close: { system: ["/bin/true close CLIENT"] } },
+      { store },
+    );
+    await engine.accept(knock);
+    failFlush = true;
+    const refused = await engine.accept(knock);
+    expect(refused.actions[0]?.refusal?.code).toBe("ENGINE_STATE_NOT_DURABLE");
+    expect(memory.get(["10.0.0.7", "visits"])).toBe(1);
+    await engine.close();
+  });
+});
