@@ -40,6 +40,11 @@ export const KNOCKD_CODES = {
   FIREWALL_NOT_MANAGED: "the configuration manages no firewall",
   /** `-replay FILE` could not be read to the end, for a reason without a code. */
   REPLAY_FAILED: "the replayed file could not be read",
+  // The cluster (issue #19).
+  /** warning (`-check`): the `<cluster>` block's Redis does not answer; knockd would start degraded. */
+  CLUSTER_UNREACHABLE: "the cluster's Redis does not answer",
+  /** A valid sealed knock another gateway of the cluster accepted first (its name is logged). */
+  KNOCK_REPLAY: "a sealed knock the cluster's replay cache already holds",
   /** An unexpected exception: a bug, reported with its stack. */
   INTERNAL: "an internal error: please report it",
   // The security audit (`-check`, and logged at start).

@@ -4,6 +4,7 @@
  * after another, so actions run in the order the knocks arrived.
  */
 import type {
+  DetectedKnock,
   Detector,
   DetectorOptions,
   HitOutcome,
@@ -12,6 +13,8 @@ import type { QueueCounters } from "@portknock/detector";
 import { createDetector } from "@portknock/detector";
 import type { Engine } from "@portknock/engine";
 import type { HitColumns, KnockHit, Logger } from "@portknock/core";
+import { replayKey } from "@portknock/codec";
+import type { ReplayClaim } from "@portknock/cluster";
 
 /** Counters of a core: the detector's and the engine's (daemon.md §8). */
 export interface CoreCounters {
@@ -33,6 +36,21 @@ export interface CoreCounters {
   /** `grant` template keys applied (issue #17), and of those the ones that failed. */
   grantsRun: number;
   grantsFailed: number;
+  /**
+   * With a cluster (issue #19): sealed knocks the detector accepted, by the cluster replay
+   * cache's answer — `fresh` (first in the cluster), `replay` (another gateway, or this one,
+   * accepted it first: refused, and counted in `refusals.KNOCK_REPLAY` too) or `local` (Redis
+   * down or over the budget: decided by the local cache alone). Absent without a cluster.
+   */
+  clusterClaims?: { fresh: number; replay: number; local: number };
+}
+
+/** The cluster's replay cache, as the core asks it (issue #19). */
+export interface CoreClusterReplay {
+  /** `@portknock/cluster`'s `claim`: never rejects, never waits past the budget. */
+  claim(key: string, ttlMs: number): Promise<ReplayClaim>;
+  /** How long a claim holds, in ms (knockd: 2 × window). */
+  ttlMs: number;
 }
 
 /** The core of one daemon configuration. */
@@ -55,19 +73,48 @@ export interface DaemonCore {
 export type DaemonCoreOptions = Omit<DetectorOptions, "onKnock" | "logger"> & {
   engine: Engine;
   logger: Logger;
+  /** Sealed knocks on a cluster: claimed in the shared replay cache before they act. */
+  cluster?: CoreClusterReplay;
 };
 
 /** Wires a detector to the engine. */
 export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
-  const { engine, logger } = options;
+  const { engine, logger, cluster } = options;
   let chain: Promise<void> = Promise.resolve();
+  const claims = { fresh: 0, replay: 0, local: 0 };
+  let clusterReplays = 0;
+  // After the detector's own checks (window, local replay cache, requiresource) and before any
+  // action: one claim in the cluster's replay cache, waited on for at most the budget. Knocks
+  // still reach the engine one after another, in the order they arrived.
+  const claimed = async (
+    hit: KnockHit,
+    knock: DetectedKnock["knock"],
+  ): Promise<boolean> => {
+    if (cluster == null || !("timeSeconds" in knock)) return true;
+    const c = await cluster.claim(replayKey(knock), cluster.ttlMs);
+    claims[c.result]++;
+    if (c.result !== "replay") return true;
+    clusterReplays++;
+    logger.warn(
+      {
+        event: "knock.rejected",
+        code: "KNOCK_REPLAY",
+        ip: hit.srcIp,
+        source: hit.origin,
+        gateway: c.by,
+      },
+      `valid sealed knock refused: gateway ${c.by} of the cluster accepted it first`,
+    );
+    return false;
+  };
   const detector: Detector = createDetector({
     ...options,
     logger,
-    onKnock({ hit, variables }): void {
+    onKnock({ hit, knock, variables }): void {
       // The engine logs the knock (knock.accepted, with its origin) and every action it runs.
       chain = chain.then(async () => {
         try {
+          if (!(await claimed(hit, knock))) return;
           await engine.accept(variables, { origin: hit.origin });
         } catch (e) {
           logger.error(
@@ -100,9 +147,13 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
     counters(): CoreCounters {
       const e = engine.counters;
       const d = detector.counters();
+      const refusals: Record<string, number> = { ...d.refusals };
+      if (clusterReplays > 0) {
+        refusals.KNOCK_REPLAY = (refusals.KNOCK_REPLAY ?? 0) + clusterReplays;
+      }
       return {
         hits: d.hits,
-        refusals: { ...d.refusals },
+        refusals,
         queue: d.queue,
         knocksAccepted: d.queue.knocksAccepted,
         retransmitsDropped: d.queue.retransmitsDropped,
@@ -114,6 +165,7 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
         actionsInterrupted: e.actionsInterrupted,
         grantsRun: e.grantsRun,
         grantsFailed: e.grantsFailed,
+        ...(cluster != null && { clusterClaims: { ...claims } }),
       };
     },
   };

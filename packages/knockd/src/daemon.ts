@@ -25,6 +25,8 @@ import { baseRuleset, startFirewall } from "./firewall.ts";
 import { createDaemonLogger } from "./logger.ts";
 import { prepareStatefileDir } from "./statefile-dir.ts";
 import type { KnockdCode } from "./codes.ts";
+import type { DaemonCluster } from "./cluster.ts";
+import { startCluster } from "./cluster.ts";
 
 /** A started daemon: its first instance, and what later instances share. */
 export interface Daemon {
@@ -37,6 +39,8 @@ export interface Daemon {
   instance: Instance;
   /** The managed firewall (issue #17), installed at start; absent without `<firewall>`. */
   firewall?: ManagedFirewall;
+  /** The cluster (issue #19); absent without `<cluster>`, with `-test` and with `-replay`. */
+  cluster?: DaemonCluster;
   /**
    * Closes the current instance's engine and the store. Never rejects: a statefile that cannot
    * be written is retried, then reported in one error line; resolves false in that case.
@@ -101,9 +105,9 @@ export async function startDaemon(
     });
     if (firewall == null) return undefined;
   }
-  let store: StateStore;
+  let local: StateStore;
   try {
-    store = await openStore(loaded, logger, args.test);
+    local = await openStore(loaded, logger, args.test);
   } catch (e) {
     logger.error(
       { event: "store.error", code: (e as { code?: string }).code },
@@ -112,6 +116,8 @@ export async function startDaemon(
     await firewall?.close();
     return undefined;
   }
+  const cluster = await joinCluster(loaded, args, logger, local, firewall);
+  const store = cluster?.store ?? local;
   const deps: InstanceDeps = {
     store,
     clock: systemClock,
@@ -119,7 +125,15 @@ export async function startDaemon(
     logger,
     test: args.test,
     debug: args.debug,
-    ...(firewall != null ? { grant: firewall.grant } : {}),
+    ...(firewall != null
+      ? {
+          grant:
+            cluster != null
+              ? cluster.wrapGrant(firewall.grant, () => systemClock.now())
+              : firewall.grant,
+        }
+      : {}),
+    ...(cluster != null ? { cluster } : {}),
   };
   const daemon: Daemon = {
     args,
@@ -129,14 +143,47 @@ export async function startDaemon(
     deps,
     instance: await startInstance(loaded, deps),
     ...(firewall != null ? { firewall } : {}),
+    ...(cluster != null ? { cluster } : {}),
     async close(): Promise<boolean> {
       await daemon.instance.engine.close();
+      await cluster?.stop();
       // The ruleset and the grants stay: grants expire in the kernel, and a restart reinstalls.
       await firewall?.close().catch(() => undefined);
-      return closeStore(store, loaded.config.statefile, logger);
+      // The cluster store merges its outbox back (for at most 1 s) before the local store closes.
+      const saved = await closeStore(store, loaded.config.statefile, logger);
+      await cluster?.closeLink().catch(() => undefined);
+      return saved;
     },
   };
   return daemon;
+}
+
+/**
+ * The cluster of a `<cluster>` block (issue #19), connected; undefined without one, and with
+ * `-test` or `-replay` (said in a log line): a dry run or a replay of an old log must not claim
+ * knocks or change the state other gateways see.
+ */
+async function joinCluster(
+  loaded: LoadedDaemon,
+  args: DaemonArgs,
+  logger: Logger,
+  local: StateStore,
+  firewall: ManagedFirewall | undefined,
+): Promise<DaemonCluster | undefined> {
+  const config = loaded.config.cluster;
+  if (config == null) return undefined;
+  if (args.test || args.replay != null) {
+    logger.info(
+      { event: "cluster.off", name: config.name },
+      `${args.test ? "-test" : "-replay"}: not connecting to the cluster's Redis; the replay cache and the state are this gateway's own`,
+    );
+    return undefined;
+  }
+  return startCluster(config, {
+    local,
+    logger,
+    ...(firewall != null && { grant: firewall.grant }),
+  });
 }
 
 async function openStore(

@@ -13,6 +13,7 @@ import type {
 import type { Clock } from "@portknock/core";
 import { createEngine } from "@portknock/engine";
 import type { LoadedDaemon } from "./load.ts";
+import type { DaemonCluster } from "./cluster.ts";
 import type { DaemonCore } from "./daemon-core.ts";
 import { createDaemonCore } from "./daemon-core.ts";
 
@@ -33,6 +34,8 @@ export interface InstanceDeps {
   debug: boolean;
   /** The managed firewall's grant (issue #17); absent without a `<firewall>` block. */
   grant?: GrantFn;
+  /** The cluster (issue #19): its replay cache is asked about every accepted sealed knock. */
+  cluster?: Pick<DaemonCluster, "claim">;
 }
 
 /** Builds an instance and starts its engine (overdue delayed actions run now). */
@@ -83,6 +86,15 @@ export async function startInstance(
           : deps.store,
       },
     }),
+    ...(loaded.knock.format === "sealed" &&
+      deps.cluster != null && {
+        cluster: {
+          claim: (key: string, ttlMs: number) =>
+            deps.cluster!.claim(key, ttlMs),
+          // The detector keeps a key until accepted-at + 2 × window (sealed-guard.ts).
+          ttlMs: 2 * loaded.config.windowMs,
+        },
+      }),
     clock: deps.clock,
     engine,
     logger: deps.logger,

@@ -6,6 +6,7 @@
 import { formatWhere } from "@portknock/core";
 import type { FirewallCounters } from "@portknock/firewall";
 import type { CaptureCounters, DaemonCounters } from "./counters.ts";
+import type { ClusterCounters } from "./cluster.ts";
 import type { Daemon } from "./daemon.ts";
 import { formatMetrics, readProcessFigures } from "./metrics.ts";
 import type { MetricsEndpoint } from "./metrics-server.ts";
@@ -19,6 +20,8 @@ export interface CountersSnapshot {
   capture: CaptureCounters | undefined;
   /** The managed firewall's counters (issue #17); undefined without `<firewall>`. */
   firewall?: FirewallCounters | undefined;
+  /** The cluster's counters (issue #19); undefined without `<cluster>`. */
+  cluster?: ClusterCounters | undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { FrameRejectCode } from "@portknock/pcap";
 import type { FirewallCounters } from "@portknock/firewall";
 import { FIREWALL_CODES } from "@portknock/firewall";
 import type { CaptureCounters, DaemonCounters } from "./counters.ts";
+import type { ClusterCounters } from "./cluster.ts";
 
 // The code tables of the libraries, as objects so that the compiler holds them complete
 // (`satisfies`): a new code upstream fails the build until it is listed here.
@@ -61,6 +62,7 @@ export const METRICS_LABEL_VALUES: Readonly<Record<string, readonly string[]>> =
     stage: ["queue", "kernel", "interface"],
     segment: ["probation", "protected"],
     firewall_code: Object.keys(FIREWALL_CODES),
+    result: ["fresh", "replay", "local"],
   };
 
 /** Figures of the process itself, read at scrape time (`readProcessFigures`). */
@@ -83,6 +85,8 @@ export interface MetricsSnapshot {
   capture: CaptureCounters | undefined;
   /** The managed firewall's counters (issue #17); undefined: no `<firewall>`, no series. */
   firewall?: FirewallCounters | undefined;
+  /** The cluster's counters (issue #19); undefined: no `<cluster>` (or `-test`), no series. */
+  cluster?: ClusterCounters | undefined;
   /** Sources with a queue now (the current configuration's detector). */
   sourcesQueued: number;
   /** Delayed actions waiting in the store. */
@@ -226,6 +230,7 @@ export function formatMetrics(s: MetricsSnapshot): string {
     ],
   );
   if (s.firewall) formatFirewall(s.firewall, c, counter, byCode);
+  if (s.cluster) formatCluster(s.cluster, c, counter, gauge);
   gauge(
     "portknock_sources_queued",
     "Sources with a knock in progress (a queue) now.",
@@ -285,6 +290,100 @@ function formatFirewall(
       ...f.rejections,
       ...f.failures,
     }),
+  );
+}
+
+function formatCluster(
+  k: ClusterCounters,
+  c: DaemonCounters,
+  counter: (name: string, help: string, v: number | Sample[]) => void,
+  gauge: (name: string, help: string, v: number) => void,
+): void {
+  const claims = c.clusterClaims ?? { fresh: 0, replay: 0, local: 0 };
+  gauge(
+    "portknock_cluster_up",
+    "1 while Redis answers, 0 while the gateway decides locally (degraded).",
+    k.link.up,
+  );
+  counter(
+    "portknock_cluster_outages_total",
+    "Times Redis became unreachable (one CLUSTER_DOWN warning each).",
+    k.link.outages,
+  );
+  counter(
+    "portknock_cluster_commands_total",
+    "Redis commands sent on the decision path.",
+    k.link.commands,
+  );
+  counter(
+    "portknock_cluster_timeouts_total",
+    "Redis commands over the budget (decided locally).",
+    k.link.timeouts,
+  );
+  counter(
+    "portknock_cluster_failures_total",
+    "Redis commands that failed otherwise (Redis down, a Redis error).",
+    k.link.failures,
+  );
+  counter(
+    "portknock_cluster_replay_claims_total",
+    "Accepted sealed knocks claimed in the shared replay cache, by result: fresh (first in the cluster), replay (refused: another gateway had it), local (Redis down or over the budget: decided by the local cache).",
+    [
+      [{ result: "fresh" }, claims.fresh],
+      [{ result: "replay" }, claims.replay],
+      [{ result: "local" }, claims.local],
+    ],
+  );
+  counter(
+    "portknock_cluster_replay_merged_total",
+    "Claims decided locally and pushed to Redis when it came back.",
+    k.replay.merged,
+  );
+  counter(
+    "portknock_cluster_replay_conflicts_total",
+    "Claims decided locally that another gateway had also accepted (CLUSTER_REPLAY_CONFLICT: accepted twice during an outage).",
+    k.replay.conflicts,
+  );
+  gauge(
+    "portknock_cluster_state_outbox",
+    "State changes waiting to be sent to Redis.",
+    k.store.outbox,
+  );
+  counter(
+    "portknock_cluster_state_ops_total",
+    "State changes Redis applied.",
+    k.store.sent,
+  );
+  counter(
+    "portknock_cluster_state_dropped_total",
+    "State changes given up (outbox full, or refused by Redis).",
+    k.store.dropped,
+  );
+  counter(
+    "portknock_cluster_state_reloads_total",
+    "State roots reloaded after another gateway changed them.",
+    k.store.reloads,
+  );
+  if (k.grants == null) return;
+  counter(
+    "portknock_cluster_grants_published_total",
+    "scope = cluster grants published to the other gateways.",
+    k.grants.published,
+  );
+  counter(
+    "portknock_cluster_grants_received_total",
+    "Cluster grant entries read from the stream.",
+    k.grants.received,
+  );
+  counter(
+    "portknock_cluster_grants_applied_total",
+    "Other gateways' grants applied to this gateway's firewall.",
+    k.grants.applied,
+  );
+  counter(
+    "portknock_cluster_grants_failed_total",
+    "Other gateways' grants this gateway's firewall refused or failed (the code is in the log).",
+    Object.values(k.grants.failed).reduce((a, b) => a + b, 0),
   );
 }
 

@@ -3,6 +3,7 @@
  * logged with its place, and a new instance started when it is valid (the store is shared, so
  * state and pending delayed actions carry over).
  */
+import type { ClusterConfig } from "@portknock/config";
 import { errorMessages } from "@portknock/core";
 import type { Daemon } from "./daemon.ts";
 import { baseRuleset } from "./firewall.ts";
@@ -37,8 +38,51 @@ export async function reloadInstance(
   // new configuration, and the old one keeps running.
   const env = checkEnvironment(next.daemon, environmentOptions(daemon.args));
   if (logFindings(env, daemon.logger, "reload.environment")) return undefined;
+  if (!sameCluster(daemon, next.daemon)) return undefined;
   if (!(await reinstallFirewall(daemon, next.daemon))) return undefined;
   return startInstance(next.daemon, daemon.deps);
+}
+
+/**
+ * SIGHUP and `<cluster>` (issue #19): the connection, the name and the prefix are set at start;
+ * adding, removing or changing the block needs a restart, and the new configuration is rejected
+ * (like a switch of firewall backend). A daemon that runs without its cluster (`-test`) compares
+ * with the block it started with all the same.
+ */
+function sameCluster(
+  daemon: Daemon,
+  next: NonNullable<Awaited<ReturnType<typeof loadDaemon>>["daemon"]>,
+): boolean {
+  const key = (c: ClusterConfig | undefined): string =>
+    c == null
+      ? "none"
+      : JSON.stringify([
+          c.url,
+          c.name,
+          c.prefix,
+          c.budgetMs,
+          c.password ?? null,
+          c.tlsCa ?? null,
+        ]);
+  const running = daemon.instance.loaded.config.cluster;
+  const wanted = next.config.cluster;
+  if (key(running) === key(wanted)) return true;
+  daemon.logger.error(
+    {
+      event: "reload.cluster",
+      name: running?.name ?? null,
+      source:
+        wanted != null
+          ? `${wanted.where.file}:${wanted.where.line}`
+          : undefined,
+    },
+    running == null
+      ? "the new configuration has a <cluster> block and the running one does not: restart knockd to join the cluster"
+      : wanted == null
+        ? `the new configuration has no <cluster> block; the running daemon stays in cluster ${running.prefix} as ${running.name}: restart knockd to leave it`
+        : `the new configuration changes the <cluster> block (redis, name, prefix, budget, passwordfile or tlsca): restart knockd to apply it`,
+  );
+  return false;
 }
 
 /**

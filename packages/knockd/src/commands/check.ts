@@ -13,6 +13,7 @@ import { prepareStatefileDir } from "../statefile-dir.ts";
 import type { KnockdCode } from "../codes.ts";
 import { baseRuleset, chooseBackend } from "../firewall.ts";
 import { createFirewall } from "@portknock/firewall";
+import { describeCluster, pingCluster } from "../cluster.ts";
 
 /**
  * Prints the settings, the audit and the environment (the statefile's directory, the log file or
@@ -35,6 +36,7 @@ export async function runCheck(
   );
   for (const f of audit) out(`  ${f.severity} ${f.code}: ${f.message}`);
   await describeFirewall(loaded, out);
+  await checkCluster(loaded, out);
   const lines: string[] = [];
   let failed = false;
   const statefile = loaded.config.statefile;
@@ -85,4 +87,27 @@ async function describeFirewall(
   const fw = createFirewall({ backend: chosen.backend, ipset: chosen.ipset });
   for (const line of fw.render(base).trimEnd().split("\n")) out(`  ${line}`);
   await fw.close();
+}
+
+/**
+ * The cluster (issue #19): where and as whom knockd would join it, and one PING. An unreachable
+ * Redis is a warning, never an error: knockd starts and decides locally until it is back.
+ */
+async function checkCluster(
+  loaded: LoadedDaemon,
+  out: (text: string) => void,
+): Promise<void> {
+  const config = loaded.config.cluster;
+  if (config == null) return;
+  out("");
+  out(`cluster: ${describeCluster(config)}`);
+  const probe = await pingCluster(config);
+  if (probe.ok) {
+    out(`  Redis answers PING (${probe.ms} ms)`);
+    return;
+  }
+  const code: KnockdCode = "CLUSTER_UNREACHABLE";
+  out(
+    `  warning ${code}: Redis ${config.url}: ${probe.message}; knockd would start and decide locally (degraded mode) until it is reachable`,
+  );
 }

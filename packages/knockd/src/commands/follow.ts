@@ -154,15 +154,17 @@ export async function runFollow(
           : undefined,
       ),
       firewall: daemon.firewall?.counters(),
+      cluster: daemon.cluster?.counters(),
     };
   };
   const counters = (): object => {
-    const { counters: c, capture, firewall } = snapshot();
+    const { counters: c, capture, firewall, cluster } = snapshot();
     return {
       event: "counters",
       ...c,
       ...(capture && { capture }),
       ...(firewall && { firewall }),
+      ...(cluster && { cluster }),
     };
   };
   // An admin who asked for metrics gets them or a start-up error, before any hit is read.
