@@ -1,0 +1,213 @@
+/**
+ * knockd on a cluster (issue #19), end to end: two and three built `knockd` processes (file mode,
+ * sealed knocks appended to their logs by the test) share one real `redis-server`. A knock
+ * accepted at one gateway is refused at another; `state(CLIENT,visits)++` counts across
+ * gateways; Redis killed mid-run leaves the gateways deciding locally (one CLUSTER_DOWN each,
+ * `/metrics` says down), and when it is back what they decided meanwhile is merged.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisUnavailable, startRedis } from "@portknock/test-utils";
+import type { TestRedis } from "@portknock/test-utils";
+import { freePort, waitFor } from "./helpers.ts";
+import {
+  createGateway,
+  sealedKnockLines,
+  uniquePrefix,
+} from "./cluster-harness.ts";
+import { parseExposition } from "./exposition.ts";
+
+const unavailable = redisUnavailable();
+if (unavailable != null && process.env.CI !== "true") {
+  console.warn(`skipping knockd's cluster tests: ${unavailable}`);
+}
+
+const VISITS = ["state = state(CLIENT,visits)++"];
+
+/** The `visits` of `client` as Redis holds it (the cluster store's hash per state root). */
+function redisVisits(
+  redis: TestRedis,
+  prefix: string,
+  client: string,
+): number | undefined {
+  const raw = redis.cli("HGET", `${prefix}:state:${client}`, '["visits"]');
+  return raw === "" ? undefined : Number(JSON.parse(raw));
+}
+
+/** The replay cache's keys in Redis. */
+function replayKeys(redis: TestRedis, prefix: string): string[] {
+  return redis
+    .cli("--scan", "--pattern", `${prefix}:replay:*`)
+    .split("\n")
+    .filter(Boolean);
+}
+
+async function scrape(
+  port: number,
+): Promise<ReturnType<typeof parseExposition>> {
+  const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return parseExposition(await r.text());
+}
+
+describe.skipIf(unavailable != null && process.env.CI !== "true")(
+  "knockd on a cluster (#19)",
+  { timeout: 90_000 },
+  () => {
+    let redis: TestRedis;
+    beforeAll(async () => {
+      // Persistent, so that a restart after SIGKILL keeps what was there (as a real one would).
+      redis = await startRedis([
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+      ]);
+    });
+    afterAll(async () => {
+      await redis?.stop();
+    });
+
+    it("refuses at gw2 a sealed knock gw1 accepted (KNOCK_REPLAY naming gw1); its action ran once", async () => {
+      const prefix = uniquePrefix();
+      const [gw1, gw2] = ["gw1", "gw2"].map((name) =>
+        createGateway({ name, redisUrl: redis.url, prefix }),
+      ) as [ReturnType<typeof createGateway>, ReturnType<typeof createGateway>];
+      await Promise.all([gw1.start(), gw2.start()]);
+      const lines = await sealedKnockLines("10.9.0.1");
+      gw1.knock(lines);
+      await waitFor(() => gw1.recorded().length === 1, "gw1's action");
+      gw2.knock(lines);
+      const refused = await gw2.waitForEvent("knock.rejected", {
+        code: "KNOCK_REPLAY",
+      });
+      expect(refused.gateway).toBe("gw1");
+      expect(gw1.recorded()).toEqual(["10.9.0.1 22 1"]);
+      expect(gw2.recorded()).toEqual([]);
+      // One claim in Redis, held by gw1.
+      const keys = replayKeys(redis, prefix);
+      expect(keys).toHaveLength(1);
+      expect(redis.cli("GET", keys[0]!)).toBe("gw1");
+      await gw2.daemon.stop();
+      const stop = gw2.events("counters").at(-1)!;
+      expect(stop.rejections).toMatchObject({ KNOCK_REPLAY: 1 });
+      expect(stop.clusterClaims).toEqual({ fresh: 0, replay: 1, local: 0 });
+      expect(gw2.events("knock.accepted")).toEqual([]);
+    });
+
+    it("counts state(CLIENT,visits)++ of three gateways at once: Redis and every gateway say the sum", async () => {
+      const prefix = uniquePrefix();
+      const gws = ["gw1", "gw2", "gw3"].map((name) =>
+        createGateway({
+          name,
+          redisUrl: redis.url,
+          prefix,
+          template: VISITS,
+        }),
+      );
+      await Promise.all(gws.map((g) => g.start()));
+      const client = "10.9.0.2";
+      const perGateway = 3;
+      // Every knock is a new one (its own nonce), all at once on every gateway.
+      const knocks = await Promise.all(
+        gws.map(() =>
+          Promise.all(
+            Array.from({ length: perGateway }, () => sealedKnockLines(client)),
+          ),
+        ),
+      );
+      gws.forEach((g, i) => g.knock(knocks[i]!.flat()));
+      const total = gws.length * perGateway;
+      await waitFor(
+        () => gws.every((g) => g.recorded().length === perGateway),
+        "every gateway's actions",
+        30_000,
+      );
+      await waitFor(
+        () => redisVisits(redis, prefix, client) === total,
+        `Redis' visits = ${total} (${redisVisits(redis, prefix, client)})`,
+        15_000,
+      );
+      // Each gateway's mirror (its statefile) catches up with the others' changes.
+      for (const g of gws) {
+        await waitFor(
+          () => g.stateValue([client, "visits"]) === total,
+          `${g.name}'s statefile visits = ${total} (${String(g.stateValue([client, "visits"]))})`,
+          15_000,
+        );
+      }
+    });
+
+    it("decides locally while Redis is down (one CLUSTER_DOWN, /metrics says down) and merges back when it returns", async () => {
+      const prefix = uniquePrefix();
+      const port = await freePort();
+      const gw1 = createGateway({
+        name: "gw1",
+        redisUrl: redis.url,
+        prefix,
+        template: VISITS,
+        extra: [`metrics = 127.0.0.1:${port}`],
+      });
+      const gw2 = createGateway({
+        name: "gw2",
+        redisUrl: redis.url,
+        prefix,
+        template: VISITS,
+      });
+      await Promise.all([gw1.start(), gw2.start()]);
+      const client = "10.9.0.3";
+      gw1.knock(await sealedKnockLines(client));
+      await waitFor(() => redisVisits(redis, prefix, client) === 1, "visits 1");
+      expect((await scrape(port)).value("portknock_cluster_up")).toBe(1);
+
+      await redis.kill();
+      const during = [
+        await sealedKnockLines(client),
+        await sealedKnockLines(client),
+      ];
+      gw1.knock(during[0]!);
+      await waitFor(() => gw1.recorded().length === 2, "gw1's outage knock");
+      gw1.knock(during[1]!);
+      await waitFor(
+        () => gw1.recorded().length === 3,
+        "gw1's 2nd outage knock",
+      );
+      const page = await scrape(port);
+      expect(page.value("portknock_cluster_up")).toBe(0);
+      expect(page.value("portknock_cluster_outages_total")).toBe(1);
+      expect(
+        page.value("portknock_cluster_replay_claims_total", {
+          result: "local",
+        }),
+      ).toBe(2);
+      expect(
+        gw1.events("cluster.down").filter((e) => e.code === "CLUSTER_DOWN"),
+      ).toHaveLength(1);
+
+      await redis.start();
+      await gw1.waitForEvent("cluster.up", {}, 30_000);
+      await gw2.waitForEvent("cluster.up", {}, 30_000);
+      // The state deltas of the outage arrive: 1 before, 2 during.
+      await waitFor(
+        () => redisVisits(redis, prefix, client) === 3,
+        `Redis' visits = 3 after the merge (${redisVisits(redis, prefix, client)})`,
+        15_000,
+      );
+      await waitFor(
+        () => gw2.stateValue([client, "visits"]) === 3,
+        `gw2's visits = 3 (${String(gw2.stateValue([client, "visits"]))})`,
+        15_000,
+      );
+      // A knock gw1 accepted during the outage is refused at gw2 once the claims are merged.
+      await waitFor(
+        () => replayKeys(redis, prefix).length === 3,
+        `3 claims in Redis (${replayKeys(redis, prefix).length})`,
+      );
+      gw2.knock(during[0]!);
+      const refused = await gw2.waitForEvent("knock.rejected", {
+        code: "KNOCK_REPLAY",
+      });
+      expect(refused.gateway).toBe("gw1");
+      expect(gw2.recorded()).toEqual([]);
+      expect((await scrape(port)).value("portknock_cluster_up")).toBe(1);
+    });
+  },
+);
