@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { main as knock } from "@portknock/knock";
 import type { Daemon } from "./helpers.ts";
 import { recorder, spawnDaemon, tempDir, waitFor } from "./helpers.ts";
+import { spawnDaemonIn } from "./netns.ts";
 
 /** The sealed key every gateway and the client share. */
 export const KEY = "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -99,8 +100,12 @@ export interface GatewayOptions {
   prefix: string;
   /** Template lines besides the recorder (`state = …`). */
   template?: string[];
-  /** More top-level lines (`metrics = …`). */
+  /** More top-level lines (`metrics = …`, a `<firewall>` block). */
   extra?: string[];
+  /** Redis' password: written to a `passwordfile` (mode 0600) the `<cluster>` block names. */
+  password?: string;
+  /** The network namespace knockd runs in (root tests); default: the test's own. */
+  netns?: string;
 }
 
 /** A gateway's directory and config (not started). */
@@ -110,6 +115,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const log = join(dir, "firewall.log");
   const statefile = join(dir, "state.json");
   writeFileSync(log, "");
+  const passwordFile = join(dir, "redis.password");
+  if (options.password != null) {
+    writeFileSync(passwordFile, options.password + "\n", { mode: 0o600 });
+  }
   const conf = join(dir, "knockdaemon.conf");
   writeFileSync(
     conf,
@@ -125,6 +134,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       `  redis = ${options.redisUrl}`,
       `  name = ${options.name}`,
       `  prefix = ${options.prefix}`,
+      ...(options.password != null ? [`  passwordfile = ${passwordFile}`] : []),
       "</cluster>",
       "<actions>",
       "  <action>",
@@ -159,7 +169,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     recorded: () => rec.lines(),
     daemon: undefined as unknown as Daemon,
     async start(extraArgs: string[] = []): Promise<Daemon> {
-      gw.daemon = await spawnDaemon(["-conf", conf, "-logjson", ...extraArgs]);
+      const args = ["-conf", conf, "-logjson", ...extraArgs];
+      gw.daemon =
+        options.netns != null
+          ? await spawnDaemonIn(options.netns, args)
+          : await spawnDaemon(args);
       return gw.daemon;
     },
     knock(lines): void {
