@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisUnavailable, startRedis } from "@portknock/test-utils";
 import type { TestRedis } from "@portknock/test-utils";
-import { freePort, waitFor } from "./helpers.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import { freePort, runMain, waitFor } from "./helpers.ts";
 import {
   createGateway,
   sealedKnockLines,
@@ -208,6 +209,102 @@ describe.skipIf(unavailable != null && process.env.CI !== "true")(
       expect(refused.gateway).toBe("gw1");
       expect(gw2.recorded()).toEqual([]);
       expect((await scrape(port)).value("portknock_cluster_up")).toBe(1);
+    });
+  },
+);
+
+describe("knockd and an unreachable cluster (#19)", { timeout: 60_000 }, () => {
+  it("starts degraded when Redis is down at start, and still accepts knocks locally", async () => {
+    const port = await freePort();
+    const gw = createGateway({
+      name: "gw1",
+      redisUrl: `redis://127.0.0.1:${port}/0`,
+      prefix: uniquePrefix(),
+    });
+    await gw.start();
+    const start = gw.events("cluster.start")[0]!;
+    expect(start).toMatchObject({ up: false, name: "gw1" });
+    expect(
+      gw.events("cluster.down").filter((e) => e.code === "CLUSTER_DOWN"),
+    ).toHaveLength(1);
+    gw.knock(await sealedKnockLines("10.9.0.4"));
+    await waitFor(() => gw.recorded().length === 1, "the local decision");
+    expect(await gw.daemon.stop()).toBe(0);
+    expect(gw.events("counters").at(-1)!.clusterClaims).toEqual({
+      fresh: 0,
+      replay: 0,
+      local: 1,
+    });
+  });
+
+  it("-test does not connect, and says so", async () => {
+    const gw = createGateway({
+      name: "gw1",
+      redisUrl: "redis://127.0.0.1:1/0",
+      prefix: uniquePrefix(),
+    });
+    await gw.start(["-test"]);
+    expect(gw.events("cluster.off")).toHaveLength(1);
+    expect(gw.events("cluster.start")).toEqual([]);
+    expect(gw.events("cluster.down")).toEqual([]);
+  });
+
+  it("-check prints the cluster and warns (exit 0) when Redis does not answer", async () => {
+    const port = await freePort();
+    const gw = createGateway({
+      name: "gw7",
+      redisUrl: `redis://127.0.0.1:${port}/3`,
+      prefix: "site-a",
+      password: "not shown anywhere",
+    });
+    const r = await runMain(["-check", "-conf", gw.conf]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      `cluster: redis://127.0.0.1:${port}/3 as gw7 (prefix site-a, budget 50 ms, password from passwordfile)`,
+    );
+    expect(r.stdout).toMatch(/warning CLUSTER_UNREACHABLE: /);
+    expect(r.stdout + r.stderr).not.toContain("not shown anywhere");
+  });
+});
+
+describe.skipIf(unavailable != null && process.env.CI !== "true")(
+  "knockd's cluster administration (#19)",
+  { timeout: 60_000 },
+  () => {
+    let redis: TestRedis;
+    beforeAll(async () => {
+      redis = await startRedis();
+    });
+    afterAll(async () => {
+      await redis?.stop();
+    });
+
+    it("-check PINGs a reachable Redis", async () => {
+      const gw = createGateway({
+        name: "gw1",
+        redisUrl: redis.url,
+        prefix: uniquePrefix(),
+      });
+      const r = await runMain(["-check", "-conf", gw.conf]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/\n {2}Redis answers PING \(\d+ ms\)\n/);
+    });
+
+    it("SIGHUP rejects a changed <cluster> block (restart needed) and keeps the running one", async () => {
+      const prefix = uniquePrefix();
+      const gw = createGateway({ name: "gw1", redisUrl: redis.url, prefix });
+      await gw.start();
+      const text = readFileSync(gw.conf, "utf8");
+      writeFileSync(gw.conf, text.replace("name = gw1", "name = gw9"));
+      gw.daemon.child.kill("SIGHUP");
+      const rejected = await gw.waitForEvent("reload.cluster");
+      expect(rejected).toMatchObject({ name: "gw1" });
+      await gw.waitForEvent("reload.rejected");
+      // Still gw1: a knock is claimed under gw1's name.
+      gw.knock(await sealedKnockLines("10.9.0.5"));
+      await waitFor(() => gw.recorded().length === 1, "the knock");
+      await waitFor(() => replayKeys(redis, prefix).length === 1, "a claim");
+      expect(redis.cli("GET", replayKeys(redis, prefix)[0]!)).toBe("gw1");
     });
   },
 );
