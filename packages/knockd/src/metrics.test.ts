@@ -198,6 +198,79 @@ describe("formatMetrics (#15)", () => {
     expect(formatMetrics(SNAPSHOT)).not.toContain("portknock_firewall");
   });
 
+  it("the cluster's counters (#19): link, replay claims by result, state outbox, grants; no series without <cluster>", () => {
+    const page = parseExposition(
+      formatMetrics({
+        ...SNAPSHOT,
+        counters: {
+          ...COUNTERS,
+          clusterClaims: { fresh: 7, replay: 2, local: 3 },
+        },
+        cluster: {
+          link: { up: 0, outages: 2, commands: 40, timeouts: 1, failures: 5 },
+          replay: {
+            claims: 12,
+            fresh: 7,
+            replays: 2,
+            local: 3,
+            merged: 2,
+            conflicts: 1,
+            dropped: 0,
+            remembered: 1,
+          },
+          store: {
+            sent: 9,
+            queued: 11,
+            outbox: 2,
+            dropped: 0,
+            reloads: 4,
+            fullReloads: 2,
+            rejected: 0,
+          },
+          grants: {
+            published: 3,
+            queued: 1,
+            queueDropped: 0,
+            queueExpired: 0,
+            received: 6,
+            applied: 4,
+            skippedOwn: 1,
+            skippedExpired: 1,
+            skippedTrimmed: 0,
+            malformed: 0,
+            failed: { FIREWALL_NOT_PROTECTED: 1, 'x"}\n': 1 },
+            groupsCreated: 1,
+            readErrors: 0,
+          },
+        },
+      }),
+    );
+    expect(page.value("portknock_cluster_up")).toBe(0);
+    expect(page.value("portknock_cluster_outages_total")).toBe(2);
+    expect(page.value("portknock_cluster_timeouts_total")).toBe(1);
+    for (const [result, n] of [
+      ["fresh", 7],
+      ["replay", 2],
+      ["local", 3],
+    ] as const) {
+      expect(
+        page.value("portknock_cluster_replay_claims_total", { result }),
+      ).toBe(n);
+    }
+    expect(page.value("portknock_cluster_replay_conflicts_total")).toBe(1);
+    expect(page.value("portknock_cluster_state_outbox")).toBe(2);
+    expect(page.value("portknock_cluster_state_ops_total")).toBe(9);
+    expect(page.value("portknock_cluster_grants_published_total")).toBe(3);
+    expect(page.value("portknock_cluster_grants_applied_total")).toBe(4);
+    expect(page.value("portknock_cluster_grants_failed_total")).toBe(2);
+    for (const v of page.labelValues(
+      "portknock_cluster_replay_claims_total",
+      "result",
+    ))
+      expect(METRICS_LABEL_VALUES.result).toContain(v);
+    expect(formatMetrics(SNAPSHOT)).not.toContain("portknock_cluster");
+  });
+
   it("file mode (no capture yet) and no process figures: capture counters at 0, no process_*", () => {
     const page = parseExposition(
       formatMetrics({
