@@ -102,6 +102,8 @@ export interface GatewayOptions {
   template?: string[];
   /** More top-level lines (`metrics = …`, a `<firewall>` block). */
   extra?: string[];
+  /** `budget` (default 2s). */
+  budget?: string;
   /** Redis' password: written to a `passwordfile` (mode 0600) the `<cluster>` block names. */
   password?: string;
   /** The network namespace knockd runs in (root tests); default: the test's own. */
@@ -134,6 +136,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       `  redis = ${options.redisUrl}`,
       `  name = ${options.name}`,
       `  prefix = ${options.prefix}`,
+      // Generous: on a loaded CI machine a SET can take longer than the default 50 ms, and a
+      // claim over the budget is decided locally, which is not what these tests are about.
+      `  budget = ${options.budget ?? "2s"}`,
       ...(options.password != null ? [`  passwordfile = ${passwordFile}`] : []),
       "</cluster>",
       "<actions>",

@@ -255,6 +255,7 @@ describe("knockd and an unreachable cluster (#19)", { timeout: 60_000 }, () => {
       name: "gw7",
       redisUrl: `redis://127.0.0.1:${port}/3`,
       prefix: "site-a",
+      budget: "50ms",
       password: "not shown anywhere",
     });
     const r = await runMain(["-check", "-conf", gw.conf]);
