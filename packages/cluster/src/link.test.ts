@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { redisUnavailable, startRedis } from "@portknock/test-utils";
 import type { TestRedis } from "@portknock/test-utils";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -26,7 +29,15 @@ describe("redisOptions", () => {
     });
   });
 
+  it("reads a unix:// socket's path (database 0)", () => {
+    expect(
+      redisOptions({ url: "unix:///run/redis/redis.sock", password: "pw" }),
+    ).toEqual({ path: "/run/redis/redis.sock", db: 0, password: "pw" });
+  });
+
   it.each([
+    ["unix://h/redis.sock"],
+    ["unix:///"],
     ["http://h:1/0"],
     ["redis://:secret@h/0"],
     ["redis://h/16"],
@@ -110,6 +121,36 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       expect(slow).toMatchObject({ ok: false, reason: "timeout" });
       expect(link.counters().timeouts).toBe(1);
       await link.close();
+    });
+  },
+);
+
+describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
+  "createClusterLink over a unix socket",
+  () => {
+    it("connects to unix:///path and runs commands (a socket is reachable from any network namespace)", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "pk-sock-"));
+      const socket = join(dir, "redis.sock");
+      const server = await startRedis([
+        "--unixsocket",
+        socket,
+        "--unixsocketperm",
+        "700",
+      ]);
+      try {
+        const link = createClusterLink({
+          url: `unix://${socket}`,
+          name: "gw-sock",
+        });
+        expect(await link.ready(5000)).toBe(true);
+        const r = await link.run("set", (redis) => redis.set("k", "v"));
+        expect(r).toEqual({ ok: true, value: "OK" });
+        expect(server.cli("GET", "k")).toBe("v");
+        await link.close();
+      } finally {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   },
 );

@@ -15,7 +15,10 @@ import { ClusterError } from "./errors.ts";
 
 /** Where Redis is and how to talk to it. */
 export interface RedisTarget {
-  /** `redis://[user@]host[:port][/db]` or `rediss://…` (TLS). A password in the URL is refused. */
+  /**
+   * `redis://[user@]host[:port][/db]`, `rediss://…` (TLS) or `unix:///path/redis.sock` (a local
+   * socket, database 0). A password in the URL is refused.
+   */
   url: string;
   /** The password (read from a file by the caller: knockd's `passwordfile`). */
   password?: string;
@@ -97,6 +100,17 @@ export function redisOptions(target: RedisTarget): RedisOptions {
     throw new ClusterError("CLUSTER_BAD_URL", `redis = ${why}`);
   }
   const url = new URL(target.url);
+  const user = url.username !== "" && {
+    username: decodeURIComponent(url.username),
+  };
+  if (url.protocol === "unix:") {
+    // A local socket (Redis' unixsocket): also reachable from other network namespaces.
+    return {
+      path: decodeURIComponent(url.pathname),
+      db: 0,
+      ...(target.password !== undefined && { password: target.password }),
+    };
+  }
   const port = url.port === "" ? 6379 : Number(url.port);
   const path = url.pathname.replace(/^\//, "");
   const db = path === "" ? 0 : Number(path);
@@ -105,7 +119,7 @@ export function redisOptions(target: RedisTarget): RedisOptions {
     host,
     port,
     db,
-    ...(url.username !== "" && { username: decodeURIComponent(url.username) }),
+    ...user,
     ...(target.password !== undefined && { password: target.password }),
     ...(url.protocol === "rediss:" && {
       tls: {

@@ -87,6 +87,10 @@ describe("<cluster> (#19)", () => {
     ["redis = redis://h:0", 5],
     ["redis = redis:h", 5],
     ["redis = not a url", 5],
+    ["redis = unix://h/redis.sock", 5],
+    ["redis = unix:///", 5],
+    ["redis = unix:///run/redis/", 5],
+    ["redis = unix:///run/redis.sock?db=1", 5],
   ])("%s is CONFIG_CLUSTER_BAD_URL at its line", (line, at) => {
     const r = daemon(CLUSTER(line, "name = gw1"));
     expect(found(r)).toEqual([["CONFIG_CLUSTER_BAD_URL", at]]);
@@ -143,6 +147,7 @@ describe("<cluster> (#19)", () => {
     "rediss://h.example:6380/1",
     "redis://[2001:db8::1]:6379",
     "redis://user@h",
+    "unix:///run/redis/redis.sock",
   ])("%s is a good URL", (url) => {
     expect(checkRedisUrl(url)).toBeUndefined();
   });

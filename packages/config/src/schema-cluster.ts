@@ -41,16 +41,21 @@ export function checkRedisUrl(text: string): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    return `not a URL (redis://host:port/db or rediss://host:port/db), got ${quoteValue(redactUserinfo(text))}`;
+    return `not a URL (redis://host:port/db, rediss://host:port/db or unix:///path/redis.sock), got ${quoteValue(redactUserinfo(text))}`;
   }
   // Of what did parse, only the scheme, host and path (which may still hold a misplaced password).
   const shown = redactUserinfo(`${url.protocol}//${url.host}${url.pathname}`);
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    return `${shown}: the scheme must be redis:// or rediss:// (TLS)`;
+  if (
+    url.protocol !== "redis:" &&
+    url.protocol !== "rediss:" &&
+    url.protocol !== "unix:"
+  ) {
+    return `${shown}: the scheme must be redis://, rediss:// (TLS) or unix:// (a local socket)`;
   }
   if (url.password !== "") {
     return `${shown}: a password in the URL ends up in logs and process lists: use passwordfile`;
   }
+  if (url.protocol === "unix:") return checkSocketUrl(url, shown);
   if (url.hostname === "") return `${shown}: no host`;
   if (url.search !== "" || url.hash !== "") {
     return `${shown}: query and fragment are not supported`;
@@ -72,6 +77,23 @@ export function checkRedisUrl(text: string): string | undefined {
  */
 function redactUserinfo(text: string): string {
   return text.replace(/\/\/.*@/s, "//…@");
+}
+
+/**
+ * `unix:///path/redis.sock` (Redis' `unixsocket`): an absolute path, no host or port, database 0
+ * (a socket URL has no place for one), no query or fragment.
+ */
+function checkSocketUrl(url: URL, shown: string): string | undefined {
+  if (url.host !== "") {
+    return `${shown}: a unix:// socket has no host: unix:///path/redis.sock`;
+  }
+  if (url.search !== "" || url.hash !== "") {
+    return `${shown}: query and fragment are not supported`;
+  }
+  if (url.pathname === "/" || url.pathname.endsWith("/")) {
+    return `${shown}: the path of the socket is missing`;
+  }
+  return undefined;
 }
 
 /** Reads `<cluster>`'s files through `readFile`; problems are diagnostics at the value. */

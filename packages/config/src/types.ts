@@ -101,7 +101,10 @@ export interface FirewallConfig {
 export interface ClusterConfig {
   /** The `<cluster>` line. */
   where: ConfigWhere;
-  /** `redis`: `redis://[user@]host[:port][/db]` or `rediss://…` (TLS), database 0–15, no password. */
+  /**
+   * `redis`: `redis://[user@]host[:port][/db]` or `rediss://…` (TLS), database 0–15, no password;
+   * or `unix:///path/redis.sock` (a local socket, database 0).
+   */
   url: string;
   /** `name`: this gateway, 1–64 of `A-Z a-z 0-9 _ . -`, unique in the cluster. */
   name: string;
