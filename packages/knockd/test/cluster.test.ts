@@ -5,11 +5,19 @@
  * gateways; Redis killed mid-run leaves the gateways deciding locally (one CLUSTER_DOWN each,
  * `/metrics` says down), and when it is back what they decided meanwhile is merged.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import {
+  afterAll,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  onTestFinished,
+} from "vitest";
 import { redisUnavailable, startRedis } from "@portknock/test-utils";
 import type { TestRedis } from "@portknock/test-utils";
 import { readFileSync, writeFileSync } from "node:fs";
-import { freePort, runMain, waitFor } from "./helpers.ts";
+import { freePort, runMain, tempDir, waitFor } from "./helpers.ts";
 import {
   createGateway,
   sealedKnockLines,
@@ -278,6 +286,23 @@ describe.skipIf(unavailable != null && process.env.CI !== "true")(
     });
     afterAll(async () => {
       await redis?.stop();
+    });
+
+    it("joins a Redis on a unix:// socket", async () => {
+      const socket = join(tempDir(), "redis.sock");
+      const local = await startRedis(["--unixsocket", socket]);
+      onTestFinished(() => local.stop());
+      const prefix = uniquePrefix();
+      const gw = createGateway({
+        name: "gw1",
+        redisUrl: `unix://${socket}`,
+        prefix,
+      });
+      await gw.start();
+      expect(gw.events("cluster.start")[0]).toMatchObject({ up: true });
+      gw.knock(await sealedKnockLines("10.9.0.6"));
+      await waitFor(() => gw.recorded().length === 1, "the knock");
+      await waitFor(() => replayKeys(local, prefix).length === 1, "a claim");
     });
 
     it("-check PINGs a reachable Redis", async () => {
