@@ -161,6 +161,9 @@ export function createClusterLink(options: ClusterLinkOptions): ClusterLink {
     retryStrategy: (times) => retryDelayMs(times),
     // A command never waits for a reconnection: the caller decides locally instead.
     maxRetriesPerRequest: 0,
+    // ioredis' disconnect() waits this long for a socket that is already gone (Redis down) to
+    // emit close, and its timer keeps the process alive: 2 s by default at every stop.
+    disconnectTimeout: 200,
   };
   const redis = new Redis({
     ...base,
