@@ -135,13 +135,22 @@ export async function startDaemon(
       : {}),
     ...(cluster != null ? { cluster } : {}),
   };
+  let instance: Instance;
+  try {
+    instance = await startInstance(loaded, deps);
+  } catch (e) {
+    // The Redis connections would keep the process alive after the error is reported.
+    await cluster?.stop();
+    await cluster?.closeLink();
+    throw e;
+  }
   const daemon: Daemon = {
     args,
     confPath,
     io,
     logger,
     deps,
-    instance: await startInstance(loaded, deps),
+    instance,
     ...(firewall != null ? { firewall } : {}),
     ...(cluster != null ? { cluster } : {}),
     async close(): Promise<boolean> {
