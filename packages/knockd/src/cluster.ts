@@ -17,6 +17,7 @@ import type {
 } from "@portknock/engine";
 import type {
   ClusterStoreCounters,
+  GatewayLeaseCounters,
   GrantBusCounters,
   LinkCounters,
   ReplayCacheCounters,
@@ -31,6 +32,8 @@ const START_TIMEOUT_MS = 5000;
 /** The cluster's counters, for `/metrics`, SIGUSR1 and the stop line. */
 export interface ClusterCounters {
   link: LinkCounters;
+  /** This gateway's hold on its name: `held` 1/0, `conflicts` (another live gateway has it). */
+  lease: GatewayLeaseCounters;
   replay: ReplayCacheCounters;
   store: ClusterStoreCounters;
   /** Absent without a `<firewall>`: this gateway applies no grant of the others. */
@@ -91,6 +94,11 @@ export async function startCluster(
     logger,
   });
   const up = await link.ready(CLUSTER_CONNECT_TIMEOUT_MS);
+  // The name is an identity (pending actions, the grants' consumer group): a second live
+  // gateway of the same name is an error in the log (CLUSTER_NAME_IN_USE), never silent.
+  const lease = cluster.createGatewayLease({ link, logger });
+  const named = up && (await lease.renew());
+  lease.start();
   const store = cluster.createClusterStore({
     link,
     local: options.local,
@@ -111,6 +119,7 @@ export async function startCluster(
       prefix: config.prefix,
       budgetMs: config.budgetMs,
       up,
+      ...(up && { nameHeld: named }),
       applyGrants: bus != null,
     },
     `cluster: ${describeCluster(config)}; ${up ? "connected" : "Redis unreachable: deciding locally until it is back"}; ${bus != null ? "grants of other gateways are applied here" : "no <firewall>: grants of other gateways are not applied here"}`,
@@ -145,6 +154,7 @@ export async function startCluster(
     counters(): ClusterCounters {
       return {
         link: link.counters(),
+        lease: lease.counters(),
         replay: replay.counters(),
         store: store.counters(),
         ...(bus != null && { grants: bus.counters() }),
@@ -155,6 +165,7 @@ export async function startCluster(
       stopped = true;
       await bus?.close().catch(() => undefined);
       await replay.close().catch(() => undefined);
+      await lease.close().catch(() => undefined);
     },
     closeLink: () => link.close(),
   };
@@ -190,7 +201,13 @@ async function bounded(
 
 /** What `-check` found: Redis answered PING (in `ms`), or why not. */
 export type ClusterProbe =
-  { ok: true; ms: number } | { ok: false; message: string };
+  | {
+      ok: true;
+      ms: number;
+      /** The names of the gateways holding a lease now (undefined: Redis did not say). */
+      gateways?: string[];
+    }
+  | { ok: false; message: string };
 
 /**
  * One connection and one `PING` (`-check`), waiting at most `CLUSTER_CONNECT_TIMEOUT_MS` for
@@ -231,7 +248,10 @@ export async function pingCluster(
     const start = performance.now();
     const r = await link.run("PING", (redis) => redis.ping());
     if (!r.ok) return { ok: false, message: `PING: ${r.message}` };
-    return { ok: true, ms: Math.round(performance.now() - start) };
+    const ms = Math.round(performance.now() - start);
+    // Listing takes no lease: -check beside a running daemon of the same name is no conflict.
+    const gateways = await cluster.createGatewayLease({ link }).gateways();
+    return { ok: true, ms, ...(gateways !== undefined && { gateways }) };
   } finally {
     await link.close();
   }

@@ -208,6 +208,7 @@ describe("formatMetrics (#15)", () => {
         },
         cluster: {
           link: { up: 0, outages: 2, commands: 40, timeouts: 1, failures: 5 },
+          lease: { held: 1, conflicts: 3 },
           replay: {
             claims: 12,
             fresh: 7,
@@ -248,6 +249,8 @@ describe("formatMetrics (#15)", () => {
     expect(page.value("portknock_cluster_up")).toBe(0);
     expect(page.value("portknock_cluster_outages_total")).toBe(2);
     expect(page.value("portknock_cluster_timeouts_total")).toBe(1);
+    expect(page.value("portknock_cluster_name_held")).toBe(1);
+    expect(page.value("portknock_cluster_name_conflicts_total")).toBe(3);
     for (const [result, n] of [
       ["fresh", 7],
       ["replay", 2],

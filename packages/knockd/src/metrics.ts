@@ -325,6 +325,16 @@ function formatCluster(
     "Redis commands that failed otherwise (Redis down, a Redis error).",
     k.link.failures,
   );
+  gauge(
+    "portknock_cluster_name_held",
+    "1 while this gateway holds the lease on its name, 0 otherwise (another live gateway may use it).",
+    k.lease.held,
+  );
+  counter(
+    "portknock_cluster_name_conflicts_total",
+    "Lease renewals that found another running gateway with this name (CLUSTER_NAME_IN_USE).",
+    k.lease.conflicts,
+  );
   counter(
     "portknock_cluster_replay_claims_total",
     "Accepted sealed knocks claimed in the shared replay cache, by result: fresh (first in the cluster), replay (refused: another gateway had it), local (Redis down or over the budget: decided by the local cache).",

@@ -305,15 +305,44 @@ describe.skipIf(unavailable != null && process.env.CI !== "true")(
       await waitFor(() => replayKeys(local, prefix).length === 1, "a claim");
     });
 
-    it("-check PINGs a reachable Redis", async () => {
-      const gw = createGateway({
-        name: "gw1",
-        redisUrl: redis.url,
-        prefix: uniquePrefix(),
-      });
-      const r = await runMain(["-check", "-conf", gw.conf]);
+    it("-check PINGs a reachable Redis and lists the gateways running", async () => {
+      const prefix = uniquePrefix();
+      const gw1 = createGateway({ name: "gw1", redisUrl: redis.url, prefix });
+      const gw2 = createGateway({ name: "gw2", redisUrl: redis.url, prefix });
+      let r = await runMain(["-check", "-conf", gw2.conf]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/\n {2}Redis answers PING \(\d+ ms\)\n/);
+      expect(r.stdout).toContain("\n  gateways running now: none\n");
+      await gw1.start();
+      r = await runMain(["-check", "-conf", gw2.conf]);
+      expect(r.stdout).toContain("\n  gateways running now: gw1\n");
+      // -check beside the running gateway of its own name takes nothing from it.
+      r = await runMain(["-check", "-conf", gw1.conf]);
+      expect(r.stdout).toContain("gateways running now: gw1 (gw1 is this name");
+      expect(gw1.events("cluster.name")).toEqual([]);
+    });
+
+    it("a second running gateway with the same name is CLUSTER_NAME_IN_USE, logged at error", async () => {
+      const prefix = uniquePrefix();
+      const first = createGateway({ name: "gw1", redisUrl: redis.url, prefix });
+      const second = createGateway({
+        name: "gw1",
+        redisUrl: redis.url,
+        prefix,
+      });
+      await first.start();
+      await second.start();
+      expect(second.events("cluster.start")[0]).toMatchObject({
+        nameHeld: false,
+      });
+      expect(
+        second
+          .events("cluster.name")
+          .filter((e) => e.code === "CLUSTER_NAME_IN_USE" && e.level === 50),
+      ).toHaveLength(1);
+      expect(first.events("cluster.start")[0]).toMatchObject({
+        nameHeld: true,
+      });
     });
 
     it("SIGHUP rejects a changed <cluster> block (restart needed) and keeps the running one", async () => {

@@ -104,6 +104,12 @@ async function checkCluster(
   const probe = await pingCluster(config);
   if (probe.ok) {
     out(`  Redis answers PING (${probe.ms} ms)`);
+    if (probe.gateways !== undefined) {
+      const live = probe.gateways;
+      out(
+        `  gateways running now: ${live.length > 0 ? live.join(", ") : "none"}${live.includes(config.name) ? ` (${config.name} is this name: knockd runs here already, or another gateway uses it)` : ""}`,
+      );
+    }
     return;
   }
   const code: KnockdCode = "CLUSTER_UNREACHABLE";
