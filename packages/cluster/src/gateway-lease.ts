@@ -72,7 +72,8 @@ export function createGatewayLease(options: GatewayLeaseOptions): GatewayLease {
   const instance = randomBytes(8).toString("hex");
   const key = link.key("gateway", link.name);
   const counters: GatewayLeaseCounters = { held: 0, conflicts: 0 };
-  let timer: TimerHandle | undefined;
+  let timer: TimerHandle = undefined; // undefined until start()
+  let started = false;
   let closed = false;
   let lastLog = -Infinity;
 
@@ -108,7 +109,8 @@ export function createGatewayLease(options: GatewayLeaseOptions): GatewayLease {
     instance,
     renew,
     start(): void {
-      if (closed || timer !== undefined) return;
+      if (closed || started) return;
+      started = true;
       const tick = (): void => {
         timer = timers.setTimeout(
           () => {
@@ -149,7 +151,7 @@ export function createGatewayLease(options: GatewayLeaseOptions): GatewayLease {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (timer !== undefined) timers.clearTimeout(timer);
+      if (started) timers.clearTimeout(timer);
       if (counters.held === 1) {
         await link.run("lease release", (redis) =>
           redis.eval(RELEASE, 1, key, instance),
