@@ -170,6 +170,7 @@ async function clusterRun(admin, url, n, inFlight, claimsOnly = false) {
   await admin.flushall();
   const kids = await startGateways(n, url, prefix);
   const durationMs = SECONDS * 1000;
+  await admin.call("CONFIG", "RESETSTAT");
   const cpu0 = await redisCpuSeconds(admin);
   const t0 = performance.now();
   const stopped = await Promise.all(
@@ -179,6 +180,7 @@ async function clusterRun(admin, url, n, inFlight, claimsOnly = false) {
   );
   const wallMs = performance.now() - t0;
   const cpu1 = await redisCpuSeconds(admin);
+  const commands = await commandStats(admin);
   const stream = `${prefix}:grants`;
   const atStop = await groups(admin, stream);
   const knocks = stopped.reduce((s, r) => s + r.knocks, 0);
@@ -230,7 +232,20 @@ async function clusterRun(admin, url, n, inFlight, claimsOnly = false) {
     storeDropped: reports.reduce((s, r) => s + r.store.dropped, 0),
     reloads: reports.reduce((s, r) => s + r.store.reloads, 0),
     drainMs,
+    commands,
+    knocks,
   };
+}
+
+// INFO commandstats: calls and µs spent inside each command (not the network I/O around it).
+async function commandStats(admin) {
+  const text = await admin.info("commandstats");
+  const out = [];
+  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    if (m[1] === "info" || m[1] === "config|resetstat") continue;
+    out.push({ command: m[1], calls: Number(m[2]), usec: Number(m[3]) });
+  }
+  return out.sort((a, b) => b.usec - a.usec);
 }
 
 // Redis memory of `count` entries written by `write(pipeline, i)` (pipelines of 10,000).
@@ -464,7 +479,15 @@ export async function run() {
       "(claim = SET NX PX GET round trip, what delays an action; path = claim + publish, what knockd's one-knock-at-a-time chain waits; over budget = claims decided locally after 50 ms; applied/s = grants of other gateways applied during the run, N−1 per knock; lag = the largest consumer group lag when the drivers stopped; outbox = state increments not yet in Redis then; drained = until every group has acked everything and every outbox is empty)",
       ...runs.map(
         (r) =>
-          `${r.name}: grant applications ${int(r.appliedTotal)} of ${int(r.expectedApplications)} expected (more: a publish over the budget that still reached Redis is in the stream twice); state ops sent ${int(r.storeSent)}, dropped ${int(r.storeDropped)}, roots reloaded by others ${int(r.reloads)}; grants queued over budget ${int(r.queued)}`,
+          `${r.name}: Redis per knock (calls, µs inside the command): ${r.commands
+            .slice(0, 8)
+            .map(
+              (c) =>
+                `${c.command} ${(c.calls / r.knocks).toFixed(2)}, ${(c.usec / r.knocks).toFixed(1)} µs`,
+            )
+            .join(
+              "; ",
+            )}\n  grant applications ${int(r.appliedTotal)} of ${int(r.expectedApplications)} expected (more: a publish over the budget that still reached Redis is in the stream twice); state ops sent ${int(r.storeSent)}, dropped ${int(r.storeDropped)}, roots reloaded by others ${int(r.reloads)}; grants queued over budget ${int(r.queued)}`,
       ),
     );
     out.push("", "### Redis memory (INFO memory used_memory, before/after)");
