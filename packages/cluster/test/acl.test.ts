@@ -236,7 +236,8 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         expect(await refused(r.call("CONFIG", "GET", "dir"))).toBe("NOPERM");
         expect(await refused(r.keys("*"))).toBe("NOPERM");
         expect(await refused(r.call("ACL", "WHOAMI"))).toBe("NOPERM");
-        // A script runs with the caller's permissions.
+        // A script runs with the caller's permissions: for the keys it declares, the keys it
+        // names inside, and the commands it calls.
         expect(
           await refused(
             r.eval(
@@ -245,7 +246,22 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
               "portknock:pending:gw2",
             ),
           ),
-        ).toMatch(/NOPERM|ERR/);
+        ).toBe("NOPERM");
+        const inside = await r
+          .eval(
+            "return redis.call('HSET', 'portknock:pending:gw2', 'x', '{}')",
+            0,
+          )
+          .then(
+            () => "allowed",
+            (e: Error) => e.message,
+          );
+        expect(inside).toMatch(/can't access at least one of the keys/);
+        const flush = await r.eval("return redis.call('FLUSHALL')", 0).then(
+          () => "allowed",
+          (e: Error) => e.message,
+        );
+        expect(flush).toMatch(/can't run this command/);
         expect(server.cli("EXISTS", "portknock:pending:gw2")).toBe("0");
       } finally {
         r.disconnect();
