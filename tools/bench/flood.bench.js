@@ -26,6 +26,13 @@
 // FLOOD_NODE_FLAGS (node options put before knockd's bin, e.g. "--max-semi-space-size=2", to
 // measure their effect; "--import ./tools/bench/heap-probe.js" with HEAP_PROBE_OUT=FILE records
 // knockd's V8 heap spaces and event-loop stalls, see that file).
+// FLOOD_FAMILY=6: the same over IPv6 (floods.md, "IPv6 floods"): 74-byte IPv6 SYNs with valid
+// checksums from distinct spoofed sources of 2001:db8:f00d:1::/64 (all 64 bits of the interface
+// identifier vary, so most source texts have the full 39 characters), the gateway's and the
+// client's addresses fd00:202::2 and ::1 on the veth, ip6tables DROPping the span, and the
+// knock sent over IPv6 with an IPv6 CLIENT (sealed: 21 ports where IPv4 takes 14). The
+// in-process rows then push IPv6 hits as text (`push`: what knockd's capture hands the detector
+// for IPv6 frames, which do not take the allocation-free IPv4 lane).
 // Run alone (it is a real-time bench): pnpm build && node tools/bench/run.js flood
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -54,8 +61,24 @@ const KNOCK = {
   portspan: SPAN,
   key: KEY,
 };
-const CLIENT_IP = "10.202.0.1";
-const GW_IP = "10.202.0.2";
+const FAMILY = process.env.FLOOD_FAMILY === "6" ? 6 : 4;
+if (!["4", "6", undefined].includes(process.env.FLOOD_FAMILY))
+  throw new Error(
+    `FLOOD_FAMILY must be 4 or 6, got ${JSON.stringify(process.env.FLOOD_FAMILY)}`,
+  );
+const CLIENT_IP = FAMILY === 6 ? "fd00:202::1" : "10.202.0.1";
+const GW_IP = FAMILY === 6 ? "fd00:202::2" : "10.202.0.2";
+const PREFIX_LEN = FAMILY === 6 ? 64 : 24;
+// The spoofed IPv6 sources: 2001:db8:f00d:1: then four groups from a source number `s`, distinct
+// for distinct s below 2^32 (the last two groups are an odd multiple of s mod 2^32).
+const V6_PREFIX = [0x2001, 0x0db8, 0xf00d, 0x0001];
+const v6Groups = (s) => {
+  const lo = Math.imul(s, 0x9e3779b1) >>> 0;
+  const hi = (Math.imul(s ^ 0x5bd1e995, 0x85ebca6b) ^ 0x8000a000) >>> 0;
+  return [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff];
+};
+const v6Text = (s) =>
+  [...V6_PREFIX, ...v6Groups(s)].map((g) => g.toString(16)).join(":");
 
 const build = (root, path) => join(root, "packages", path);
 const builds = () => [
@@ -82,7 +105,7 @@ async function inProcess() {
       build(root, "codec/dist/index.js")
     );
     for (const perSource of [1, 2]) {
-      const label = `pushColumns, ${perSource} SYN per spoofed source, ${policy}`;
+      const label = `${FAMILY === 6 ? "push (IPv6 text)" : "pushColumns"}, ${perSource} SYN per spoofed source, ${policy}`;
       const only = process.env.FLOOD_ONLY;
       if (only && !label.includes(only)) continue;
       const detector = createDetector({
@@ -108,9 +131,24 @@ async function inProcess() {
         }),
       };
       let next = 0;
+      const v6 = (n) => {
+        for (let done = 0; done < n; done++) {
+          const k = next++;
+          const src = perSource === 1 ? k : ((k >> 11) << 10) | (k & 1023);
+          if ((k & (B - 1)) === 0) columns.timeMs += 5; // 200,000 hits/s
+          detector.push({
+            srcIp: v6Text(src),
+            dstPort: 1024 + ((k * 7919) & 32767),
+            srcPort: 1024 + (k & 32767),
+            timeMs: columns.timeMs,
+            origin: "bench",
+          });
+        }
+      };
       const r = bench(
         label,
         (n) => {
+          if (FAMILY === 6) return v6(n);
           for (let done = 0; done < n; done += B) {
             for (let i = 0; i < B; i++) {
               const k = next + i;
@@ -135,24 +173,37 @@ async function inProcess() {
 // ---------------------------------------------------------------- live
 
 // The sender: SYNs from distinct spoofed sources (10.0.0.0–10.191.255.255, past the client's
-// 10.202.0.0/24), to random ports of the span, at R packets/s for `ms`. With two per source, each
-// block of 1024 new sources is sent twice (other ports), the second time right after the first.
+// 10.202.0.0/24; with FLOOD_FAMILY=6, 2001:db8:f00d:1::/64, see v6Groups), to random ports of the
+// span, at R packets/s for `ms`. With two per source, each block of 1024 new sources is sent
+// twice (other ports), the second time right after the first.
 const SENDER = (iface, srcMac, dstMac, rate, ms, perSource) => `
 const { loadNative } = await import(${JSON.stringify(build(ROOT, "pcap/dist/native-binding.js"))});
 const { Capture } = loadNative();
 const c = new Capture(${JSON.stringify(iface)}, "ether proto 0x88b5", { snaplen: 64, bufferBytes: 1 << 20,
   promiscuous: false, immediate: true, timeoutMs: 100, batchBytes: 65536, batchPackets: 1024, inbound: true }, () => {});
-const F = 54, B = 2048;
+const V6 = ${FAMILY === 6};
+const F = V6 ? 74 : 54, B = 2048;
+const IP = 14, TCP = V6 ? 54 : 34; // offsets of the IP and TCP headers in a frame
 const buf = new Uint8Array(B * F);
 const mac = (s) => s.split(":").map((h) => parseInt(h, 16));
 const dst = mac(${JSON.stringify(dstMac)}), src = mac(${JSON.stringify(srcMac)});
-const gw = [${GW_IP.split(".").join(",")}];
+const v6Groups = ${v6Groups.toString()};
+const gw = ${JSON.stringify(FAMILY === 6 ? [0xfd, 0, 2, 2, ...Array(11).fill(0), 2] : GW_IP.split(".").map(Number))};
+const prefix = ${JSON.stringify(V6_PREFIX)};
 for (let i = 0; i < B; i++) {
   const o = i * F;
-  buf.set(dst, o); buf.set(src, o + 6); buf[o + 12] = 8;
-  buf[o + 14] = 0x45; buf[o + 17] = 40; buf[o + 20] = 0x40; buf[o + 22] = 64; buf[o + 23] = 6;
-  buf.set(gw, o + 30);
-  buf[o + 46] = 0x50; buf[o + 47] = 0x02; buf[o + 48] = 0xfa; buf[o + 49] = 0xf0;
+  buf.set(dst, o); buf.set(src, o + 6);
+  if (V6) {
+    buf[o + 12] = 0x86; buf[o + 13] = 0xdd;
+    buf[o + IP] = 0x60; buf[o + IP + 5] = 20; buf[o + IP + 6] = 6; buf[o + IP + 7] = 64;
+    for (let g = 0; g < 4; g++) { buf[o + IP + 8 + 2 * g] = prefix[g] >> 8; buf[o + IP + 9 + 2 * g] = prefix[g] & 255; }
+    buf.set(gw, o + IP + 24);
+  } else {
+    buf[o + 12] = 8;
+    buf[o + IP] = 0x45; buf[o + IP + 3] = 40; buf[o + IP + 6] = 0x40; buf[o + IP + 8] = 64; buf[o + IP + 9] = 6;
+    buf.set(gw, o + IP + 16);
+  }
+  buf[o + TCP + 12] = 0x50; buf[o + TCP + 13] = 0x02; buf[o + TCP + 14] = 0xfa; buf[o + TCP + 15] = 0xf0;
 }
 const sum16 = (o, n, init) => { let s = init; for (let k = 0; k < n; k += 2) s += (buf[o + k] << 8) | buf[o + k + 1]; return s; };
 const fold = (s) => { while (s > 0xffff) s = (s & 0xffff) + (s >>> 16); return ~s & 0xffff; };
@@ -161,19 +212,28 @@ const fill = (n) => {
   for (let i = 0; i < n; i++, k++) {
     const o = i * F;
     const s = ${perSource} === 1 ? k : (k >> 11 << 10) | (k & 1023);
-    const ip = (0x0a000000 + (s % 0xc00000)) >>> 0;
     const dport = 1024 + ((k * 7919 + (k >> 10)) & 32767), sport = 1024 + ((k * 40503) & 32767);
-    buf[o + 18] = (k >> 8) & 255; buf[o + 19] = k & 255; // IP id
-    buf[o + 26] = ip >>> 24; buf[o + 27] = (ip >>> 16) & 255; buf[o + 28] = (ip >>> 8) & 255; buf[o + 29] = ip & 255;
-    buf[o + 34] = sport >> 8; buf[o + 35] = sport & 255; buf[o + 36] = dport >> 8; buf[o + 37] = dport & 255;
+    const t = o + TCP;
+    buf[t] = sport >> 8; buf[t + 1] = sport & 255; buf[t + 2] = dport >> 8; buf[t + 3] = dport & 255;
     const seq = Math.imul(k, 2654435761) >>> 0;
-    buf[o + 38] = seq >>> 24; buf[o + 39] = (seq >>> 16) & 255; buf[o + 40] = (seq >>> 8) & 255; buf[o + 41] = seq & 255;
-    buf[o + 24] = 0; buf[o + 25] = 0;
-    const ipsum = fold(sum16(o + 14, 20, 0));
-    buf[o + 24] = ipsum >> 8; buf[o + 25] = ipsum & 255;
-    buf[o + 50] = 0; buf[o + 51] = 0;
-    const tcpsum = fold(sum16(o + 34, 20, sum16(o + 26, 8, 6 + 20)));
-    buf[o + 50] = tcpsum >> 8; buf[o + 51] = tcpsum & 255;
+    buf[t + 4] = seq >>> 24; buf[t + 5] = (seq >>> 16) & 255; buf[t + 6] = (seq >>> 8) & 255; buf[t + 7] = seq & 255;
+    buf[t + 16] = 0; buf[t + 17] = 0;
+    let tcpsum;
+    if (V6) {
+      const g = v6Groups(s);
+      for (let j = 0; j < 4; j++) { buf[o + IP + 16 + 2 * j] = g[j] >> 8; buf[o + IP + 17 + 2 * j] = g[j] & 255; }
+      // pseudo-header: source, destination, upper-layer length (20), next header (6)
+      tcpsum = fold(sum16(t, 20, sum16(o + IP + 8, 32, 6 + 20)));
+    } else {
+      const ip = (0x0a000000 + (s % 0xc00000)) >>> 0;
+      buf[o + 18] = (k >> 8) & 255; buf[o + 19] = k & 255; // IP id
+      buf[o + 26] = ip >>> 24; buf[o + 27] = (ip >>> 16) & 255; buf[o + 28] = (ip >>> 8) & 255; buf[o + 29] = ip & 255;
+      buf[o + 24] = 0; buf[o + 25] = 0;
+      const ipsum = fold(sum16(o + 14, 20, 0));
+      buf[o + 24] = ipsum >> 8; buf[o + 25] = ipsum & 255;
+      tcpsum = fold(sum16(t, 20, sum16(o + 26, 8, 6 + 20)));
+    }
+    buf[t + 16] = tcpsum >> 8; buf[t + 17] = tcpsum & 255;
   }
 };
 // Paced to R for ${ms} ms by a token bucket (at most 10 ms of packets at once); when the machine
@@ -369,7 +429,8 @@ function startKnockd(ns, root, conf, cpu) {
   return { child, log: () => log, waitFor };
 }
 
-const KNOCK_PORTS = 14; // sealed CLIENT,PORT,FLAG0 with an IPv4 CLIENT
+// sealed CLIENT,PORT,FLAG0: 26 bytes with an IPv4 CLIENT, 38 with an IPv6 one
+const KNOCK_PORTS = FAMILY === 6 ? 21 : 14;
 
 async function liveRun(env, root, rate, perSource, gapsMs) {
   const { gw, client, a, b, macA, macB, dir, pin } = env;
@@ -486,14 +547,24 @@ function setUp() {
     "netns",
     gw,
   );
-  inClient("ip", "addr", "add", `${CLIENT_IP}/24`, "dev", a);
+  // nodad: an IPv6 address is usable at once (no duplicate address detection to wait for)
+  const nodad = FAMILY === 6 ? ["nodad"] : [];
+  inClient(
+    "ip",
+    "addr",
+    "add",
+    `${CLIENT_IP}/${PREFIX_LEN}`,
+    "dev",
+    a,
+    ...nodad,
+  );
   inClient("ip", "link", "set", a, "up");
   inClient("ip", "link", "set", "lo", "up");
-  inGw("ip", "addr", "add", `${GW_IP}/24`, "dev", b);
+  inGw("ip", "addr", "add", `${GW_IP}/${PREFIX_LEN}`, "dev", b, ...nodad);
   inGw("ip", "link", "set", b, "up");
   inGw("ip", "link", "set", "lo", "up");
   inGw(
-    "iptables",
+    FAMILY === 6 ? "ip6tables" : "iptables",
     "-A",
     "INPUT",
     "-i",
@@ -530,7 +601,7 @@ function liveUnavailable() {
   if (process.getuid?.() !== 0) return "needs root (network namespaces)";
   for (const [tool, pkg] of [
     ["ip", "iproute2"],
-    ["iptables", "iptables"],
+    [FAMILY === 6 ? "ip6tables" : "iptables", "iptables"],
   ])
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0)
       return `needs ${tool} (apt-get install ${pkg})`;
@@ -586,7 +657,7 @@ async function live() {
   const rows = [];
   try {
     for (const { rate, perSource, gapsMs, policy, root } of plan) {
-      const label = `${rate / 1000}k/s, ${perSource} SYN per source, knock gaps ${gapsMs[0] / 1000} s then ${gapsMs[1] / 1000} s`;
+      const label = `${FAMILY === 6 ? "IPv6 " : ""}${rate / 1000}k/s, ${perSource} SYN per source, knock gaps ${gapsMs[0] / 1000} s then ${gapsMs[1] / 1000} s`;
       if (only && !`${label} ${policy}`.includes(only)) continue;
       for (let run = 1; run <= runs; run++) {
         const r = await liveRun(env, root, rate, perSource, gapsMs);
@@ -607,7 +678,7 @@ async function live() {
     env.tearDown();
   }
   return [
-    `live veth (sender: pcap_inject of 54-byte IPv4 SYNs with valid checksums, each from a new spoofed source or two from each, paced per 1 ms, ${env.pin ? "sender on CPU 0, knockd on CPU 1" : "not pinned"}; knockd network mode with default maxsources, -test; the knock: sealed CLIENT,PORT,FLAG0, 14 ports, one TCP connect each, from the client namespace, starting 1.5 s into the flood):`,
+    `live veth (sender: pcap_inject of ${FAMILY === 6 ? "74-byte IPv6 SYNs (sources in 2001:db8:f00d:1::/64)" : "54-byte IPv4 SYNs"} with valid checksums, each from a new spoofed source or two from each, paced per 1 ms, ${env.pin ? "sender on CPU 0, knockd on CPU 1" : "not pinned"}; knockd network mode with default maxsources, -test; the knock: sealed CLIENT,PORT,FLAG0 with an IPv${FAMILY} CLIENT, ${KNOCK_PORTS} ports, one TCP connect each over IPv${FAMILY}, from the client namespace, starting 1.5 s into the flood):`,
     "| flood (target rate) | policy | run | pkt/s reached | new spoofed sources in the knock's first gap / in each other gap | pcap received | pcap dropped | knock accepted | knockd CPU µs/packet | knockd peak RSS MiB (VmHWM) | peaks in smaps per 100 ms, MiB: anonymous / malloc brk / Node binary / capture ring / other files | at the end, MiB: RssAnon + RssFile + RssShmem | evicted (probation / protected) |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
@@ -626,7 +697,7 @@ export async function run() {
     results,
     unit: "hits/s",
     notes: [
-      "in-process rows: createDetector().pushColumns, default maxsources 65536, batches of 1024 hits 5 ms apart (200,000 hits/s of hit time)",
+      `in-process rows: createDetector().${FAMILY === 6 ? "push of IPv6 hits (the source's text formatted per hit)" : "pushColumns"}, default maxsources 65536, batches of 1024 hits 5 ms apart (200,000 hits/s of hit time)`,
       note,
     ].join("\n"),
   };

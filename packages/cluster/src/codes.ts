@@ -24,6 +24,8 @@ export const CLUSTER_CODES = {
   CLUSTER_REPLAY_BACKLOG_FULL: "degraded",
   /** A listener of the link's up/down events threw (a bug). */
   CLUSTER_LISTENER_FAILED: "degraded",
+  /** Another running gateway holds this gateway's name (`P:gateway:<name>`): logged at error, counted. */
+  CLUSTER_NAME_IN_USE: "degraded",
   /** A `P:grants` stream entry that is not a valid cluster grant: counted, logged with its id, acked, never applied. */
   CLUSTER_GRANT_MALFORMED: "rejected",
   /** The injected `apply` of the grant bus rejected (it should return a result): counted as a failed grant. */

@@ -40,3 +40,9 @@ export type {
   ClusterStoreCounters,
   ClusterStoreOptions,
 } from "./state-store.ts";
+export { createGatewayLease } from "./gateway-lease.ts";
+export type {
+  GatewayLease,
+  GatewayLeaseCounters,
+  GatewayLeaseOptions,
+} from "./gateway-lease.ts";

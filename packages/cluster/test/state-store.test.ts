@@ -123,7 +123,11 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         for (const g of [a, b]) {
           expect(g.store.counters()).toMatchObject({ outbox: 0, dropped: 0 });
         }
-        expect(b.store.counters().reloads).toBeGreaterThan(0);
+        // The gateway whose last op landed first learned the final count from the other's
+        // change message (which of the two depends on the senders' timing).
+        expect(
+          a.store.counters().reloads + b.store.counters().reloads,
+        ).toBeGreaterThan(0);
       },
       TEST_MS,
     );

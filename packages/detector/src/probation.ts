@@ -14,6 +14,7 @@
  * (IPv6) by a seeded 63-bit hash of their text, so a flood of IPv6 sources costs no strings
  * either (two sources share a record only on a hash collision, about 2^-63 per pair).
  */
+import { createSourceHasher } from "./source-hash.ts";
 
 /** Ints per record: the key (two ints), the hit's ring entry and stamp. */
 const REC_INTS = 4;
@@ -105,32 +106,8 @@ export function createProbation(
   const REC = 0xffffff;
   const FAR = 31;
 
-  // Other (IPv6) keys: two seeded 32-bit hashes of the text, computed once per text.
-  const seedA = (Math.random() * 0x100000000) | 0;
-  const seedB = (Math.random() * 0x100000000) | 0;
-  let hashed: string | undefined;
-  let h0 = 0;
-  let h1 = 0;
-  const mix = (h: number): number => {
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return h ^ (h >>> 16);
-  };
-  const hashOther = (source: string): void => {
-    if (source === hashed) return;
-    let a = seedA;
-    let b = seedB;
-    for (let i = 0; i < source.length; i++) {
-      const c = source.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-    }
-    h0 = mix(a ^ source.length);
-    h1 = mix(b) | 1;
-    hashed = source;
-  };
+  // Other (IPv6) keys: a seeded 63-bit hash of the text (`source-hash.ts`).
+  const hasher = createSourceHasher();
 
   const find = (k0: number, k1: number): number => {
     const h = hash(k0);
@@ -202,15 +179,15 @@ export function createProbation(
   return {
     findV4: (ip: number): number => find(ip | 0, V4),
     findOther(source: string): number {
-      hashOther(source);
-      return find(h0, h1);
+      const key = hasher.hash(source);
+      return find(key[0]!, key[1]!);
     },
     insertV4(ip: number, entry: number, stamp: number): void {
       insert(ip | 0, V4, entry, stamp);
     },
     insertOther(source: string, entry: number, stamp: number): void {
-      hashOther(source);
-      insert(h0, h1, entry, stamp);
+      const key = hasher.hash(source);
+      insert(key[0]!, key[1]!, entry, stamp);
     },
     get evicted(): boolean {
       return evicted;

@@ -64,4 +64,58 @@ describe("createSourceTable", () => {
       );
     }
   });
+
+  it("finds IPv6 sources by their hashed keys through long probe chains and deletions (#20)", () => {
+    // Hundreds of IPv6 sources in a table of 2,048 buckets per index: linear-probe chains form,
+    // and evictions and removals shift entries back through them. IPv4 sources share the slots.
+    const v6 = (i: number) =>
+      `2001:db8:f00d:1:${(i * 40503) & 0xffff}::${i.toString(16)}`;
+    const pool = fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: 0, max: 1500 }).map(v6) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .integer({ min: 0, max: 300 })
+          .map((i) => `10.9.${i >> 8}.${i & 255}`),
+      },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 300, max: 1000 }),
+        fc.array(fc.tuple(fc.boolean(), pool), {
+          minLength: 500,
+          maxLength: 3000,
+        }),
+        (capacity, ops) => {
+          const table = createSourceTable(capacity, 1);
+          const model = new Map<string, number>(); // source -> its window's value
+          const order: string[] = []; // least recently used first
+          let n = 0;
+          for (const [remove, source] of ops) {
+            const slot = table.find(source);
+            expect(slot >= 0).toBe(model.has(source));
+            if (slot >= 0) {
+              expect(table.windows[slot]).toBe(model.get(source));
+              if (remove) {
+                table.remove(slot);
+                model.delete(source);
+                order.splice(order.indexOf(source), 1);
+              }
+            } else {
+              const s = table.insert(source);
+              if (table.evicted) model.delete(order.shift()!);
+              table.windows[s] = ++n;
+              model.set(source, n);
+              order.push(source);
+            }
+          }
+          expect(table.size).toBe(model.size);
+          for (const [source, value] of model) {
+            expect(table.windows[table.find(source)]).toBe(value);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -2,12 +2,16 @@
  * The per-source slots of the knock queues, in flat typed arrays: a source's slot holds its
  * window of ports, its last-hit time and its place in a least-recently-used list. IPv4 sources are
  * found through an open-addressing hash table of their 32-bit numbers; other sources (IPv6)
- * through a Map. Nothing is allocated per hit and nothing per new source once the arrays have
- * grown: under a flood of spoofed sources the garbage collector has nothing to do, and memory is
- * fixed by `maxSources`. (A Map keyed per source, churned by evictions, left megabytes of dead
- * backing stores per rehash: replaying 1M spoofed sources, peak RSS went from ~170 MB to ~136 MB.)
+ * through a second one of a seeded 63-bit hash of their text (`source-hash.ts`). Nothing is
+ * allocated per hit and nothing per new source: under a flood of spoofed sources the garbage
+ * collector has nothing to do, and memory is fixed by `maxSources`. (A Map keyed per source,
+ * churned by evictions, left megabytes of dead backing stores per rehash: replaying 1M spoofed
+ * IPv4 sources, peak RSS went from ~170 MB to ~136 MB. The IPv6 sources' Map of strings, under a
+ * flood of two SYNs per spoofed IPv6 source, took knockd's peak RSS to 152-164 MiB; floods.md,
+ * "IPv6 floods".)
  */
 import { ipv4ToNumber } from "@portknock/core";
+import { createSourceHasher } from "./source-hash.ts";
 
 const NONE = -1;
 
@@ -19,7 +23,7 @@ export const COUNT = 1;
 export const FRESH = 2;
 const OLDER = 3;
 const NEWER = 4;
-const IP = 5; // an IPv4 slot's address (as int32); an IPv6 slot has no entry in the index
+const IP = 5; // an IPv4 slot's address (as int32); an IPv6 slot's first key int
 /** The slot's last-hit time is `times[slot * TIME_STRIDE + TIME]` (same memory as `meta`). */
 export const TIME_STRIDE: number = META_INTS / 2;
 export const TIME = 3;
@@ -56,12 +60,6 @@ export interface SourceTable {
   readonly times: Float64Array;
 }
 
-/** A flat copy of `s` (not a slice of a larger string that it would keep alive). */
-function flatCopy(s: string): string {
-  const copy = Buffer.from(s, "latin1").toString("latin1");
-  return copy === s ? copy : s;
-}
-
 /** Creates a table for `capacity` sources with windows of `width` ints. */
 export function createSourceTable(
   capacity: number,
@@ -73,8 +71,6 @@ export function createSourceTable(
   const windows = new Int32Array(capacity * width);
   const meta = new Int32Array(capacity * META_INTS);
   const times = new Float64Array(meta.buffer);
-  const v6Keys: Array<string | undefined> = [];
-  const v6 = new Map<string, number>();
   let used = 0; // slots handed out so far (the rest of the arrays is unused)
   const free: number[] = [];
   let head = NONE; // least recently used
@@ -93,6 +89,12 @@ export function createSourceTable(
     h = Math.imul(h, 0x85ebca6b);
     return (h ^ (h >>> 13)) & mask;
   };
+
+  // The IPv6 index: the same, with entries of three ints, [slot + 1, the key's two ints]; the
+  // key's first int is already a seeded hash (its home bucket is in its low bits). 24 bytes per
+  // source, whose pages the OS maps only when IPv6 sources arrive.
+  const hasher = createSourceHasher();
+  const index6 = new Int32Array(3 * (index.length / 2));
 
   function tableSize(n: number): number {
     let t = 1024;
@@ -118,6 +120,33 @@ export function createSourceTable(
       if (e === 0) return NONE;
       if (index[2 * i + 1] === key) return e - 1;
     }
+  };
+
+  const find6 = (k0: number, k1: number): number => {
+    for (let i = k0 & mask; ; i = (i + 1) & mask) {
+      const e = index6[3 * i]!;
+      if (e === 0) return NONE;
+      if (index6[3 * i + 1] === k0 && index6[3 * i + 2] === k1) return e - 1;
+    }
+  };
+
+  /** Removes `slot`'s IPv6 index entry, looked for from the home of `k0`, its key's first int. */
+  const remove6 = (k0: number, slot: number): void => {
+    let i = k0 & mask;
+    while (index6[3 * i] !== slot + 1) i = (i + 1) & mask;
+    let hole = i;
+    for (let j = (i + 1) & mask; index6[3 * j] !== 0; j = (j + 1) & mask) {
+      const home = index6[3 * j + 1]! & mask;
+      const between =
+        hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!between) {
+        index6[3 * hole] = index6[3 * j]!;
+        index6[3 * hole + 1] = index6[3 * j + 1]!;
+        index6[3 * hole + 2] = index6[3 * j + 2]!;
+        hole = j;
+      }
+    }
+    index6[3 * hole] = 0;
   };
 
   /** Removes `slot`'s index entry, looked for from `ip`'s place; false when it has none (IPv6). */
@@ -159,6 +188,8 @@ export function createSourceTable(
   let evicted = false;
 
   const insertKey = (ip: number, source: string | undefined): number => {
+    // An IPv6 source's key (`find` has just hashed the same text: this costs nothing).
+    const key = ip >= 0 ? undefined : hasher.hash(source!);
     evicted = false;
     let slot: number;
     if (free.length > 0) {
@@ -171,16 +202,20 @@ export function createSourceTable(
       free.pop();
       evicted = true;
     }
-    meta[slot * META_INTS + IP] = ip >= 0 ? ip | 0 : 0;
-    if (ip >= 0) {
+    if (key === undefined) {
+      meta[slot * META_INTS + IP] = ip | 0;
       let i = hash(ip);
       while (index[2 * i] !== 0) i = (i + 1) & mask;
       index[2 * i] = slot + 1;
       index[2 * i + 1] = ip | 0;
     } else {
-      const key = flatCopy(source!);
-      v6.set(key, slot);
-      v6Keys[slot] = key;
+      const k0 = key[0]!;
+      meta[slot * META_INTS + IP] = k0;
+      let i = k0 & mask;
+      while (index6[3 * i] !== 0) i = (i + 1) & mask;
+      index6[3 * i] = slot + 1;
+      index6[3 * i + 1] = k0;
+      index6[3 * i + 2] = key[1]!;
     }
     const m = slot * META_INTS;
     meta[m + HEAD] = 0;
@@ -195,7 +230,8 @@ export function createSourceTable(
     find(source: string): number {
       const ip = ipOf(source);
       if (ip >= 0) return findV4(ip);
-      return v6.get(source) ?? NONE;
+      const key = hasher.hash(source);
+      return find6(key[0]!, key[1]!);
     },
     findV4,
     insert(source: string): number {
@@ -209,10 +245,8 @@ export function createSourceTable(
     },
     remove(slot: number): void {
       // The address is in the slot's own record: evicting reads no other array for it.
-      if (!removeV4(meta[slot * META_INTS + IP]!, slot)) {
-        v6.delete(v6Keys[slot]!);
-        v6Keys[slot] = undefined;
-      }
+      const k = meta[slot * META_INTS + IP]!;
+      if (!removeV4(k, slot)) remove6(k, slot);
       unlink(slot);
       free.push(slot);
       size--;
