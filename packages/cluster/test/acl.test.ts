@@ -1,10 +1,10 @@
 /**
  * The Redis ACL user that docs/cluster.md recommends for each gateway (issue #19), on a real
  * redis-server: the `ACL SETUSER gw1 …` line is read from the document itself (so the two cannot
- * drift), set for gw1 and gw2, and two gateways then run every component — replay claims, the
- * state store (start, increments, set, delete, pending actions, another gateway's change seen
+ * drift), set for gw1 and gw2, and two gateways then run every component — the name lease,
+ * replay claims, the state store (start, increments, set, delete, pending actions, another gateway's change seen
  * through the subscription), the grant bus — with no command refused; and the user cannot touch
- * another gateway's pending actions (a remote shell: they hold argv), other prefixes, other
+ * another gateway's pending actions (a remote shell: they hold argv) or lease, other prefixes, other
  * channels, or administer the server, not even from a Lua script.
  */
 import { createHash } from "node:crypto";
@@ -20,12 +20,14 @@ import {
   createClusterLink,
   createClusterReplayCache,
   createClusterStore,
+  createGatewayLease,
   createGrantBus,
 } from "../src/index.ts";
 import type {
   ClusterLink,
   ClusterReplayCache,
   ClusterStore,
+  GatewayLease,
   GrantBus,
 } from "../src/index.ts";
 
@@ -68,6 +70,7 @@ function recordingLogger(logged: Array<Record<string, unknown>>): Logger {
 
 interface Gateway {
   link: ClusterLink;
+  lease: GatewayLease;
   replay: ClusterReplayCache;
   store: ClusterStore;
   bus: GrantBus;
@@ -103,6 +106,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         const applied: GrantRequest[] = [];
         const gateway: Gateway = {
           link,
+          lease: createGatewayLease({ link, logger }),
           replay: createClusterReplayCache({ link, logger }),
           store: createClusterStore({
             link,
@@ -119,6 +123,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
           }),
           applied,
         };
+        expect(await gateway.lease.renew()).toBe(true);
         await gateway.store.start();
         await gateway.bus.start();
         gateways.push(gateway);
@@ -129,6 +134,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         await g.bus.close();
         await g.store.close();
         await g.replay.close();
+        await g.lease.close();
         await g.link.close();
       }
       consoleWarn.mockRestore();
@@ -182,7 +188,8 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       await vi.waitFor(() => expect(gw2.applied).toHaveLength(1), WAIT);
       expect(gw2.applied[0]).toMatchObject({ address: "192.0.2.7", port: 22 });
 
-      // knockd -check PINGs.
+      // knockd -check PINGs and lists the gateways holding a lease.
+      expect(await gw1.lease.gateways()).toEqual(["gw1", "gw2"]);
       expect(await gw1.link.run("ping", (r) => r.ping())).toEqual({
         ok: true,
         value: "PONG",
@@ -230,6 +237,7 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         expect(await refused(r.set("portknock:applied:gw2", "0"))).toBe(
           "NOPERM",
         );
+        expect(await refused(r.del("portknock:gateway:gw2"))).toBe("NOPERM");
         expect(await refused(r.set("other:replay:k", "gw1"))).toBe("NOPERM");
         expect(await refused(r.publish("other-channel", "m"))).toBe("NOPERM");
         expect(await refused(r.flushall())).toBe("NOPERM");
