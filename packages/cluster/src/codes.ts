@@ -26,6 +26,8 @@ export const CLUSTER_CODES = {
   CLUSTER_LISTENER_FAILED: "degraded",
   /** Another running gateway holds this gateway's name (`P:gateway:<name>`): logged at error, counted. */
   CLUSTER_NAME_IN_USE: "degraded",
+  /** A pending action in `P:pending:<name>` whose seal does not verify under the cluster's knock key: never loaded or run (error, counted). */
+  CLUSTER_PENDING_FORGED: "rejected",
   /** A `P:grants` stream entry that is not a valid cluster grant: counted, logged with its id, acked, never applied. */
   CLUSTER_GRANT_MALFORMED: "rejected",
   /** The injected `apply` of the grant bus rejected (it should return a result): counted as a failed grant. */

@@ -46,3 +46,4 @@ export type {
   GatewayLeaseCounters,
   GatewayLeaseOptions,
 } from "./gateway-lease.ts";
+export { pendingKeyFrom } from "./pending-seal.ts";

@@ -24,6 +24,8 @@ export interface ClusterStoreCounters {
   fullReloads: number;
   /** Entries and messages from Redis (or the persisted outbox) that were not valid: skipped. */
   rejected: number;
+  /** Pending actions in Redis whose seal did not verify: never loaded (`CLUSTER_PENDING_FORGED`). */
+  forged: number;
 }
 
 /** The Redis keys of one gateway's store. */
@@ -46,6 +48,8 @@ export interface StoreContext {
   local: StateStore;
   outbox: Outbox;
   logger: Logger;
+  /** The key pending actions are sealed with in Redis (`pending-seal.ts`); none: never loaded. */
+  pendingKey: Uint8Array | undefined;
   keys: StateKeys;
   counters: Omit<ClusterStoreCounters, "outbox">;
   /** True once `close()` gave up on Redis: nothing may touch `local` any more. */
@@ -56,7 +60,8 @@ export interface StoreContext {
   warn(code: ClusterCode, fields: object, message: string): void;
   /** Counts `n` invalid entries or messages from `source` and warns (rate-limited). */
   reject(
-    code: "CLUSTER_BAD_ENTRY" | "CLUSTER_BAD_MESSAGE",
+    code:
+      "CLUSTER_BAD_ENTRY" | "CLUSTER_BAD_MESSAGE" | "CLUSTER_PENDING_FORGED",
     n: number,
     source: string,
     why: string,

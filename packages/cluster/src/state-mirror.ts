@@ -9,6 +9,7 @@
 import type { StateValue } from "@portknock/engine";
 import type { NewOp } from "./outbox.ts";
 import { isPendingAction } from "./outbox.ts";
+import { openPending } from "./pending-seal.ts";
 import type { StoreContext } from "./state-context.ts";
 import { decodeEntry } from "./state-scripts.ts";
 
@@ -223,10 +224,20 @@ export function createMirror(
     const mine = new Map(local.pending().map((p) => [p.id, p]));
     const theirs = new Set<string>();
     let bad = 0;
-    for (const [id, json] of Object.entries(r.value)) {
+    let forged = 0;
+    for (const [id, value] of Object.entries(r.value)) {
+      const opened = openPending(ctx.pendingKey, link.name, id, value);
+      if (opened === "forged") {
+        forged++;
+        continue;
+      }
+      if (opened === "none") {
+        theirs.add(id); // in Redis, not loaded: this gateway's own come from its statefile
+        continue;
+      }
       let action: unknown;
       try {
-        action = JSON.parse(json);
+        action = JSON.parse(opened.json);
       } catch {
         action = undefined;
       }
@@ -236,6 +247,14 @@ export function createMirror(
       }
       theirs.add(id);
       if (!mine.has(id) && !outbox.unpends(id)) local.addPending(action);
+    }
+    if (forged > 0) {
+      ctx.reject(
+        "CLUSTER_PENDING_FORGED",
+        forged,
+        keys.pending,
+        "a pending action whose seal does not verify (written by something that does not hold the cluster's knock key): not loaded, never run",
+      );
     }
     if (bad > 0)
       ctx.reject(

@@ -6,6 +6,7 @@
  * retries with back-off (timeout: the op may have run, its seq makes the retry harmless); an op
  * Redis refuses three times is dropped, counted and logged.
  */
+import { sealPending } from "./pending-seal.ts";
 import type { Redis } from "ioredis";
 import type { OutboxOp } from "./outbox.ts";
 import type { StoreContext } from "./state-context.ts";
@@ -47,7 +48,12 @@ export function createSender(
         return redis.hset(
           keys.pending,
           op.action.id,
-          JSON.stringify(op.action),
+          sealPending(
+            ctx.pendingKey,
+            link.name,
+            op.action.id,
+            JSON.stringify(op.action),
+          ),
         );
       case "unpend":
         return redis.hdel(keys.pending, op.id);

@@ -39,6 +39,13 @@ export interface ClusterStoreOptions {
   logger?: Logger;
   /** Most changes kept for Redis while it is unreachable; then the oldest is dropped. Default 10,000. */
   maxOutbox?: number;
+  /**
+   * The key pending actions are sealed with in Redis (`pendingKeyFrom` of the cluster's knock
+   * secrets): only entries sealed with it are loaded by `start()`, so write access to Redis alone
+   * cannot make this gateway run a command. Without one, pending actions are mirrored to Redis
+   * but never loaded from it (a replacement gateway does not take them over).
+   */
+  pendingKey?: Uint8Array;
 }
 
 /** The engine's `StateStore`, shared through Redis. */
@@ -84,6 +91,7 @@ export function createClusterStore(options: ClusterStoreOptions): ClusterStore {
     reloads: 0,
     fullReloads: 0,
     rejected: 0,
+    forged: 0,
   };
   const lastWarn = new Map<ClusterCode, number>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -101,6 +109,15 @@ export function createClusterStore(options: ClusterStoreOptions): ClusterStore {
   };
   const reject: StoreContext["reject"] = (code, n, source, why) => {
     counters.rejected += n;
+    if (code === "CLUSTER_PENDING_FORGED") {
+      // Someone with write access to Redis tried to make this gateway run a command.
+      counters.forged += n;
+      logger.error(
+        { event: "cluster.state", code, source, entries: n },
+        `${source}: ${n} forged (${why})`,
+      );
+      return;
+    }
     warn(code, { source }, `${source}: ${n} invalid (${why}): skipped`);
   };
   const outbox = openOutbox(local, maxOutbox, Date.now, (n) =>
@@ -116,6 +133,7 @@ export function createClusterStore(options: ClusterStoreOptions): ClusterStore {
     local,
     outbox,
     logger,
+    pendingKey: options.pendingKey,
     keys,
     counters,
     stopped: () => stopped,

@@ -26,6 +26,7 @@ import type { ClusterLink } from "../src/link.ts";
 import { createClusterLink } from "../src/link.ts";
 import type { ClusterStore } from "../src/state-store.ts";
 import { createClusterStore } from "../src/state-store.ts";
+import { pendingKeyFrom, sealPending } from "../src/pending-seal.ts";
 
 // Generous: several engineers' tests share two cores.
 const WAIT = { timeout: 20_000, interval: 25 };
@@ -62,6 +63,10 @@ function tempDir(): string {
   return dir;
 }
 
+const PENDING_KEY = pendingKeyFrom([
+  "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+])!;
+
 describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
   "cluster store: gateways on one real redis-server",
   () => {
@@ -78,7 +83,12 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
       name: string,
       prefix: string,
       local: StateStore = createMemoryStore(),
-      options: { budgetMs?: number; waitUp?: boolean; logger?: Logger } = {},
+      options: {
+        budgetMs?: number;
+        waitUp?: boolean;
+        logger?: Logger;
+        pendingKey?: Uint8Array | null;
+      } = {},
     ): Promise<Gateway> {
       const link = createClusterLink({
         url: server.url,
@@ -91,6 +101,9 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         link,
         local,
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.pendingKey !== null && {
+          pendingKey: options.pendingKey ?? PENDING_KEY,
+        }),
       });
       onTestFinished(async () => {
         await store.close();
@@ -237,6 +250,89 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
         const again = await gateway("gw1", p);
         expect(again.store.pending()).toEqual([action]);
         expect(again.store.counters().queued).toBe(0);
+      },
+      TEST_MS,
+    );
+
+    it(
+      "never loads a pending action it cannot verify: one written into Redis by another party, one sealed with another key, and none without a key",
+      async () => {
+        const p = `t${++n}`;
+        const errors: object[] = [];
+        const logger: Logger = {
+          debug() {},
+          info() {},
+          warn() {},
+          error(fields: object) {
+            errors.push(fields);
+          },
+          child() {
+            return logger;
+          },
+        };
+        const evil: PendingAction = {
+          id: "evil",
+          action: "knockd.conf:1",
+          createdMs: Date.now(),
+          dueMs: Date.now(),
+          commands: [["/usr/bin/touch", "/tmp/pwned"]],
+        };
+        // Whoever has write access to Redis (a shared requirepass, another gateway's user):
+        server.cli("HSET", `${p}:pending:gw1`, "evil", JSON.stringify(evil));
+        server.cli(
+          "HSET",
+          `${p}:pending:gw1`,
+          "evil2",
+          sealPending(
+            pendingKeyFrom(["another cluster's key"]),
+            "gw1",
+            "evil2",
+            JSON.stringify({ ...evil, id: "evil2" }),
+          ),
+        );
+        // A genuine entry of gw2's, copied under gw1: sealed for another gateway.
+        server.cli(
+          "HSET",
+          `${p}:pending:gw1`,
+          "evil3",
+          sealPending(
+            PENDING_KEY,
+            "gw2",
+            "evil3",
+            JSON.stringify({ ...evil, id: "evil3" }),
+          ),
+        );
+        const gw1 = await gateway("gw1", p, createMemoryStore(), { logger });
+        expect(gw1.store.pending()).toEqual([]);
+        expect(gw1.store.counters()).toMatchObject({ forged: 3 });
+        expect(errors).toEqual([
+          expect.objectContaining({
+            code: "CLUSTER_PENDING_FORGED",
+            entries: 3,
+          }),
+        ]);
+        await gw1.store.close();
+        await gw1.link.close();
+        // Without a key nothing is loaded, not even a genuine entry.
+        server.cli(
+          "HSET",
+          `${p}:pending:gw1`,
+          "good",
+          sealPending(
+            PENDING_KEY,
+            "gw1",
+            "good",
+            JSON.stringify({ ...evil, id: "good" }),
+          ),
+        );
+        const keyless = await gateway("gw1", p, createMemoryStore(), {
+          pendingKey: null,
+        });
+        expect(keyless.store.pending()).toEqual([]);
+        await keyless.store.close();
+        await keyless.link.close();
+        const keyed = await gateway("gw1", p);
+        expect(keyed.store.pending().map((a) => a.id)).toEqual(["good"]);
       },
       TEST_MS,
     );

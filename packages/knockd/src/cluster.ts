@@ -63,6 +63,11 @@ export interface StartClusterOptions {
   logger: Logger;
   /** The managed firewall's grant; absent: the grants of other gateways are not applied here. */
   grant?: GrantFn;
+  /**
+   * The knock secrets (`key`, every `<user>` key) the pending actions' seal in Redis is derived
+   * from; none (an unencrypted compat knock): pending actions are never loaded from Redis.
+   */
+  knockSecrets: readonly (string | undefined)[];
 }
 
 /** `redis://host:port/db` as written (the config refuses a password in it): safe to log. */
@@ -99,10 +104,18 @@ export async function startCluster(
   const lease = cluster.createGatewayLease({ link, logger });
   const named = up && (await lease.renew());
   lease.start();
+  const pendingKey = cluster.pendingKeyFrom(options.knockSecrets);
+  if (pendingKey === undefined) {
+    logger.warn(
+      { event: "cluster.pending", code: "CLUSTER_PENDING_UNSEALED" },
+      "the knock has no key (unencrypted compat format): this gateway's pending delayed actions are kept in its statefile and never loaded from Redis, so a replacement gateway of this name does not take them over",
+    );
+  }
   const store = cluster.createClusterStore({
     link,
     local: options.local,
     logger,
+    ...(pendingKey !== undefined && { pendingKey }),
   });
   await bounded(store.start(), "the shared state", logger);
   const replay = cluster.createClusterReplayCache({ link, logger });

@@ -43,6 +43,9 @@ export const KNOCKD_CODES = {
   // The cluster (issue #19).
   /** warning (`-check`): the `<cluster>` block's Redis does not answer; knockd would start degraded. */
   CLUSTER_UNREACHABLE: "the cluster's Redis does not answer",
+  /** warning at start: no knock key to seal pending delayed actions in Redis with; they are never loaded from it. */
+  CLUSTER_PENDING_UNSEALED:
+    "pending delayed actions are not loaded from Redis (no knock key)",
   /** A valid sealed knock another gateway of the cluster accepted first (its name is logged). */
   KNOCK_REPLAY: "a sealed knock the cluster's replay cache already holds",
   /** An unexpected exception: a bug, reported with its stack. */

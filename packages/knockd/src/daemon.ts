@@ -191,6 +191,14 @@ async function joinCluster(
   return startCluster(config, {
     local,
     logger,
+    // The secrets every gateway of the cluster holds: pending actions in Redis are sealed with a
+    // key derived from them, so write access to Redis alone cannot make a gateway run a command.
+    knockSecrets: [
+      loaded.config.encrypt || loaded.config.format === "sealed"
+        ? loaded.config.key
+        : undefined,
+      ...[...loaded.config.users.values()].map((u) => u.key.text),
+    ],
     ...(firewall != null && { grant: firewall.grant }),
   });
 }

@@ -224,6 +224,7 @@ describe("formatMetrics (#15)", () => {
             queued: 11,
             outbox: 2,
             dropped: 0,
+            forged: 1,
             reloads: 4,
             fullReloads: 2,
             rejected: 0,
@@ -263,6 +264,7 @@ describe("formatMetrics (#15)", () => {
     expect(page.value("portknock_cluster_replay_conflicts_total")).toBe(1);
     expect(page.value("portknock_cluster_state_outbox")).toBe(2);
     expect(page.value("portknock_cluster_state_ops_total")).toBe(9);
+    expect(page.value("portknock_cluster_pending_forged_total")).toBe(1);
     expect(page.value("portknock_cluster_grants_published_total")).toBe(3);
     expect(page.value("portknock_cluster_grants_applied_total")).toBe(4);
     expect(page.value("portknock_cluster_grants_failed_total")).toBe(2);

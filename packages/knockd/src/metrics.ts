@@ -374,6 +374,11 @@ function formatCluster(
     "State roots reloaded after another gateway changed them.",
     k.store.reloads,
   );
+  counter(
+    "portknock_cluster_pending_forged_total",
+    "Pending delayed actions in Redis whose seal did not verify: never loaded or run (CLUSTER_PENDING_FORGED).",
+    k.store.forged,
+  );
   if (k.grants == null) return;
   counter(
     "portknock_cluster_grants_published_total",
