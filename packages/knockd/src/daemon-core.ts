@@ -13,6 +13,7 @@ import type { QueueCounters } from "@portknock/detector";
 import { createDetector } from "@portknock/detector";
 import type { Engine } from "@portknock/engine";
 import type { HitColumns, KnockHit, Logger } from "@portknock/core";
+import { createRateLimiter, systemClock } from "@portknock/core";
 import { replayKey } from "@portknock/codec";
 import type { ReplayClaim } from "@portknock/cluster";
 
@@ -83,6 +84,12 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
   let chain: Promise<void> = Promise.resolve();
   const claims = { fresh: 0, replay: 0, local: 0 };
   let clusterReplays = 0;
+  // Like the detector's rejections: one line per minute, with the number suppressed, so that
+  // replaying a captured knock at every gateway cannot flood the log. Every one is counted.
+  const replayLog = createRateLimiter({
+    clock: options.clock ?? systemClock,
+    intervalMs: 60_000,
+  });
   // After the detector's own checks (window, local replay cache, requiresource) and before any
   // action: one claim in the cluster's replay cache, waited on for at most the budget. Knocks
   // still reach the engine one after another, in the order they arrived.
@@ -95,6 +102,8 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
     claims[c.result]++;
     if (c.result !== "replay") return true;
     clusterReplays++;
+    const suppressed = replayLog.take("KNOCK_REPLAY");
+    if (suppressed < 0) return false;
     logger.warn(
       {
         event: "knock.rejected",
@@ -102,6 +111,7 @@ export function createDaemonCore(options: DaemonCoreOptions): DaemonCore {
         ip: hit.srcIp,
         source: hit.origin,
         gateway: c.by,
+        ...(suppressed > 0 && { suppressed }),
       },
       `valid sealed knock refused: gateway ${c.by} of the cluster accepted it first`,
     );

@@ -95,11 +95,34 @@ describe.skipIf(unavailable != null && process.env.CI !== "true")(
       const keys = replayKeys(redis, prefix);
       expect(keys).toHaveLength(1);
       expect(redis.cli("GET", keys[0]!)).toBe("gw1");
+      // Two more knocks accepted at gw1 and replayed at gw2: counted, logged once a minute.
+      for (const client of ["10.9.0.3", "10.9.0.4"]) {
+        const more = await sealedKnockLines(client);
+        gw1.knock(more);
+        await waitFor(
+          () => gw1.recorded().some((r) => r.startsWith(`${client} `)),
+          "gw1's action",
+        );
+        gw2.knock(more);
+      }
+      // gw2 has read and claimed both when its counters (SIGUSR1) say so.
+      let asked = 0;
+      await waitFor(() => {
+        if (++asked % 10 === 1) gw2.daemon.child.kill("SIGUSR1");
+        const last = gw2.events("counters").at(-1) as
+          { clusterClaims?: { replay?: number } } | undefined;
+        return last?.clusterClaims?.replay === 3;
+      }, "gw2's three cluster replays");
       await gw2.daemon.stop();
       const stop = gw2.events("counters").at(-1)!;
-      expect(stop.rejections).toMatchObject({ KNOCK_REPLAY: 1 });
-      expect(stop.clusterClaims).toEqual({ fresh: 0, replay: 1, local: 0 });
+      expect(stop.rejections).toMatchObject({ KNOCK_REPLAY: 3 });
+      expect(stop.clusterClaims).toEqual({ fresh: 0, replay: 3, local: 0 });
       expect(gw2.events("knock.accepted")).toEqual([]);
+      expect(
+        gw2
+          .events("knock.rejected")
+          .filter((e) => e.code === "KNOCK_REPLAY" && e.gateway === "gw1"),
+      ).toHaveLength(1);
     });
 
     it("counts state(CLIENT,visits)++ of three gateways at once: Redis and every gateway say the sum", async () => {
