@@ -1,19 +1,30 @@
 /**
- * The keys of sources that are not IPv4 (IPv6 text), in both segments of the knock queues (issue
- * #20): a seeded 63-bit hash of the text as two ints, so that a flood of IPv6 sources costs no
+ * The keys of sources that are not IPv4 (IPv6), in both segments of the knock queues (issue
+ * #20): a seeded 63-bit hash of the address's 16 bytes (of the text for a source that is no IP
+ * address) as two ints, the same for its text (`hash`) and its four words (`hashWords`, the
+ * allocation-free capture lane), so that a flood of IPv6 sources costs no
  * string per source, neither in probation nor in the protected segment. Two sources share a key
  * only on a hash collision, about 2^-63 per pair; the seeds are random per hasher, so sources
  * cannot be crafted to collide (and a source that shared a queue could do no more than one that
  * spoofed the other's address).
  */
 
+import { parseIpv6 } from "@portknock/core";
+
 /** Hashes source texts; see `createSourceHasher`. */
 export interface SourceHasher {
   /**
-   * The key of `source`: `[0]` any int, `[1]` odd. The same array every call, overwritten by the
-   * next; hashing the last text again costs nothing.
+   * The key of `source`: `[0]` any int, `[1]` odd. IPv6 text is keyed by its address (as
+   * `hashWords`: `2001:db8::1` and `2001:DB8:0::1` share a key), other text by its characters.
+   * The same array every call, overwritten by the next; hashing the last text again costs
+   * nothing.
    */
   hash(source: string): Int32Array;
+  /**
+   * The key of the IPv6 address whose four 32-bit words (big-endian, any int form) are
+   * `words[0..3]`: the same as `hash` of its text. The same array as `hash` returns.
+   */
+  hashWords(words: Int32Array): Int32Array;
 }
 
 const mix = (h: number): number => {
@@ -30,10 +41,38 @@ export function createSourceHasher(
   seedB: number = (Math.random() * 0x100000000) | 0,
 ): SourceHasher {
   const key = new Int32Array(2);
+  const parsed = new Int32Array(4);
   let hashed: string | undefined;
+  const hashWords = (w: Int32Array): Int32Array => {
+    let a = seedA;
+    let b = seedB;
+    for (let i = 0; i < 4; i++) {
+      const c = w[i]!;
+      a = mix(Math.imul(a ^ c, 0x01000193));
+      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    }
+    // 16: the length of an address's bytes, which no text key has (they are hashed per char).
+    key[0] = mix(a ^ 16);
+    key[1] = mix(b ^ 0x2f6b1d3) | 1;
+    hashed = undefined;
+    return key;
+  };
   return {
+    hashWords,
     hash(source: string): Int32Array {
       if (source === hashed) return key;
+      const bytes = source.includes(":") ? parseIpv6(source) : undefined;
+      if (bytes !== undefined) {
+        for (let i = 0; i < 4; i++)
+          parsed[i] =
+            (bytes[4 * i]! << 24) |
+            (bytes[4 * i + 1]! << 16) |
+            (bytes[4 * i + 2]! << 8) |
+            bytes[4 * i + 3]!;
+        hashWords(parsed);
+        hashed = source;
+        return key;
+      }
       let a = seedA;
       let b = seedB;
       for (let i = 0; i < source.length; i++) {

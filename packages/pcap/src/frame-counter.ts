@@ -5,7 +5,7 @@
  */
 import type { Diagnostic, Logger } from "@portknock/core";
 import type { Clock } from "@portknock/core";
-import { createRateLimiter, formatIpv4 } from "@portknock/core";
+import { createRateLimiter, formatIpv4, formatIpv6 } from "@portknock/core";
 import type { DecodedPacket } from "./decode-frame.ts";
 import { decodeFrame } from "./decode-frame.ts";
 import type { FrameRejectCode } from "./errors.ts";
@@ -106,6 +106,19 @@ export interface FrameCounter {
     truncated: boolean,
     src: number,
     dst: number,
+  ): number;
+  /**
+   * `countIpv4` for an IPv6 packet `readIpv6Hit` read: its addresses' words are `addr[0..7]`
+   * (source, destination: `LocalAddresses.checkV6`). Returns N+1, or 0 when the address rules
+   * reject it (counted and reported as `take` would). Allocates nothing unless it reports.
+   */
+  countIpv6(
+    b: Uint8Array,
+    start: number,
+    caplen: number,
+    time: Float64Array,
+    truncated: boolean,
+    addr: Int32Array,
   ): number;
   /** Decodes frame number `n` (counted before) again, with its origin; counts nothing. */
   decodeAgain(
@@ -210,6 +223,29 @@ export function createFrameCounter(options: FrameCounterOptions): FrameCounter {
           report(
             code,
             formatIpv4(frame, 26),
+            `${originPrefix} #${n}`,
+            frame,
+            skipped,
+          );
+        }
+        return 0;
+      }
+      stats.decoded++;
+      return n;
+    },
+    countIpv6(b, start, caplen, time, truncated, addr): number {
+      stats.seen++;
+      if (truncated) stats.truncated++;
+      const n = ++frames;
+      const code = local?.checkV6(iface, addr, time);
+      if (code) {
+        stats.rejections[code]++;
+        const skipped = limiter.take(code);
+        if (onReject !== undefined || skipped >= 0) {
+          const frame = b.subarray(start, start + caplen);
+          report(
+            code,
+            formatIpv6(frame, 22),
             `${originPrefix} #${n}`,
             frame,
             skipped,
