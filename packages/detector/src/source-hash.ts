@@ -11,6 +11,76 @@
 
 import { parseIpv6 } from "@portknock/core";
 
+const groups = new Int32Array(8);
+
+/** The value of hex digit `c` (a char code), or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  c |= 0x20; // lower case
+  return c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
+/**
+ * Writes the four words of IPv6 text into `out` and returns true; false when `text` is not IPv6.
+ * Groups of hex digits with at most one `::` are read here without allocating; anything else
+ * (an embedded dotted quad, say) is left to core's `parseIpv6`, so that both accept the same
+ * texts with the same words (a property test holds it).
+ */
+export function ipv6TextWords(text: string, out: Int32Array): boolean {
+  if (!readGroups(text)) {
+    const bytes = parseIpv6(text);
+    if (bytes === undefined) return false;
+    for (let i = 0; i < 8; i++)
+      groups[i] = (bytes[2 * i]! << 8) | bytes[2 * i + 1]!;
+  }
+  for (let i = 0; i < 4; i++)
+    out[i] = (groups[2 * i]! << 16) | groups[2 * i + 1]!;
+  return true;
+}
+
+/** `text`'s eight groups into `groups`, for hex groups and `::` only; else false. */
+function readGroups(text: string): boolean {
+  const n = text.length;
+  if (n < 2 || n > 39) return false;
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let v = 0;
+    let digits = 0;
+    for (
+      let h = hexDigit(text.charCodeAt(i));
+      h >= 0;
+      h = hexDigit(text.charCodeAt(i))
+    ) {
+      v = (v << 4) | h;
+      if (++digits > 4) return false;
+      if (++i === n) break;
+    }
+    if (digits === 0 || count === 8) return false;
+    groups[count++] = v;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 58) return false; // a dotted quad, or not IPv6
+    if (++i === n) return false; // a trailing single colon
+    if (text.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = count;
+      i++;
+    }
+  }
+  if (gap < 0) return count === 8;
+  const fill = 8 - count;
+  if (fill < 1) return false;
+  for (let k = count - 1; k >= gap; k--) groups[k + fill] = groups[k]!;
+  for (let k = gap; k < gap + fill; k++) groups[k] = 0;
+  return true;
+}
+
 /** Hashes source texts; see `createSourceHasher`. */
 export interface SourceHasher {
   /**
@@ -61,14 +131,7 @@ export function createSourceHasher(
     hashWords,
     hash(source: string): Int32Array {
       if (source === hashed) return key;
-      const bytes = source.includes(":") ? parseIpv6(source) : undefined;
-      if (bytes !== undefined) {
-        for (let i = 0; i < 4; i++)
-          parsed[i] =
-            (bytes[4 * i]! << 24) |
-            (bytes[4 * i + 1]! << 16) |
-            (bytes[4 * i + 2]! << 8) |
-            bytes[4 * i + 3]!;
+      if (source.includes(":") && ipv6TextWords(source, parsed)) {
         hashWords(parsed);
         hashed = source;
         return key;
