@@ -39,7 +39,7 @@ export interface HitSource<
 }
 
 /**
- * A batch of hits in columns, in order: most of them as numbers (an IPv4 source and two ports),
+ * A batch of hits in columns, in order: most of them as numbers (an IPv4 or IPv6 source and two ports),
  * built as `KnockHit`s only when asked for. The fast lane of `-replay` (logsource's
  * `nextColumns`) gives them and the detector's `pushColumns` takes them.
  */
@@ -48,9 +48,16 @@ export interface HitColumns {
   readonly length: number;
   /**
    * The source of hit i as an IPv4 number (0 to 2^32 - 1), with its ports in `dstPort` and
-   * `srcPort`; -1 when hit i is only available as `hit(i)` (it may still be IPv4).
+   * `srcPort`; -1 when hit i is only available as `hit(i)` (it may still be IPv4); -2 when its
+   * source is IPv6, in `v6`.
    */
   readonly v4: Float64Array;
+  /**
+   * The IPv6 source of hit i when `v4[i]` is -2: its four 32-bit words (big-endian, each as a
+   * signed int, `>>> 0` gives it) at `v6[4i]` to `v6[4i + 3]`. Absent when no hit of the batch
+   * has one.
+   */
+  readonly v6?: Int32Array;
   readonly dstPort: Int32Array;
   readonly srcPort: Int32Array;
   /**

@@ -1,6 +1,6 @@
 import { compileKnockConfigOrThrow, encodeKnock } from "@portknock/codec";
 import type { HitColumns, KnockHit, Logger } from "@portknock/core";
-import { ipv4ToNumber } from "@portknock/core";
+import { ipv4ToNumber, parseIpv6 } from "@portknock/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DetectedKnock, DetectorOptions } from "./detector.ts";
@@ -80,14 +80,23 @@ function columnsOf(batch: readonly KnockHit[], timeMs: number): HitColumns {
   const v4 = new Float64Array(batch.length);
   const dstPort = new Int32Array(batch.length);
   const srcPort = new Int32Array(batch.length);
+  // IPv6 sources as the capture's lane gives them (#20): v4 -2, four words in v6.
+  const v6 = new Int32Array(4 * batch.length);
   batch.forEach((h, i) => {
     v4[i] = ipv4ToNumber(h.srcIp);
+    const bytes = parseIpv6(h.srcIp);
+    if (bytes !== undefined) {
+      v4[i] = -2;
+      const view = new DataView(bytes.buffer);
+      for (let w = 0; w < 4; w++) v6[4 * i + w] = view.getInt32(4 * w);
+    }
     dstPort[i] = h.dstPort;
     srcPort[i] = h.srcPort ?? -1;
   });
   return {
     length: batch.length,
     v4,
+    v6,
     dstPort,
     srcPort,
     timeMs,
@@ -243,6 +252,32 @@ describe("createDetector (#14: detection without the daemon)", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("pushColumns keys an IPv6 source's words as push keys its text: one queue (#20)", () => {
+    let nowMs = NOW_S * 1000;
+    const { found, d } = detector({
+      knock: sealed,
+      sealed: { windowMs: 60_000, requireSource: true },
+      clock: { now: () => nowMs },
+    });
+    const { ports } = encodeKnock(
+      sealed,
+      { ...values, CLIENT: "2001:db8::7" },
+      { timeSeconds: NOW_S, random: new Uint8Array(6).fill(3) },
+    );
+    // Text written otherwise than a capture formats it: the same address, the same queue.
+    const batch = hits(ports, "2001:db8::7");
+    batch.forEach((h, i) => {
+      nowMs = NOW_S * 1000 + i;
+      if (i % 3 === 0) d.push({ ...h, srcIp: "2001:0DB8:0:0::7" });
+      else d.pushColumns(columnsOf([h], h.timeMs));
+    });
+    expect(found.map((k) => k.variables.SOURCE)).toEqual(["2001:db8::7"]);
+    expect(d.sources).toBe(1);
+    // Another address's words are another queue.
+    d.pushColumns(columnsOf(hits([ports[0]!], "2001:db8::8"), 100));
+    expect(d.sources).toBe(2);
   });
 
   it("pushColumns times each hit by timesMs when the columns have it (#20: a live capture's)", () => {

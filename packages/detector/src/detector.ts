@@ -223,21 +223,29 @@ export function createDetector(options: DetectorOptions): Detector {
   return {
     push,
     pushColumns(columns: HitColumns): void {
-      const { v4, dstPort, srcPort, timeMs, timesMs, seq } = columns;
+      const { v4, v6, dstPort, srcPort, timeMs, timesMs, seq } = columns;
       for (let i = 0; i < columns.length; i++) {
         const ip = v4[i]!;
-        if (ip < 0 || debug) {
+        const isV6 = ip === -2 && v6 !== undefined;
+        if ((ip < 0 && !isV6) || debug) {
           push(columns.hit(i));
           continue;
         }
         hits++;
-        const outcome = queues.pushV4(
-          ip,
-          dstPort[i]!,
-          timesMs === undefined ? timeMs : timesMs[i]!,
-          srcPort[i],
-          seq === undefined ? undefined : seq[i],
-        );
+        const t = timesMs === undefined ? timeMs : timesMs[i]!;
+        const s = seq === undefined ? undefined : seq[i];
+        const outcome = isV6
+          ? queues.pushV6(
+              v6[4 * i]!,
+              v6[4 * i + 1]!,
+              v6[4 * i + 2]!,
+              v6[4 * i + 3]!,
+              dstPort[i]!,
+              t,
+              srcPort[i],
+              s,
+            )
+          : queues.pushV4(ip, dstPort[i]!, t, srcPort[i], s);
         // Only these are logged or acted on (without debug).
         if (
           outcome.kind === "accepted" ||

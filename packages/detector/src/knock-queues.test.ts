@@ -171,7 +171,8 @@ describe("per-source queues (daemon.md §2)", () => {
     const out = ports.flatMap((p, i) => [
       v6.push("2001:db8::1", p, i * 1000),
       ...Array.from({ length: 20 }, (_, k) =>
-        v6.push(`2001:db8:${i}::${k}`, 1000 + k, i * 1000 + k),
+        // (not 2001:db8:0::1: that is the knocker's address, and its queue)
+        v6.push(`2001:db8:${i + 1}::${k}`, 1000 + k, i * 1000 + k),
       ),
     ]);
     expect(out.filter((o) => o.kind === "accepted")).toHaveLength(1);

@@ -122,6 +122,20 @@ export interface KnockQueues {
     srcPort?: number,
     seq?: number,
   ): HitOutcome;
+  /**
+   * `push` for an IPv6 source given as its four 32-bit words, big-endian (`w0` holds the first
+   * two groups; any int form: `n | 0` or `n >>> 0`): the same queue as its text.
+   */
+  pushV6(
+    w0: number,
+    w1: number,
+    w2: number,
+    w3: number,
+    port: number,
+    timeMs: number,
+    srcPort?: number,
+    seq?: number,
+  ): HitOutcome;
   /** Drops queues and replay entries older than the timeout at `nowMs`. */
   expire(nowMs: number): void;
   /** Number of sources with a queue. */
@@ -282,9 +296,21 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     return true;
   }
 
-  /** A protected slot for a source (`ip` >= 0, else `source`) that has none, evicting if full. */
+  // The IPv6 source of `pushV6`'s hit: where `ip` is V6, the key is these words.
+  const V6 = -2;
+  const words6 = new Int32Array(4);
+
+  /**
+   * A protected slot for a source (`ip` >= 0, else V6: `words6`, else `source`) that has none,
+   * evicting if full.
+   */
   function protect(ip: number, source: string | undefined): number {
-    const slot = ip >= 0 ? table.insertV4(ip) : table.insert(source!);
+    const slot =
+      ip >= 0
+        ? table.insertV4(ip)
+        : ip === V6
+          ? table.insertV6(words6)
+          : table.insert(source!);
     if (table.evicted) {
       counters.sourcesEvicted++;
       counters.evictedProtected++;
@@ -306,7 +332,12 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     timeMs: number,
   ): number {
     if (probation == null) return protect(ip, source);
-    let rec = ip >= 0 ? probation.findV4(ip) : probation.findOther(source!);
+    let rec =
+      ip >= 0
+        ? probation.findV4(ip)
+        : ip === V6
+          ? probation.findV6(words6)
+          : probation.findOther(source!);
     if (rec >= 0 && probation.ageMs(rec, timeMs) >= knockTimeoutMs) {
       probation.remove(rec); // idle past the timeout, not swept yet
       counters.sourcesExpired++;
@@ -314,6 +345,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     }
     if (rec < 0) {
       if (ip >= 0) probation.insertV4(ip, entry, stamp);
+      else if (ip === V6) probation.insertV6(words6, entry, stamp);
       else probation.insertOther(source!, entry, stamp);
       if (probation.evicted) {
         counters.sourcesEvicted++;
@@ -368,7 +400,24 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     return pushKey(ip, undefined, port, timeMs, srcPort, seq);
   }
 
-  /** A hit from `ip` when >= 0, else from `source` (not IPv4). */
+  function pushV6(
+    w0: number,
+    w1: number,
+    w2: number,
+    w3: number,
+    port: number,
+    timeMs: number,
+    srcPort = -1,
+    seq?: number,
+  ): HitOutcome {
+    words6[0] = w0;
+    words6[1] = w1;
+    words6[2] = w2;
+    words6[3] = w3;
+    return pushKey(V6, undefined, port, timeMs, srcPort, seq);
+  }
+
+  /** A hit from `ip` when >= 0, from `words6` when V6, else from `source` (not IPv4). */
   function pushKey(
     ip: number,
     source: string | undefined,
@@ -384,7 +433,12 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
     if ((srcPort & 0xffff) !== srcPort) srcPort = -1; // unknown (or not a port)
     if (timeMs - lastSweep >= SWEEP_MS || timeMs < lastSweep) expire(timeMs);
     const t = timeMs | 0;
-    let slot = ip >= 0 ? table.findV4(ip) : table.find(source!);
+    let slot =
+      ip >= 0
+        ? table.findV4(ip)
+        : ip === V6
+          ? table.findV6(words6)
+          : table.find(source!);
     if (
       slot >= 0 &&
       timeMs - times[slot * TIME_STRIDE + TIME]! >= knockTimeoutMs
@@ -466,6 +520,7 @@ export function createKnockQueues(options: KnockQueuesOptions): KnockQueues {
   return {
     push,
     pushV4,
+    pushV6,
     expire,
     get size(): number {
       return table.size + (probation?.size ?? 0);

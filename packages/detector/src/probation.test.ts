@@ -91,8 +91,16 @@ describe("createProbation", () => {
     expect(p.findOther("::")).toBe(-1);
     p.insertOther("::", 1, 2);
     expect(p.findOther("::")).not.toBe(rec);
-    expect(p.findOther("::0")).toBe(-1);
-    expect(p.size).toBe(2);
+    // IPv6 text is keyed by its address (#20): any spelling, and its words, find it.
+    const other = p.findOther("::");
+    expect(p.findOther("::0")).toBe(other);
+    expect(p.findOther("0:0::0:0")).toBe(other);
+    expect(p.findV6(new Int32Array(4))).toBe(other);
+    expect(p.findV6(Int32Array.of(0, 0, 0, 1))).toBe(-1);
+    expect(p.findOther("not an address")).toBe(-1);
+    p.insertV6(Int32Array.of(0x20010db8, 0, 0, 1), 3, 4);
+    expect(p.entry(p.findOther("2001:db8::1"))).toBe(3);
+    expect(p.size).toBe(3);
   });
 
   it("forgets everything after a jump of 2^29 ms or more, where ages would not be exact", () => {

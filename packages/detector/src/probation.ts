@@ -11,7 +11,7 @@
  * 4 × 65,536 one-hit sources take 6 MiB, less than half the 65,536 full queues of n = 21 ports
  * they replaced in front of a flood (14 MiB). Everything is allocated once (the OS maps the pages as
  * they are written) and nothing per hit. IPv4 sources are keyed by their number; other sources
- * (IPv6) by a seeded 63-bit hash of their text, so a flood of IPv6 sources costs no strings
+ * (IPv6) by a seeded 63-bit hash of their address (`source-hash.ts`: text or words alike), so a flood of IPv6 sources costs no strings
  * either (two sources share a record only on a hash collision, about 2^-63 per pair).
  */
 import { createSourceHasher } from "./source-hash.ts";
@@ -36,6 +36,11 @@ export interface Probation {
   /** The record of a source that is not IPv4 (its text), or -1. */
   findOther(source: string): number;
   /**
+   * The record of the IPv6 source whose four words are `words[0..3]` (the same as `findOther`
+   * of its text), or -1.
+   */
+  findV6(words: Int32Array): number;
+  /**
    * Stores the first hit of an IPv4 source without a record, as the ring `entry` and `stamp` of
    * `knock-queues.ts` (`(timeMs | 0) << 1`, bit 0: the source port is known). Overwrites the
    * oldest record when the ring is full (then `evicted` is true until the next insert).
@@ -43,6 +48,8 @@ export interface Probation {
   insertV4(ip: number, entry: number, stamp: number): void;
   /** `insertV4` for a source that is not IPv4. */
   insertOther(source: string, entry: number, stamp: number): void;
+  /** `insertV4` for an IPv6 source given as `findV6` takes it. */
+  insertV6(words: Int32Array, entry: number, stamp: number): void;
   /** Whether the last insert overwrote a live record. */
   readonly evicted: boolean;
   /** Frees record `rec`. */
@@ -106,7 +113,7 @@ export function createProbation(
   const REC = 0xffffff;
   const FAR = 31;
 
-  // Other (IPv6) keys: a seeded 63-bit hash of the text (`source-hash.ts`).
+  // Other (IPv6) keys: a seeded 63-bit hash of the address (`source-hash.ts`).
   const hasher = createSourceHasher();
 
   const find = (k0: number, k1: number): number => {
@@ -181,6 +188,14 @@ export function createProbation(
     findOther(source: string): number {
       const key = hasher.hash(source);
       return find(key[0]!, key[1]!);
+    },
+    findV6(words: Int32Array): number {
+      const key = hasher.hashWords(words);
+      return find(key[0]!, key[1]!);
+    },
+    insertV6(words: Int32Array, entry: number, stamp: number): void {
+      const key = hasher.hashWords(words);
+      insert(key[0]!, key[1]!, entry, stamp);
     },
     insertV4(ip: number, entry: number, stamp: number): void {
       insert(ip | 0, V4, entry, stamp);

@@ -2,7 +2,8 @@
  * The per-source slots of the knock queues, in flat typed arrays: a source's slot holds its
  * window of ports, its last-hit time and its place in a least-recently-used list. IPv4 sources are
  * found through an open-addressing hash table of their 32-bit numbers; other sources (IPv6)
- * through a second one of a seeded 63-bit hash of their text (`source-hash.ts`). Nothing is
+ * through a second one of a seeded 63-bit hash of their address, given as text or as four words
+ * (`source-hash.ts`). Nothing is
  * allocated per hit and nothing per new source: under a flood of spoofed sources the garbage
  * collector has nothing to do, and memory is fixed by `maxSources`. (A Map keyed per source,
  * churned by evictions, left megabytes of dead backing stores per rehash: replaying 1M spoofed
@@ -34,6 +35,8 @@ export interface SourceTable {
   find(source: string): number;
   /** `find` for an IPv4 source given as its 32-bit number. */
   findV4(ip: number): number;
+  /** `find` for an IPv6 source given as its four 32-bit words, `words[0..3]`. */
+  findV6(words: Int32Array): number;
   /**
    * A slot for `source` (not present): a free one, or the least recently used one, evicted
    * (then `evicted` is true until the next insert). Its head, count and fresh are 0.
@@ -41,6 +44,8 @@ export interface SourceTable {
   insert(source: string): number;
   /** `insert` for an IPv4 source given as its 32-bit number. */
   insertV4(ip: number): number;
+  /** `insert` for an IPv6 source given as `findV6` takes it. */
+  insertV6(words: Int32Array): number;
   /** Whether the last insert evicted a source. */
   readonly evicted: boolean;
   /** Frees `slot`. */
@@ -187,9 +192,8 @@ export function createSourceTable(
   };
   let evicted = false;
 
-  const insertKey = (ip: number, source: string | undefined): number => {
-    // An IPv6 source's key (`find` has just hashed the same text: this costs nothing).
-    const key = ip >= 0 ? undefined : hasher.hash(source!);
+  // `key`: an IPv6 source's (`find` has just hashed the same source: the hasher's array).
+  const insertKey = (ip: number, key: Int32Array | undefined): number => {
     evicted = false;
     let slot: number;
     if (free.length > 0) {
@@ -234,11 +238,19 @@ export function createSourceTable(
       return find6(key[0]!, key[1]!);
     },
     findV4,
+    findV6(words: Int32Array): number {
+      const key = hasher.hashWords(words);
+      return find6(key[0]!, key[1]!);
+    },
     insert(source: string): number {
-      return insertKey(ipOf(source), source);
+      const ip = ipOf(source);
+      return insertKey(ip, ip >= 0 ? undefined : hasher.hash(source));
     },
     insertV4(ip: number): number {
       return insertKey(ip, undefined);
+    },
+    insertV6(words: Int32Array): number {
+      return insertKey(-1, hasher.hashWords(words));
     },
     get evicted(): boolean {
       return evicted;

@@ -251,6 +251,38 @@ describe.skipIf(gate.skip)(
       },
     );
 
+    it.each([["connect"], ["raw"]])(
+      "IPv6 through the allocation-free lane (#20): knocks another address of lo, -method %s",
+      async (method) => {
+        // ::1 as a source keeps the object lane; fd00:99::1 to itself takes the columns.
+        const ns = createNetns();
+        ns.exec(["ip", "-6", "addr", "add", "fd00:99::1/128", "dev", "lo"]);
+        const dir = tempDir();
+        const rec = recorder(dir);
+        const d = await spawnDaemonIn(ns.name, [
+          "-conf",
+          daemonConf(dir, rec.path, "interface = lo"),
+        ]);
+        const r = await execIn(ns.name, [
+          process.execPath,
+          KNOCK,
+          "-remote",
+          "fd00:99::1",
+          "-method",
+          method,
+          "-port",
+          "443",
+          "-flag0",
+          "2",
+          ...KNOCK_ARGS,
+        ]);
+        expect(r.code).toBe(0);
+        await waitFor(() => rec.lines().length === 1, "the action", 15_000);
+        expect(rec.lines()).toEqual(["fd00:99::1 443 2"]);
+        await d.stop();
+      },
+    );
+
     it("UDP knocks with proto = IP_PROTO_UDP", async () => {
       const ns = createNetns();
       const dir = tempDir();

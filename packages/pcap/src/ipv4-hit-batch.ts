@@ -1,6 +1,6 @@
 /**
- * The columns of the allocation-free lane (issue #20): the IPv4 hits of one capture batch, read
- * by `readIpv4Hit`, kept as numbers and handed on as one `HitColumns` before the batch buffer is
+ * The columns of the allocation-free lane (issue #20): the IPv4 and IPv6 hits of one capture
+ * batch, read by `readIpv4Hit` and `readIpv6Hit`, kept as numbers and handed on as one `HitColumns` before the batch buffer is
  * reused. A hit becomes a `KnockHit` only when the consumer asks for it (`hit(i)`: an accepted
  * knock, a logged rejection, `-debug`), by decoding its frame again, so it is the same hit the
  * object lane would have made.
@@ -43,6 +43,21 @@ export interface Ipv4HitBatch {
     start: number,
     caplen: number,
   ): void;
+  /**
+   * `add` for an IPv6 source: its four words are `addr[at]` to `addr[at + 3]` (`readIpv6Hit`'s
+   * `HIT6_SRC`).
+   */
+  addV6(
+    addr: Int32Array,
+    at: number,
+    dstPort: number,
+    srcPort: number,
+    seq: number,
+    time: Float64Array,
+    frame: number,
+    start: number,
+    caplen: number,
+  ): void;
   /** Hands the hits added since the last flush to the sink, if any. */
   flush(): void;
 }
@@ -58,6 +73,8 @@ export function createIpv4HitBatch(
   sink: Ipv4HitSink,
 ): Ipv4HitBatch {
   const v4 = new Float64Array(capacity);
+  const v6 = new Int32Array(4 * capacity);
+  let withV6 = false; // a hit of this batch is IPv6: hand `v6` on
   const dstPort = new Int32Array(capacity);
   const srcPort = new Int32Array(capacity);
   const seqs = new Float64Array(capacity);
@@ -93,11 +110,29 @@ export function createIpv4HitBatch(
       caplens[length] = caplen;
       length++;
     },
+    addV6(addr, at, dst, sport, seq, time, frame, start, caplen): void {
+      if (length === capacity) this.flush();
+      v4[length] = -2;
+      v6[4 * length] = addr[at]!;
+      v6[4 * length + 1] = addr[at + 1]!;
+      v6[4 * length + 2] = addr[at + 2]!;
+      v6[4 * length + 3] = addr[at + 3]!;
+      withV6 = true;
+      dstPort[length] = dst;
+      srcPort[length] = sport;
+      seqs[length] = sport < 0 ? -1 : seq >>> 0;
+      timesMs[length] = time[0]!;
+      frames[length] = frame;
+      starts[length] = start;
+      caplens[length] = caplen;
+      length++;
+    },
     flush(): void {
       if (length === 0) return;
       const columns: HitColumns = {
         length,
         v4,
+        ...(withV6 && { v6 }),
         dstPort,
         srcPort,
         seq: seqs,
@@ -106,6 +141,7 @@ export function createIpv4HitBatch(
         hit,
       };
       length = 0;
+      withV6 = false;
       sink.onColumns(columns);
     },
   };

@@ -25,6 +25,16 @@ import {
   HIT_SRC_PORT,
   readIpv4Hit,
 } from "./read-ipv4-hit.ts";
+import {
+  HIT6_DST_PORT,
+  HIT6_FIELDS,
+  HIT6_FLAGS,
+  HIT6_PROTOCOL,
+  HIT6_SEQ,
+  HIT6_SRC,
+  HIT6_SRC_PORT,
+  readIpv6Hit,
+} from "./read-ipv6-hit.ts";
 
 /** What `openInterface` needs. */
 export interface OpenInterfaceOptions {
@@ -45,8 +55,9 @@ export interface OpenInterfaceOptions {
   /** Each decoded packet, in order. Returns false to stop reading the batch (capture closed). */
   onPacket: (packet: DecodedPacket) => boolean;
   /**
-   * Ethernet frames of plain IPv4 TCP/UDP packets are read without objects (`readIpv4Hit`) and
-   * their hits handed here in columns, in order with `onPacket`'s (issue #20).
+   * Ethernet frames of plain IPv4 and IPv6 TCP/UDP packets are read without objects
+   * (`readIpv4Hit`, `readIpv6Hit`) and their hits handed here in columns, in order with
+   * `onPacket`'s (issue #20).
    */
   ipv4Hits?: Ipv4HitSink;
   /** Reading failed, or `onPacket`/a rejection handler threw: delivery has stopped. */
@@ -81,6 +92,7 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
   const sink = options.ipv4Hits;
   let batch: Ipv4HitBatch | undefined;
   const fields = new Int32Array(HIT_FIELDS);
+  const fields6 = new Int32Array(HIT6_FIELDS);
   // The time of the frame being read, for `countIpv4` (an array: a double argument is boxed).
   const now = new Float64Array(1);
 
@@ -128,6 +140,35 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
               fields[HIT_DST_PORT]!,
               protocol === 6 ? fields[HIT_SRC_PORT]! : -1,
               fields[HIT_SEQ]!, // signed: a uint32 past 2^31 would be boxed
+              now,
+              frame,
+              start,
+              caplen,
+            );
+          continue;
+        }
+        if (batch !== undefined && readIpv6Hit(bytes, start, caplen, fields6)) {
+          // The same for a plain IPv6 packet: its addresses as words (issue #20).
+          now[0] = timeMs;
+          const frame = counter.countIpv6(
+            bytes,
+            start,
+            caplen,
+            now,
+            truncated,
+            fields6,
+          );
+          if (frame === 0) continue;
+          const protocol = fields6[HIT6_PROTOCOL]!;
+          if (
+            sink!.isHit(protocol, fields6[HIT6_DST_PORT]!, fields6[HIT6_FLAGS]!)
+          )
+            batch.addV6(
+              fields6,
+              HIT6_SRC,
+              fields6[HIT6_DST_PORT]!,
+              protocol === 6 ? fields6[HIT6_SRC_PORT]! : -1,
+              fields6[HIT6_SEQ]!,
               now,
               frame,
               start,

@@ -6,7 +6,8 @@
  * per `missRefreshMs` when a destination is not found (an address just added counts within a
  * second). Times are the packets' (ms); a clock that goes back reads again. IPv4 addresses are
  * also kept as numbers, for the allocation-free lane (issue #20: `isLocalV4`, `isOwnV4`, the same
- * answers and the same reads as `isLocal` and `isOwn` on the address's text).
+ * answers and the same reads as `isLocal` and `isOwn` on the address's text), and IPv6 addresses as
+ * four 32-bit words (`checkV6`).
  */
 import type { NetworkInterfaceInfo } from "node:os";
 import { networkInterfaces } from "node:os";
@@ -45,6 +46,17 @@ export interface LocalAddresses {
     dst: number,
     time: Float64Array,
   ): "FRAME_MARTIAN_SOURCE" | "FRAME_NOT_FOR_US" | undefined;
+  /**
+   * `checkV4` for an IPv6 packet (`readIpv6Hit`'s lane): its source's four 32-bit words
+   * (big-endian, as signed ints) are `addr[0..3]`, its destination's `addr[4..7]`. The same
+   * answers and the same reads as `isLoopback`, `isOwn` and `isLocal` on their texts; allocates
+   * nothing.
+   */
+  checkV6(
+    iface: string | undefined,
+    addr: Int32Array,
+    time: Float64Array,
+  ): "FRAME_MARTIAN_SOURCE" | "FRAME_NOT_FOR_US" | undefined;
 }
 
 /** Options of `createLocalAddresses`. */
@@ -64,6 +76,9 @@ interface Table {
   /** The IPv4 addresses of `byIface` and `all` as signed ints (a few each: scanned). */
   v4ByIface: Map<string, Int32Array>;
   v4All: Int32Array;
+  /** The IPv6 addresses, four words each (`checkV6`). */
+  v6ByIface: Map<string, Int32Array>;
+  v6All: Int32Array;
 }
 
 function canonical(text: string): string | undefined {
@@ -79,11 +94,15 @@ function readTable(read: () => NodeJS.Dict<NetworkInterfaceInfo[]>): Table {
     loopback: new Set(),
     v4ByIface: new Map(),
     v4All: new Int32Array(0),
+    v6ByIface: new Map(),
+    v6All: new Int32Array(0),
   };
   const all: number[] = [];
+  const all6: number[] = [];
   for (const [name, infos] of Object.entries(read())) {
     const set = new Set<string>();
     const v4: number[] = [];
+    const v6: number[] = [];
     for (const info of infos ?? []) {
       const ip = canonical(info.address);
       if (ip === undefined) continue;
@@ -94,13 +113,45 @@ function readTable(read: () => NodeJS.Dict<NetworkInterfaceInfo[]>): Table {
       if (n !== undefined) {
         v4.push(n);
         all.push(n);
+      } else {
+        pushIpv6Words(ip, v6);
+        pushIpv6Words(ip, all6);
       }
     }
     table.byIface.set(name, set);
     table.v4ByIface.set(name, Int32Array.from(v4));
+    table.v6ByIface.set(name, Int32Array.from(v6));
   }
   table.v4All = Int32Array.from(all);
+  table.v6All = Int32Array.from(all6);
   return table;
+}
+
+/** Appends the four words of canonical IPv6 text `ip` to `out`. */
+function pushIpv6Words(ip: string, out: number[]): void {
+  const bytes = parseIp(ip);
+  if (bytes === undefined || bytes.length !== 16) return;
+  for (let i = 0; i < 16; i += 4)
+    out.push(
+      (bytes[i]! << 24) |
+        (bytes[i + 1]! << 16) |
+        (bytes[i + 2]! << 8) |
+        bytes[i + 3]!,
+    );
+}
+
+/** Whether `list` (four words per address) holds the address at `addr[at..at + 3]`. */
+function holds6(list: Int32Array, addr: Int32Array, at: number): boolean {
+  const w0 = addr[at]!;
+  for (let i = 0; i < list.length; i += 4)
+    if (
+      list[i] === w0 &&
+      list[i + 1] === addr[at + 1] &&
+      list[i + 2] === addr[at + 2] &&
+      list[i + 3] === addr[at + 3]
+    )
+      return true;
+  return false;
 }
 
 /** A canonical IPv4 text's number as a signed int (`isLocalV4`), or undefined for IPv6 text. */
@@ -181,11 +232,13 @@ export function createLocalAddresses(
   let cached: Table | undefined;
   let cachedIface: string | undefined;
   let cachedList: Int32Array | undefined;
+  let cachedList6: Int32Array | undefined;
   let cachedLoopback = false;
   const select = (t: Table, iface: string | undefined): void => {
     if (t === cached && iface === cachedIface) return;
     const named = iface !== undefined && iface !== "any";
     cachedList = named ? t.v4ByIface.get(iface) : t.v4All;
+    cachedList6 = named ? t.v6ByIface.get(iface) : t.v6All;
     cachedLoopback = named && t.loopback.has(iface);
     cached = t;
     cachedIface = iface;
@@ -235,12 +288,51 @@ export function createLocalAddresses(
     }
     return local ? undefined : "FRAME_NOT_FOR_US";
   };
+  // checkV4 on words: `has` of IPv6 text is the set's answer alone (no loopback prefix).
+  const hasIfaceV6 = (t: Table, iface: string, addr: Int32Array): boolean => {
+    select(t, iface);
+    return cachedList6 !== undefined && holds6(cachedList6, addr, 4);
+  };
+  const checkV6 = (
+    iface: string | undefined,
+    addr: Int32Array,
+    time: Float64Array,
+  ): "FRAME_MARTIAN_SOURCE" | "FRAME_NOT_FOR_US" | undefined => {
+    const nowMs = time[0]!;
+    if (table === undefined || nowMs - readAt >= refreshMs || nowMs < readAt) {
+      table = readTable(read);
+      readAt = nowMs;
+    }
+    let t = table;
+    const named = iface !== undefined && iface !== "any";
+    if (named) {
+      select(t, iface);
+      if (!cachedLoopback) {
+        let own = holds6(t.v6All, addr, 0); // isOwn
+        if (!own && nowMs - readAt >= missRefreshMs) {
+          t = table = readTable(read);
+          readAt = nowMs;
+          own = holds6(t.v6All, addr, 0);
+        }
+        if (own) return "FRAME_MARTIAN_SOURCE";
+      }
+    }
+    // isLocal
+    let local = named ? hasIfaceV6(t, iface, addr) : holds6(t.v6All, addr, 4);
+    if (!local && nowMs - readAt >= missRefreshMs) {
+      t = table = readTable(read);
+      readAt = nowMs;
+      local = named ? hasIfaceV6(t, iface, addr) : holds6(t.v6All, addr, 4);
+    }
+    return local ? undefined : "FRAME_NOT_FOR_US";
+  };
   return {
     isLocal: lookup,
     isOwn: (ip, nowMs) => lookup(undefined, ip, nowMs),
     isLocalV4: lookupV4,
     isOwnV4: (ip, nowMs) => lookupV4(undefined, ip, nowMs),
     checkV4,
+    checkV6,
     isLoopback: (iface, nowMs) =>
       iface !== undefined && fresh(nowMs).loopback.has(iface),
   };

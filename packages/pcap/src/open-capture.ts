@@ -80,9 +80,9 @@ export interface OpenCaptureOptions<T = DecodedPacket> {
    */
   map?: (packet: DecodedPacket) => T | undefined;
   /**
-   * The allocation-free lane (issue #20): Ethernet frames of plain IPv4 TCP/UDP packets are
+   * The allocation-free lane (issue #20): Ethernet frames of plain IPv4 or IPv6 TCP/UDP packets are
    * read as numbers, without a `DecodedPacket`, and their hits (as `isHit` says) handed to the
-   * sink in columns, synchronously, in order with the packets `map` sees. Other frames (IPv6,
+   * sink in columns, synchronously, in order with the packets `map` sees. Other frames (IPv6 extension headers,
    * VLAN tags, other link types, rejected ones) take the usual way.
    */
   ipv4Hits?: Ipv4HitSink;

@@ -74,7 +74,7 @@ export type PacketHitSourceOptions = PacketInput & {
   onHit?: (hit: KnockHit) => void;
   /**
    * Live, with `onHit` and without `ethfilter` or `onDecision`: the hits of Ethernet frames
-   * carrying plain IPv4 TCP/UDP packets are read as numbers (no decoded packet, no address text,
+   * carrying plain IPv4 or IPv6 TCP/UDP packets are read as numbers (no decoded packet, no address text,
    * no `KnockHit`) and handed here in columns (sequence numbers included), one call per capture
    * batch, in order with `onHit`'s; `hit(i)` builds one when asked, during the call. The same
    * rules decide as for the other frames (the address rules, the span) and the same counters

@@ -106,6 +106,18 @@ const take = (hit, lane) => {
 };
 const quad = (n) =>
   [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+// An IPv6 source in the columns (v4 -2): its four words, as text (`::` compression as
+// `formatIpv6` writes it, through node's URL parser's canonical form).
+const v6Text = (v6, i) => {
+  const groups = [];
+  for (let w = 0; w < 4; w++) {
+    const n = v6[4 * i + w] >>> 0;
+    groups.push((n >>> 16).toString(16), (n & 0xffff).toString(16));
+  }
+  return new URL(`http://[${groups.join(":")}]/`).hostname.slice(1, -1);
+};
+const sourceOf = (columns, i) =>
+  columns.v4[i] === -2 ? v6Text(columns.v6, i) : quad(columns.v4[i]);
 const source = pcap.createPacketHitSource({
   interfaces: plan.interfaces,
   ranges: plan.ranges,
@@ -117,7 +129,7 @@ const source = pcap.createPacketHitSource({
       for (let i = 0; i < columns.length; i++) {
         const hit = columns.hit(i);
         if (
-          quad(columns.v4[i]) !== hit.srcIp ||
+          sourceOf(columns, i) !== hit.srcIp ||
           columns.dstPort[i] !== hit.dstPort ||
           columns.srcPort[i] !== (hit.srcPort ?? -1) ||
           columns.seq[i] !== (hit.seq ?? -1) ||
