@@ -37,6 +37,8 @@ export interface Outbox {
   readonly size: number;
   /** The oldest op, or undefined. */
   head(): OutboxOp | undefined;
+  /** The oldest `n` ops at most, oldest first (the sender's next pipeline). */
+  first(n: number): OutboxOp[];
   /** Queues `op`; returns the op dropped to make room, if any. */
   push(op: NewOp): OutboxOp | undefined;
   /** Marks `op` as sent at least once (never merged into afterwards). */
@@ -223,6 +225,7 @@ export function openOutbox(
       changed();
       return dropped;
     },
+    first: (n) => ops.slice(0, n),
     markTried(op): void {
       tried.add(op);
     },

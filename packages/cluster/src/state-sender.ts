@@ -19,6 +19,9 @@ import {
   runScript,
 } from "./state-scripts.ts";
 
+/** State ops in flight at once (one pipeline on the command connection). */
+const PIPELINE = 64;
+
 /** The sender. */
 export interface Sender {
   /** Starts draining if it is not already and can. */
@@ -91,47 +94,59 @@ export function createSender(
   const drain = async (): Promise<void> => {
     let errors = 0;
     while (!ctx.stopped() && link.up) {
-      const op = outbox.head();
-      if (op === undefined) {
+      // Up to PIPELINE ops in flight on the one connection: Redis runs them in order, and an op
+      // that is sent again after a failure in the middle is not applied twice (its seq).
+      const batch = outbox.first(PIPELINE);
+      if (batch.length === 0) {
         onEmpty();
         return;
       }
-      outbox.markTried(op);
-      const r = await link.run(`state ${op.op}`, (redis) => send(redis, op));
+      for (const op of batch) outbox.markTried(op);
+      const results = await Promise.all(
+        batch.map((op) =>
+          link.run(`state ${op.op}`, (redis) => send(redis, op)),
+        ),
+      );
       if (ctx.stopped()) return;
-      if (r.ok) {
-        outbox.remove(op);
-        counters.sent++;
-        errors = 0;
-        backoffMs = 50;
-        // Our own change with everything before it: the mirror of its root, unless more of
-        // ours are on the way (their answers will bring it).
-        if (op.op === "set" || op.op === "add" || op.op === "delete") {
-          const root = op.path[0] ?? "";
-          if (!outbox.touches(root)) replaceRoot(root, pairsOf(r.value));
+      for (let i = 0; i < batch.length; i++) {
+        const op = batch[i]!;
+        const r = results[i]!;
+        if (r.ok) {
+          outbox.remove(op);
+          counters.sent++;
+          errors = 0;
+          backoffMs = 50;
+          // Our own change with everything before it: the mirror of its root, unless more of
+          // ours are on the way (their answers will bring it).
+          if (op.op === "set" || op.op === "add" || op.op === "delete") {
+            const root = op.path[0] ?? "";
+            if (!outbox.touches(root)) replaceRoot(root, pairsOf(r.value));
+          }
+          continue;
         }
-        continue;
+        // The rest of the batch is sent again from this op on (in order).
+        if (r.reason === "error" && ++errors >= 3) {
+          outbox.remove(op);
+          counters.dropped++;
+          ctx.warn(
+            "CLUSTER_OP_DROPPED",
+            { op: op.op },
+            `Redis refused a state change three times (${r.message}): dropped`,
+          );
+          errors = 0;
+          break;
+        }
+        if (r.reason === "error") break; // tried again at once
+        if (link.up) {
+          retryPending = true;
+          ctx.later(backoffMs, () => {
+            retryPending = false;
+            sender.kick();
+          });
+          backoffMs = Math.min(backoffMs * 2, 2000);
+        }
+        return;
       }
-      if (r.reason === "error" && ++errors >= 3) {
-        outbox.remove(op);
-        counters.dropped++;
-        ctx.warn(
-          "CLUSTER_OP_DROPPED",
-          { op: op.op },
-          `Redis refused a state change three times (${r.message}): dropped`,
-        );
-        errors = 0;
-        continue;
-      }
-      if (link.up) {
-        retryPending = true;
-        ctx.later(backoffMs, () => {
-          retryPending = false;
-          sender.kick();
-        });
-        backoffMs = Math.min(backoffMs * 2, 2000);
-      }
-      return;
     }
   };
 

@@ -376,6 +376,46 @@ describe.skipIf(redisUnavailable() !== undefined && process.env.CI !== "true")(
     );
 
     it(
+      "drains a pipeline of increments that times out in its middle without losing or doubling one",
+      async () => {
+        const p = `t${++n}`;
+        const a = await gateway("gw1", p, createMemoryStore(), {
+          budgetMs: 50,
+        });
+        const blocker = createClusterLink({
+          url: server.url,
+          name: "blocker",
+          budgetMs: 5000,
+        });
+        onTestFinished(() => blocker.close());
+        await blocker.ready(10_000);
+        // 3,000 increments over 30 roots: many pipelines of 64; Redis sleeps in the middle, so
+        // a pipeline times out after some of its ops ran, and is sent again from its first failure.
+        const total = 3000;
+        for (let i = 0; i < total; i++) {
+          const path = [`10.0.1.${i % 30}`, "visits"];
+          a.store.add(path, 1, Number(a.store.get(path) ?? 0) + 1);
+          if (i === 1000) {
+            void blocker.run("sleep", (r) => r.call("DEBUG", "SLEEP", "0.3"));
+          }
+          if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+        }
+        await vi.waitFor(
+          () => expect(a.store.counters()).toMatchObject({ outbox: 0 }),
+          { timeout: 30_000, interval: 50 },
+        );
+        let sum = 0;
+        for (let k = 0; k < 30; k++) {
+          sum += Number(hget(`${p}:state:10.0.1.${k}`, '["visits"]'));
+        }
+        expect(sum).toBe(total);
+        expect(a.store.counters()).toMatchObject({ dropped: 0 });
+        expect(a.link.counters().timeouts).toBeGreaterThan(0); // the case happened
+      },
+      TEST_MS,
+    );
+
+    it(
       "applies and queues changes while Redis is down, keeps them across a restart of gw1, and merges them back when Redis returns empty",
       async () => {
         const p = `t${++n}`;
