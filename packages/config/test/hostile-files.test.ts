@@ -151,10 +151,17 @@ describe("continued lines are joined in linear time", () => {
   it("joins any split of a line into the same value, with the right column for an error", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.stringMatching(/^[a-z0-9]{1,8}$/), {
-          minLength: 1,
-          maxLength: 40,
-        }),
+        // A whole value of yes/on/true/no/off/false is Config::General's AutoTrue (1 or 0), not
+        // text: left out (fast-check found "on" once in CI).
+        fc.array(
+          fc
+            .stringMatching(/^[a-z0-9]{1,8}$/)
+            .filter((w) => !/^(yes|on|true|no|off|false)$/.test(w)),
+          {
+            minLength: 1,
+            maxLength: 40,
+          },
+        ),
         (words) => {
           const text = `${BASE.replace("key = secret\n", "")}key = ${words.join(" \\\n  ")}\nbogus = 1\n`;
           const r = parseDaemonConfig(text, { file: "k.conf" });
