@@ -33,6 +33,9 @@
 // knock sent over IPv6 with an IPv6 CLIENT (sealed: 21 ports where IPv4 takes 14). The
 // in-process rows then push IPv6 hits as text (`push`: what knockd's capture hands the detector
 // for IPv6 frames, which do not take the allocation-free IPv4 lane).
+// FLOOD_FAMILY=6x: as 6, with an 8-byte Destination Options header (a PadN) before each flood
+// SYN's TCP header: 82-byte frames that the BPF filter passes at any port (it cannot find their
+// TCP header) and that `readIpv6Hit` walks (floods.md, "IPv6 extension headers").
 // Run alone (it is a real-time bench): pnpm build && node tools/bench/run.js flood
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -61,10 +64,13 @@ const KNOCK = {
   portspan: SPAN,
   key: KEY,
 };
-const FAMILY = process.env.FLOOD_FAMILY === "6" ? 6 : 4;
-if (!["4", "6", undefined].includes(process.env.FLOOD_FAMILY))
+const FAMILY = process.env.FLOOD_FAMILY?.startsWith("6") ? 6 : 4;
+// FLOOD_FAMILY=6x: IPv6 SYNs with one extension header (8 bytes of Destination Options, a PadN)
+// between the IPv6 and TCP headers.
+const V6_EXT = process.env.FLOOD_FAMILY === "6x";
+if (!["4", "6", "6x", undefined].includes(process.env.FLOOD_FAMILY))
   throw new Error(
-    `FLOOD_FAMILY must be 4 or 6, got ${JSON.stringify(process.env.FLOOD_FAMILY)}`,
+    `FLOOD_FAMILY must be 4, 6 or 6x, got ${JSON.stringify(process.env.FLOOD_FAMILY)}`,
   );
 const CLIENT_IP = FAMILY === 6 ? "fd00:202::1" : "10.202.0.1";
 const GW_IP = FAMILY === 6 ? "fd00:202::2" : "10.202.0.2";
@@ -181,9 +187,9 @@ const { loadNative } = await import(${JSON.stringify(build(ROOT, "pcap/dist/nati
 const { Capture } = loadNative();
 const c = new Capture(${JSON.stringify(iface)}, "ether proto 0x88b5", { snaplen: 64, bufferBytes: 1 << 20,
   promiscuous: false, immediate: true, timeoutMs: 100, batchBytes: 65536, batchPackets: 1024, inbound: true }, () => {});
-const V6 = ${FAMILY === 6};
-const F = V6 ? 74 : 54, B = 2048;
-const IP = 14, TCP = V6 ? 54 : 34; // offsets of the IP and TCP headers in a frame
+const V6 = ${FAMILY === 6}, EXT = ${V6_EXT};
+const F = V6 ? (EXT ? 82 : 74) : 54, B = 2048;
+const IP = 14, TCP = V6 ? (EXT ? 62 : 54) : 34; // offsets of the IP and TCP headers in a frame
 const buf = new Uint8Array(B * F);
 const mac = (s) => s.split(":").map((h) => parseInt(h, 16));
 const dst = mac(${JSON.stringify(dstMac)}), src = mac(${JSON.stringify(srcMac)});
@@ -195,7 +201,9 @@ for (let i = 0; i < B; i++) {
   buf.set(dst, o); buf.set(src, o + 6);
   if (V6) {
     buf[o + 12] = 0x86; buf[o + 13] = 0xdd;
-    buf[o + IP] = 0x60; buf[o + IP + 5] = 20; buf[o + IP + 6] = 6; buf[o + IP + 7] = 64;
+    buf[o + IP] = 0x60; buf[o + IP + 5] = EXT ? 28 : 20; buf[o + IP + 6] = EXT ? 60 : 6; buf[o + IP + 7] = 64;
+    // Destination Options: next header TCP, length 0 (8 bytes), one PadN option of 4 zero bytes
+    if (EXT) { buf[o + IP + 40] = 6; buf[o + IP + 41] = 0; buf[o + IP + 42] = 1; buf[o + IP + 43] = 4; }
     for (let g = 0; g < 4; g++) { buf[o + IP + 8 + 2 * g] = prefix[g] >> 8; buf[o + IP + 9 + 2 * g] = prefix[g] & 255; }
     buf.set(gw, o + IP + 24);
   } else {
@@ -657,7 +665,7 @@ async function live() {
   const rows = [];
   try {
     for (const { rate, perSource, gapsMs, policy, root } of plan) {
-      const label = `${FAMILY === 6 ? "IPv6 " : ""}${rate / 1000}k/s, ${perSource} SYN per source, knock gaps ${gapsMs[0] / 1000} s then ${gapsMs[1] / 1000} s`;
+      const label = `${FAMILY === 6 ? (V6_EXT ? "IPv6+DstOpt " : "IPv6 ") : ""}${rate / 1000}k/s, ${perSource} SYN per source, knock gaps ${gapsMs[0] / 1000} s then ${gapsMs[1] / 1000} s`;
       if (only && !`${label} ${policy}`.includes(only)) continue;
       for (let run = 1; run <= runs; run++) {
         const r = await liveRun(env, root, rate, perSource, gapsMs);
@@ -678,7 +686,7 @@ async function live() {
     env.tearDown();
   }
   return [
-    `live veth (sender: pcap_inject of ${FAMILY === 6 ? "74-byte IPv6 SYNs (sources in 2001:db8:f00d:1::/64)" : "54-byte IPv4 SYNs"} with valid checksums, each from a new spoofed source or two from each, paced per 1 ms, ${env.pin ? "sender on CPU 0, knockd on CPU 1" : "not pinned"}; knockd network mode with default maxsources, -test; the knock: sealed CLIENT,PORT,FLAG0 with an IPv${FAMILY} CLIENT, ${KNOCK_PORTS} ports, one TCP connect each over IPv${FAMILY}, from the client namespace, starting 1.5 s into the flood):`,
+    `live veth (sender: pcap_inject of ${FAMILY === 6 ? (V6_EXT ? "82-byte IPv6 SYNs with an 8-byte Destination Options header (sources in 2001:db8:f00d:1::/64)" : "74-byte IPv6 SYNs (sources in 2001:db8:f00d:1::/64)") : "54-byte IPv4 SYNs"} with valid checksums, each from a new spoofed source or two from each, paced per 1 ms, ${env.pin ? "sender on CPU 0, knockd on CPU 1" : "not pinned"}; knockd network mode with default maxsources, -test; the knock: sealed CLIENT,PORT,FLAG0 with an IPv${FAMILY} CLIENT, ${KNOCK_PORTS} ports, one TCP connect each over IPv${FAMILY}, from the client namespace, starting 1.5 s into the flood):`,
     "| flood (target rate) | policy | run | pkt/s reached | new spoofed sources in the knock's first gap / in each other gap | pcap received | pcap dropped | knock accepted | knockd CPU µs/packet | knockd peak RSS MiB (VmHWM) | peaks in smaps per 100 ms, MiB: anonymous / malloc brk / Node binary / capture ring / other files | at the end, MiB: RssAnon + RssFile + RssShmem | evicted (probation / protected) |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows,

@@ -148,7 +148,7 @@ export function openInterface(options: OpenInterfaceOptions): LiveInterface {
           continue;
         }
         if (batch !== undefined && readIpv6Hit(bytes, start, caplen, fields6)) {
-          // The same for a plain IPv6 packet: its addresses as words (issue #20).
+          // The same for an IPv6 packet (extension headers skipped): its addresses as words (#20).
           now[0] = timeMs;
           const frame = counter.countIpv6(
             bytes,

@@ -89,7 +89,7 @@ describe("readIpv6Hit", () => {
     expect(read(datagram)?.[HIT6_PROTOCOL]).toBe(17);
   });
 
-  it("leaves IPv4, VLAN tags, extension headers and martian sources to decodeFrame", () => {
+  it("leaves IPv4, VLAN tags and martian sources to decodeFrame", () => {
     const payload = tcp({ srcPort: 1, dstPort: 2 });
     expect(
       read(
@@ -106,12 +106,6 @@ describe("readIpv6Hit", () => {
     };
     expect(read(ethernet(ipv6(plain)))).toBeDefined();
     expect(read(ethernet(ipv6(plain), [7]))).toBeUndefined();
-    // Decoded all the same (the object lane): only the lane leaves them.
-    for (const type of [0, 43, 44, 60, 51]) {
-      const frame = ethernet(ipv6({ ...plain, extensions: [{ type }] }));
-      expect(read(frame), `extension ${type}`).toBeUndefined();
-      expect(decodeFrame(frame, "ethernet", META).ok, `${type}`).toBe(true);
-    }
     for (const src of ["::", "::1", "::ffff:192.0.2.1", "ff02::1", "::2"])
       expect(read(ethernet(ipv6({ ...plain, src }))), src).toBeUndefined();
     // ::1 to ::1 decodes (a loopback packet), but takes the object lane too.
@@ -122,6 +116,63 @@ describe("readIpv6Hit", () => {
         META,
       ).ok,
     ).toBe(true);
+  });
+
+  it("skips extension headers as decodeFrame does: each kind, chains up to its bound, first fragments", () => {
+    const plain = {
+      src: "2001:db8::1",
+      dst: "2001:db8::2",
+      protocol: 6,
+      payload: tcp({ srcPort: 40000, dstPort: 1001, seq: 7 }),
+    };
+    for (const type of [0, 43, 44, 60, 51]) {
+      const frame = ethernet(ipv6({ ...plain, extensions: [{ type }] }));
+      expect(read(frame, 1), `extension ${type}`).toEqual(decoded(frame));
+      expect(read(frame)?.[HIT6_DST_PORT], `${type}`).toBe(1001);
+    }
+    const udpBehind = ethernet(
+      ipv6({
+        ...plain,
+        protocol: 17,
+        payload: udp(5353, 2000),
+        extensions: [{ type: 0 }, { type: 51 }, { type: 60 }],
+      }),
+    );
+    expect(read(udpBehind)).toEqual(decoded(udpBehind));
+    expect(read(udpBehind)?.[HIT6_DST_PORT]).toBe(2000);
+    // decodeFrame skips at most 9 headers: a 10th leaves an extension header as the protocol
+    // (FRAME_UNSUPPORTED_PROTOCOL), and the lane leaves that frame to it.
+    const chain = (n: number): Uint8Array =>
+      ethernet(
+        ipv6({
+          ...plain,
+          extensions: Array.from({ length: n }, () => ({ type: 60 })),
+        }),
+      );
+    expect(read(chain(9))).toEqual(decoded(chain(9)));
+    expect(read(chain(9))).toBeDefined();
+    expect(read(chain(10))).toBeUndefined();
+    expect(decodeFrame(chain(10), "ethernet", META)).toMatchObject({
+      ok: false,
+      code: "FRAME_UNSUPPORTED_PROTOCOL",
+    });
+    // A later fragment carries no ports: FRAME_FRAGMENT there, not read here.
+    const later = ethernet(
+      ipv6({ ...plain, extensions: [{ type: 44, fragmentOffset: 1 }] }),
+    );
+    expect(read(later)).toBeUndefined();
+    expect(decodeFrame(later, "ethernet", META)).toMatchObject({
+      ok: false,
+      code: "FRAME_FRAGMENT",
+    });
+    // Every cut of a frame with a chain is left to decodeFrame, which rejects it.
+    const long = ethernet(
+      ipv6({ ...plain, extensions: [{ type: 0 }, { type: 44 }, { type: 51 }] }),
+    );
+    for (let n = 0; n < long.length; n++) {
+      expect(read(long.subarray(0, n)), `length ${n}`).toBeUndefined();
+      expect(decoded(long.subarray(0, n)), `length ${n}`).toBeUndefined();
+    }
   });
 
   it("never reads past the frame: every cut of a SYN is left to decodeFrame", () => {
@@ -135,14 +186,17 @@ describe("readIpv6Hit", () => {
         fc.constantFrom(
           syn,
           datagram,
-          ethernet(
-            ipv6({
-              src: "2001:db8::1",
-              dst: "2001:db8::2",
-              protocol: 6,
-              extensions: [{ type: 0 }],
-              payload: tcp({ srcPort: 1, dstPort: 2 }),
-            }),
+          ...[[0], [60], [44], [51], [0, 43, 44, 60], [51, 60, 60]].map(
+            (types) =>
+              ethernet(
+                ipv6({
+                  src: "2001:db8::1",
+                  dst: "2001:db8::2",
+                  protocol: 6,
+                  extensions: types.map((type) => ({ type })),
+                  payload: tcp({ srcPort: 1, dstPort: 2 }),
+                }),
+              ),
           ),
         ),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
@@ -166,7 +220,13 @@ describe("readIpv6Hit", () => {
         bytes[12] = 0x86;
         bytes[13] = 0xdd;
         bytes[14] = 0x60 | (bytes[14]! & 0x0f);
-        bytes[20] = [6, 17, 0, 44][bytes[20]! & 3]!;
+        bytes[20] = [6, 17, 0, 44, 43, 60, 51, 59][bytes[20]! & 7]!;
+        // Short extension headers (lengths 0–1) whose next header is one of those again, so
+        // that chains of several are read too.
+        for (let at = 54; at + 1 < bytes.length; at += 8) {
+          bytes[at] = [6, 17, 0, 44, 43, 60, 51, 6][bytes[at]! & 7]!;
+          bytes[at + 1] = bytes[at + 1]! & 1;
+        }
         const fast = read(bytes);
         if (fast !== undefined) expect(fast).toEqual(decoded(bytes));
       }),
@@ -252,6 +312,13 @@ describe("the IPv6 lane through the frame counter (#20 with #16's address rules)
         seq: fc.nat({ max: 0xffffffff }),
         dstPort: fc.integer({ min: 1, max: 65535 }),
         gapMs: fc.constantFrom(0, 10, 400, 1000, 70_000),
+        extensions: fc.array(
+          fc.record({
+            type: fc.constantFrom(0, 43, 44, 60, 51),
+            fragmentOffset: fc.constantFrom(0, 0, 1),
+          }),
+          { maxLength: 3 },
+        ),
         edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
           maxLength: 2,
         }),
@@ -262,6 +329,7 @@ describe("the IPv6 lane through the frame counter (#20 with #16's address rules)
             src: f.src,
             dst: f.dst,
             protocol: f.udp ? 17 : 6,
+            extensions: f.extensions,
             payload: f.udp
               ? udp(40000, f.dstPort)
               : tcp({ srcPort: 40000, dstPort: f.dstPort, seq: f.seq }),
