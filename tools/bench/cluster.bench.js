@@ -14,10 +14,9 @@
 // - Degraded: a claim's and a publish's added latency while Redis is paused (`CLIENT PAUSE
 //   WRITE`: the budget, 50 ms, bounds it) and while it is down (killed: the link fails fast).
 // Run: pnpm build && node tools/bench/run.js cluster. Skips with a note without redis-server.
-import { fork, spawn, spawnSync } from "node:child_process";
+import { fork, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,6 +30,7 @@ import {
 } from "@portknock/cluster";
 import { createMemoryStore } from "@portknock/engine";
 import { Redis } from "ioredis";
+import { freePort, startServer, waitPing } from "./redis-server.js";
 
 const GATEWAY = fileURLToPath(new URL("cluster-gateway.js", import.meta.url));
 const SECONDS = Number(process.env.CLUSTER_BENCH_SECONDS ?? 3);
@@ -46,47 +46,6 @@ const DRAIN_LIMIT_MS = 30_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const hex = (n) => randomBytes(n).toString("hex");
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer(port, dir) {
-  const child = spawn(
-    "redis-server",
-    [
-      ...["--port", String(port), "--bind", "127.0.0.1", "--dir", dir],
-      ...["--save", "", "--appendonly", "no", "--loglevel", "warning"],
-    ],
-    { stdio: "ignore" },
-  );
-  const exited = new Promise((r) => child.once("exit", r));
-  return { child, exited };
-}
-
-async function waitPing(port) {
-  for (let i = 0; i < 200; i++) {
-    const r = new Redis({ port, host: "127.0.0.1", lazyConnect: true });
-    r.on("error", () => undefined);
-    try {
-      await r.connect();
-      await r.ping();
-      r.disconnect();
-      return;
-    } catch {
-      r.disconnect();
-      await sleep(25);
-    }
-  }
-  throw new Error(`redis-server did not answer on ${port}`);
-}
 
 const infoField = (text, field) =>
   Number(new RegExp(`^${field}:([\\d.]+)`, "m").exec(text)?.[1] ?? NaN);

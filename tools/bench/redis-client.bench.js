@@ -12,16 +12,16 @@
 //   npm install --prefix /tmp/clientcmp @redis/client@6
 //   REDIS_CLIENT_DIR=/tmp/clientcmp node tools/bench/run.js redis-client
 // Without it, its rows are skipped with a note.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
+import { freePort, startServer, waitPing } from "./redis-server.js";
 
 const SEQUENTIAL = 20_000;
 const IN_FLIGHT = 64;
@@ -31,47 +31,6 @@ const TIMEOUT_MS = 1000; // a per-command timeout as the link sets one (not hit 
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const hex32 = () => randomBytes(16).toString("hex");
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer(port, dir) {
-  const child = spawn(
-    "redis-server",
-    [
-      ...["--port", String(port), "--bind", "127.0.0.1", "--dir", dir],
-      ...["--save", "", "--appendonly", "no", "--loglevel", "warning"],
-    ],
-    { stdio: "ignore" },
-  );
-  const exited = new Promise((r) => child.once("exit", r));
-  return { child, exited };
-}
-
-async function waitPing(port) {
-  for (let i = 0; i < 200; i++) {
-    const r = new Redis({ port, host: "127.0.0.1", lazyConnect: true });
-    r.on("error", () => undefined);
-    try {
-      await r.connect();
-      await r.ping();
-      r.disconnect();
-      return;
-    } catch {
-      r.disconnect();
-      await sleep(25);
-    }
-  }
-  throw new Error(`redis-server did not answer on ${port}`);
-}
 
 async function loadRedisClient() {
   const dirs = [process.env.REDIS_CLIENT_DIR, undefined];
